@@ -1,0 +1,352 @@
+"""The actors of a market entry: entrants, local partners, incumbents and regulators.
+
+Firms are Mesa agents (there are few of them); consumers are arrays (see consumers.py).
+Each firm owns one brand column of the consumer market. Behaviour is split into small
+verbs that the model's schedule calls by stage.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from abm import licensing
+from abm.licensing import Application
+from abm.scenario import Entrant as EntrantConfig
+from abm.scenario import Incumbent as IncumbentConfig
+from abm.scenario import Partner as PartnerConfig
+from abm.scenario import Regulator as RegulatorConfig
+
+if TYPE_CHECKING:
+    from abm.model import MarketEntryModel
+    from abm.partnership import Partnership
+
+
+class Firm(mesa.Agent):
+    """A firm with a brand on the consumer market. Money in millions, per month."""
+
+    role = "firm"
+
+    def __init__(self, model: MarketEntryModel, name: str, brand: int):
+        super().__init__(model)
+        self.name = name
+        self.brand = brand
+        self.brand_owner = name
+        self.quality = 0.0
+        self.price = 1.0
+        self.unit_cost = 0.0
+        self.marketing = 0.0
+        self.position = 0.0          # product position on the taste axis; 0 = local norm
+        self.loyalty = 1.0
+        self.coverage = np.zeros(model.n_regions)
+        self.customers = 0
+        self.market_share = 0.0
+        self.revenue = 0.0
+        self.cash_flow = 0.0
+
+    @property
+    def on_sale(self) -> bool:
+        return False
+
+    def sales(self) -> tuple[float, float]:
+        """(revenue, variable cost) of this month's customers, in millions."""
+        buyers = self.customers * self.model.scenario.market.buyers_per_consumer
+        return buyers * self.price / 1e6, buyers * self.unit_cost / 1e6
+
+
+class Regulator(mesa.Agent):
+    """An authority that licenses entrants and sometimes changes the rules."""
+
+    role = "regulator"
+
+    def __init__(self, model: MarketEntryModel, config: RegulatorConfig):
+        super().__init__(model)
+        self.config = config
+        self.name = config.name
+        self.applications: dict[str, Application] = {}
+        self.refile_at: dict[str, int] = {}
+
+    def receive(self, entrant: Entrant, mode: str, foreign_equity: float, ties: float) -> Application:
+        """File an application; refuse it at once if the entity is not eligible."""
+        c = self.config
+        app = Application(entrant.name, mode, entrant.compliance, ties, foreign_equity, self.model.month)
+        why = licensing.eligibility(mode, foreign_equity, c.requires_local_entity, c.foreign_ownership_cap)
+        if why:
+            app.status, app.decided_month = "refused", self.model.month
+            self.model.log(self.name, "licence_refused", f"licence for {entrant.name} refused: {why}")
+        self.applications[entrant.name] = app
+        return app
+
+    def review_applications(self) -> None:
+        """Decide pending applications; re-open rejected ones whose re-filing is due."""
+        c, month, rng = self.config, self.model.month, self.model.rng
+        for name, app in self.applications.items():
+            if app.status == "rejected" and self.refile_at.get(name) == month:
+                app.status, app.attempts = "pending", app.attempts + 1
+                app.compliance = licensing.improved_compliance(app.compliance)
+                app.filed_month = month
+                self.model.log(name, "licence_refiled", f"{name} re-filed its licence application (attempt {app.attempts})")
+            if app.status != "pending":
+                continue
+            if app.clock_stop >= 1:
+                app.clock_stop -= 1
+                continue
+            hazard = licensing.decision_hazard(c.processing_months, c.stringency, app.ties, c.tie_speedup)
+            if rng.random() >= hazard:
+                continue
+            odds = licensing.approval_probability(app.compliance, c.stringency, app.ties, c.tie_weight)
+            app.decided_month = month
+            if rng.random() < odds:
+                app.status = "approved"
+                self.model.log(self.name, "licence_approved", f"licence approved for {name} after {month - app.first_filed_month} months")
+            else:
+                app.status = "rejected"
+                self.refile_at[name] = month + 3
+                self.model.log(self.name, "licence_rejected", f"licence application of {name} rejected; it will re-file in 3 months")
+
+    def change_rules(self) -> None:
+        """A regulatory surprise, at ``surprise_rate`` per year: delay, suspension or conditions."""
+        c, rng, month = self.config, self.model.rng, self.model.month
+        if rng.random() >= c.surprise_rate / 12.0:
+            return
+        kind = licensing.SURPRISES[int(rng.integers(len(licensing.SURPRISES)))]
+        live = [a for a in self.applications.values() if a.status in ("pending", "approved")]
+        if kind == "delay":
+            pending = [a for a in live if a.status == "pending"]
+            for app in pending:
+                app.clock_stop += rng.exponential(c.surprise_months)
+            if pending:
+                self.model.log(self.name, "rule_change", f"rule change: reviews paused ({len(pending)} applications delayed)")
+        elif kind == "suspension":
+            approved = [a for a in live if a.status == "approved" and a.suspended_until <= month]
+            if not approved:
+                return
+            app = approved[int(rng.integers(len(approved)))]
+            months = max(1, math.ceil(rng.exponential(c.surprise_months) * (1.0 - 0.5 * app.ties)))
+            app.suspended_until = month + months
+            self.model.log(self.name, "licence_suspended", f"rule change: licence of {app.applicant} suspended for {months} months")
+        elif live:
+            for app in live:
+                entrant = self.model.entrant_by_name[app.applicant]
+                entrant.conditions_cost += c.condition_cost * (1.0 - 0.5 * app.ties)
+            self.model.log(self.name, "rule_change", "rule change: new conditions add compliance costs for foreign firms")
+
+    def licenses(self, entrant_name: str) -> bool:
+        app = self.applications.get(entrant_name)
+        return app is not None and app.status == "approved" and app.suspended_until <= self.model.month
+
+
+class Entrant(Firm):
+    """A foreign firm entering the market, alone or with a local partner."""
+
+    role = "entrant"
+
+    def __init__(self, model: MarketEntryModel, config: EntrantConfig, brand: int, cultural_distance: float):
+        super().__init__(model, config.name, brand)
+        self.config = config
+        self.cultural_distance = cultural_distance
+        self.quality = config.quality
+        self.price = config.price
+        self.unit_cost = config.unit_cost
+        self.marketing = config.marketing
+        self.compliance = config.compliance
+        self.misfit = model.scenario.market.misfit_per_distance * cultural_distance
+        self.adaptation = 0.0            # local knowledge learned, [0, 1]
+        self.position = self.misfit
+        self.build_progress = 0.0        # own distribution build, [0, 1]
+        self.inherited_coverage = np.zeros(model.n_regions)
+        self.mode = config.entry_mode    # current mode; resolved at entry
+        self.initial_mode = "none"       # the mode it entered with
+        self.partner: LocalPartner | None = None
+        self.partnership: Partnership | None = None
+        self.acquired: LocalPartner | None = None
+        self.integration_failed = False
+        self.in_market = True
+        self.entered = False
+        self.exit_month: int | None = None
+        self.exit_cause = ""
+        self.conditions_cost = 0.0
+        self.capital = config.capital
+        self.cash = config.capital
+        self.invested = 0.0
+        self.npv = 0.0
+        self.net_cash = 0.0
+        self.terminal_value = 0.0
+        self.venture_flows: list[float] = []  # the venture's monthly operating profit
+        self.own_flows: list[float] = []      # the entrant's own monthly cash flow
+        self.partner_take = 0.0
+        self.variable_cost = 0.0
+        self.fixed_cost = 0.0
+        self.peak_share_partnered = 0.0
+        self.target_month_reached: int | None = None
+        self.licence_month: int | None = None
+        self.partner_engagement = 0.0    # smoothed delivered commitment of the partner
+
+    # ---- state -----------------------------------------------------------------------
+
+    @property
+    def licensed(self) -> bool:
+        return all(r.licenses(self.name) for r in self.model.regulators)
+
+    @property
+    def on_sale(self) -> bool:
+        if self.brand_owner != self.name:
+            return True  # sold with a JV: the brand sells on under its new owner
+        return self.in_market and self.entered and self.licensed
+
+    @property
+    def local_knowledge(self) -> float:
+        return self.adaptation
+
+    # ---- verbs -----------------------------------------------------------------------
+
+    def invest(self, amount: float, month: int) -> None:
+        """An outflow at entry or on a partnership change; counted as investment."""
+        self.cash -= amount
+        self.invested += amount
+        self.net_cash -= amount
+        self.npv -= amount * self.model.discount(month, self.config.cost_of_capital)
+
+    def receive(self, amount: float, month: int) -> None:
+        """An inflow outside operations: sale proceeds or salvage."""
+        self.cash += amount
+        self.net_cash += amount
+        self.npv += amount * self.model.discount(month, self.config.cost_of_capital)
+
+    def adapt_product(self) -> None:
+        """Learn local tastes: own learning plus what a committed partner teaches.
+
+        ``dA = (r_own + 0.08 k_partner e_partner) (1 - A)``; the product moves from its
+        culturally distant start towards the local norm as ``position = misfit (1 - A)``.
+        """
+        if not self.in_market or self.brand_owner != self.name:
+            return
+        teach = 0.0
+        if self.partnership is not None and self.partner is not None:
+            teach = 0.08 * self.partner.config.consumer_knowledge * self.partner_engagement
+        elif self.acquired is not None:
+            teach = 0.08 * self.acquired.config.consumer_knowledge * (0.5 if self.integration_failed else 1.0)
+        self.adaptation += (self.config.learning_rate + teach) * (1.0 - self.adaptation)
+        self.position = self.misfit * (1.0 - self.adaptation)
+
+    def build_distribution(self) -> None:
+        """Grow its own network region by region from its base; half pace with a partner."""
+        if not self.in_market or self.brand_owner != self.name:
+            return
+        pace = 0.5 if self.partnership is not None else 1.0
+        self.build_progress = min(1.0, self.build_progress + pace / self.config.build_months)
+        own = self.config.own_reach * np.clip(2.0 * self.build_progress - self.model.region_distance[self.config.base_region], 0.0, 1.0)
+        own = np.maximum(own, self.inherited_coverage)
+        partner = np.zeros_like(own)
+        if self.partnership is not None and self.partner is not None:
+            partner = self.partner.network * self.partner_engagement
+        elif self.acquired is not None:
+            partner = self.acquired.network * (0.5 if self.integration_failed else 1.0)
+        self.coverage = 1.0 - (1.0 - own) * (1.0 - partner)
+
+    def marketing_pull(self) -> float:
+        """Bass p per month from marketing: ``(p/12) (m / m_ref) / (1 + 0.15 CD (1 - A))``.
+
+        Cultural distance blunts marketing until the entrant has learned the market; a
+        partner's consumer knowledge adds up to half again.
+        """
+        m = self.model.scenario.market
+        efficacy = 1.0 / (1.0 + 0.15 * self.cultural_distance * (1.0 - self.adaptation))
+        boost = 1.0
+        if self.partnership is not None and self.partner is not None:
+            boost += 0.5 * self.partner.config.consumer_knowledge * self.partner_engagement
+        return (m.bass_p / 12.0) * (self.marketing / m.reference_marketing) * efficacy * boost
+
+    def leave_market(self, cause: str) -> None:
+        if not self.in_market:
+            return
+        self.in_market = False
+        self.exit_month = self.model.month
+        self.exit_cause = cause
+        self.model.log(self.name, "left_market", f"{self.name} left the market: {cause}")
+
+
+class LocalPartner(Firm):
+    """A local firm with knowledge, distribution and regulatory ties to offer."""
+
+    role = "partner"
+
+    def __init__(self, model: MarketEntryModel, config: PartnerConfig, brand: int):
+        super().__init__(model, config.name, brand)
+        self.config = config
+        self.network = config.distribution_reach * (1.0 - 0.5 * model.region_distance[config.base_region])
+        self.engaged_with: Entrant | None = None
+        self.acquired_by: Entrant | None = None
+        self.rival = False
+        self.cash = 0.0
+
+    @property
+    def free(self) -> bool:
+        return self.engaged_with is None and self.acquired_by is None and not self.rival
+
+    @property
+    def on_sale(self) -> bool:
+        return self.rival
+
+    def launch_rival_brand(self, know_how: float, entrant: Entrant) -> None:
+        """Turn competitor with what it learned: a locally fitted copy of the entrant's product."""
+        self.rival = True
+        self.quality = entrant.quality * know_how + 0.3 * (1.0 - know_how)
+        self.price = entrant.price * 0.95
+        self.unit_cost = entrant.unit_cost
+        self.marketing = entrant.marketing
+        self.position = 0.0
+        self.coverage = self.network.copy()
+
+
+class Incumbent(Firm):
+    """An established local firm that may fight a growing entrant, within limits."""
+
+    role = "incumbent"
+
+    def __init__(self, model: MarketEntryModel, config: IncumbentConfig, brand: int):
+        super().__init__(model, config.name, brand)
+        self.config = config
+        self.quality = config.quality
+        self.price = config.price
+        self.unit_cost = config.unit_cost
+        self.marketing = config.marketing
+        self.loyalty = config.loyalty
+        self.position = 0.0
+        self.coverage = config.distribution_reach * (1.0 - 0.5 * model.region_distance[config.base_region])
+        self.reactions = 0
+        self.alarm_level = config.reaction_threshold
+        self.cash = 0.0
+
+    @property
+    def on_sale(self) -> bool:
+        return True
+
+    def respond(self, newcomer_share: float) -> None:
+        """React to newcomers' combined share when it passes the alarm level.
+
+        Each time the share crosses the alarm level the incumbent acts with probability
+        ``reaction_probability`` (Robinson 1988: most incumbents make one move or none),
+        at most ``max_reactions`` times; the next alarm level is twice the share.
+        """
+        c = self.config
+        if c.reaction == "none" or self.reactions >= c.max_reactions or newcomer_share < self.alarm_level:
+            return
+        self.alarm_level = 2.0 * newcomer_share
+        if self.model.rng.random() >= c.reaction_probability:
+            self.model.log(self.name, "incumbent_watches", f"{self.name} notices newcomers at {newcomer_share:.1%} share but holds its course")
+            return
+        kind = c.reaction
+        if kind == "mixed":
+            kind = ("price", "marketing")[int(self.model.rng.integers(2))]
+        self.reactions += 1
+        if kind == "price":
+            self.price *= 1.0 - c.price_cut
+            self.model.log(self.name, "incumbent_price_cut", f"{self.name} cuts its price by {c.price_cut:.0%}")
+        else:
+            self.marketing *= 1.0 + c.marketing_boost
+            self.quality += 0.15 * c.marketing_boost
+            self.model.log(self.name, "incumbent_marketing_push", f"{self.name} launches a marketing push")

@@ -1,0 +1,178 @@
+"""The partnership between an entrant and a local partner: contract state and dynamics.
+
+An alliance is a contract; a joint venture a co-owned entity. Both carry two-sided trust
+and commitment, a learning race, and a lifecycle (see docs/ODD.md, *Partnership*):
+
+- commitment: each month each side delivers a noisy share of what it promised;
+- trust (Das & Teng 1998; DOMAIN 3): ``T += l+ s (1 - T)`` on a good signal s > 0,
+  ``T -= l- |s| T`` on a bad one, l- about 3 l+: it builds slowly and erodes fast;
+- learning race (Hamel 1991): the partner absorbs the entrant's know-how; an ambitious
+  partner that has learned enough, and more than the entrant has learned of the market,
+  may leave and turn competitor;
+- shifting priorities: the partner walks away with a monthly hazard that grows with its
+  outside option and its distrust;
+- lifecycle: termination clause (trust floor), deepen-or-pivot review, expiry, upgrade of
+  an alliance into a JV, and JV exits by buyout, IPO or liquidation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+END_CAUSES = {
+    "trust_floor": "trust fell below the floor: {kind} terminated",
+    "missed_objectives": "objectives missed at the review: {kind} terminated",
+    "expired": "{kind} expired at the end of its term",
+    "partner_defected": "partner learned enough and turned competitor",
+    "partner_walked_away": "partner's priorities shifted: it walked away",
+    "entrant_exited": "entrant left the market",
+    "buyout_by_entrant": "JV bought out by the entrant",
+    "buyout_by_partner": "JV bought out by the partner",
+    "ipo": "JV floated in an IPO",
+    "liquidation": "JV liquidated",
+    "integration_failed": "integration of the acquired firm failed",
+}
+"""Why a partnership ends, with the event text for each."""
+
+FAILURE_CAUSES = ("trust_floor", "missed_objectives", "partner_defected", "partner_walked_away",
+                  "liquidation", "entrant_exited")
+"""End causes that count as a partnership failure (docs/ODD.md, *Success and failure*)."""
+
+
+@dataclass
+class Partnership:
+    """A live or ended partnership. Money is in millions, time in months."""
+
+    entrant: str
+    partner: str
+    kind: str                    # "alliance" | "joint_venture"
+    start_month: int
+    trust_entrant: float         # the entrant's trust in the partner
+    trust_partner: float         # the partner's trust in the entrant
+    fit: float                   # cultural fit of the two firms, [0, 1]
+    stake: float = 1.0           # entrant's equity share (JV)
+    planned_end: int | None = None  # alliance term end or JV planned life end
+    jv_start_month: int | None = None
+    upgraded: bool = False
+    partner_know_how: float = 0.0  # what the partner has learned of the entrant's know-how
+    delivered_entrant: float = 0.0
+    delivered_partner: float = 0.0
+    partner_cash_flow: float = 0.0  # partner's cumulative cash flow from the partnership
+    partner_npv: float = 0.0        # partner's discounted cash flow to date
+    end_month: int | None = None
+    end_cause: str | None = None
+    exit_route: str | None = None
+    partner_flows: list = field(default_factory=list, repr=False)  # partner's monthly cash flow
+
+    @property
+    def active(self) -> bool:
+        return self.end_month is None
+
+    def months(self, now: int) -> int:
+        return (self.end_month if self.end_month is not None else now) - self.start_month
+
+
+def delivered_commitment(promised: float, noise: float, draw: float) -> float:
+    """Share of promised resources delivered this month: ``clip(c + sd z, 0, 1)``."""
+    return min(1.0, max(0.0, promised + noise * draw))
+
+
+def cultural_fit(organisational_fit: float, cultural_distance: float) -> float:
+    """Fit of entrant and partner: the partner's organisational fit, eroded by national
+    cultural distance, ``fit = f / (1 + 0.1 CD)`` (Kogut & Singh: distance raises the cost
+    of working together)."""
+    return organisational_fit / (1.0 + 0.1 * cultural_distance)
+
+
+def trust_signal(other_delivered: float, own_delivered: float, expected: float, fit: float,
+                 results: float) -> float:
+    """How cooperative the other side looked this month, in [-1, 1].
+
+    ``s = 1.5 (d_other - e) - max(0, d_own - d_other) + 0.5 (fit - 0.5) + 0.2 results``:
+    delivery against the expected commitment e, a penalty for giving more than one gets
+    (unequal commitment), cultural fit, and results against the plan (in [-1, 1]).
+    """
+    s = 1.5 * (other_delivered - expected) - max(0.0, own_delivered - other_delivered)
+    s += 0.5 * (fit - 0.5) + 0.2 * results
+    return max(-1.0, min(1.0, s))
+
+
+def update_trust(trust: float, signal: float, gain: float, loss: float) -> float:
+    """Asymmetric trust update: slow to build, fast to erode; stays in [0, 1]."""
+    if signal >= 0:
+        trust += gain * signal * (1.0 - trust)
+    else:
+        trust -= loss * (-signal) * trust
+    return min(1.0, max(0.0, trust))
+
+
+def results_signal(share: float, target_share: float, month: int, target_month: int) -> float:
+    """Share against the planned path to the target, in [-1, 1] (0 = on plan)."""
+    planned = target_share * min(1.0, month / target_month)
+    if planned <= 0:
+        return 0.0
+    return max(-1.0, min(1.0, share / planned - 1.0))
+
+
+def know_how_gain(know_how: float, leak: float, absorptive_capacity: float, protection: float,
+                  entrant_delivered: float) -> float:
+    """Know-how the partner absorbs this month (Hamel's learning race):
+    ``dK = leak * a * (1 - protection) * d_entrant * (1 - K)``."""
+    return leak * absorptive_capacity * (1.0 - protection) * entrant_delivered * (1.0 - know_how)
+
+
+def defection_hazard(know_how: float, entrant_learning: float, ambition: float,
+                     threshold: float) -> float:
+    """Monthly chance an ambitious partner that won the learning race turns competitor.
+
+    Zero until the partner's know-how passes the threshold and exceeds what the entrant has
+    learned of the market; then ``0.1 * ambition``.
+    """
+    if know_how < threshold or know_how <= entrant_learning:
+        return 0.0
+    return 0.1 * ambition
+
+
+def walk_away_hazard(outside_option: float, partner_trust: float) -> float:
+    """Monthly chance the partner leaves for a better opportunity: ``0.1 o (1 - T_p)``."""
+    return 0.1 * outside_option * (1.0 - partner_trust)
+
+
+def monthly_rate(annual_rate: float) -> float:
+    return (1.0 + annual_rate) ** (1.0 / 12.0) - 1.0
+
+
+def discount(month: int, annual_rate: float) -> float:
+    return 1.0 / (1.0 + annual_rate) ** (month / 12.0)
+
+
+def jv_exit_route(trailing_profit: float, share: float, trust: float, ipo_min_share: float,
+                  upgrade_trust: float, partner_know_how: float, entrant_learning: float,
+                  entrant_cash: float, buyout_price: float) -> tuple[str, str]:
+    """How a JV ends, by rule (docs/ODD.md, *JV exit*). Returns (route, buyer).
+
+    1. A JV that loses money over the last 12 months is liquidated.
+    2. A profitable JV with at least ``ipo_min_share`` and trust of both sides at the upgrade
+       level floats in an IPO.
+    3. Otherwise one partner buys the other out: the partner if it has learned the business
+       better than the entrant has learned the market, or if the entrant cannot pay; else
+       the entrant.
+    """
+    if trailing_profit <= 0:
+        return "liquidation", ""
+    if share >= ipo_min_share and trust >= upgrade_trust:
+        return "ipo", ""
+    if partner_know_how > entrant_learning or entrant_cash < buyout_price:
+        return "buyout_by_partner", "partner"
+    return "buyout_by_entrant", "entrant"
+
+
+def venture_value(trailing_annual_profit: float, multiple: float) -> float:
+    """Going-concern value: a multiple of trailing annual profit, never below zero."""
+    return max(0.0, multiple * trailing_annual_profit)
+
+
+def planned_jv_life(draw: float, life_min: int, life_max: int) -> int:
+    """A JV's planned life in months, uniform on [min, max] (seed 004: 3 to 10 years)."""
+    return int(life_min + math.floor(draw * (life_max - life_min + 1)))

@@ -1,0 +1,45 @@
+"""Built-in scenarios, each a TOML file beside this module that teaches one idea.
+
+A preset file holds only what differs from the defaults of :mod:`abm.scenario`;
+``abm show-scenario NAME`` prints the whole scenario.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from abm.scenario import Scenario, ScenarioError
+
+DEFAULT = "alpha-beta"
+
+
+def names() -> list[str]:
+    """Preset names, the default first."""
+    found = sorted(p.name[:-5] for p in resources.files(__package__).iterdir() if p.name.endswith(".toml"))
+    return [DEFAULT] + [n for n in found if n != DEFAULT]
+
+
+def load(name: str) -> Scenario:
+    """A preset by name."""
+    if name not in names():
+        raise ScenarioError("scenario", name, "a preset (" + ", ".join(names()) + ") or a path to a TOML file")
+    text = resources.files(__package__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return Scenario.from_toml(text, f"preset {name}")
+
+
+def resolve_scenario(scenario: Scenario | str | Path | None) -> Scenario:
+    """A Scenario from a Scenario, a preset name, a TOML path, or None (the default)."""
+    if scenario is None:
+        return load(DEFAULT)
+    if isinstance(scenario, Scenario):
+        scenario.check()
+        return scenario
+    if isinstance(scenario, (str, Path)):
+        text = str(scenario)
+        if text in names():
+            return load(text)
+        if text.endswith(".toml") or Path(text).exists():
+            return Scenario.load(text)
+        return load(text)  # raises with the list of presets
+    raise ScenarioError("scenario", scenario, "a Scenario, a preset name or a path to a TOML file")

@@ -373,6 +373,11 @@ class MarketEntryModel(mesa.Model):
             self._rows.append(tuple(row))
         self.datacollector.collect(self)
 
+    def release(self) -> None:
+        """Drop Mesa's class-level reference to this model (mesa#3179), so a finished run
+        can be freed; long-lived workers would otherwise grow with every run."""
+        mesa.Agent._ids.pop(self, None)
+
     def run(self, months: int | None = None) -> MarketEntryModel:
         """Step to the scenario's horizon (or ``months`` more months)."""
         for _ in range(self.scenario.months - self.month if months is None else months):

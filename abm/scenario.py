@@ -24,6 +24,8 @@ from typing import Any, ClassVar
 
 import tomli_w
 
+from abm.errors import InputError
+
 ENTRY_MODES = ("alone", "alliance", "joint_venture", "acquisition")
 """Entry modes a firm can take; ``auto`` in a scenario lets the entrant choose among them."""
 
@@ -31,20 +33,9 @@ REACTIONS = ("none", "price", "marketing", "mixed")
 AFTER_BREAKUP = ("decide", "stay", "leave")
 
 
-class ScenarioError(ValueError):
-    """A scenario value that is not allowed.
-
-    Attributes:
-        field: dotted path of the offending field, e.g. ``partners[0].commitment``.
-        value: the value given.
-        allowed: what would have been accepted, in words.
-    """
-
-    def __init__(self, field: str, value: Any, allowed: str):
-        self.field = field
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"{field} = {value!r} is not allowed: {allowed}")
+class ScenarioError(InputError):
+    """A scenario value that is not allowed; ``field`` is its dotted path, e.g.
+    ``partners[0].commitment``."""
 
 
 def spec(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,

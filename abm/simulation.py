@@ -73,7 +73,9 @@ def simulate(scenario: Scenario | str | None = None, *, seed: int | None = None,
     seed = new_seed() if seed is None else int(seed)
     model = MarketEntryModel(scenario, seed=seed, **overrides)
     model.run(steps)
-    return collect(model)
+    result = collect(model)
+    model.release()
+    return result
 
 
 def collect(model: MarketEntryModel) -> RunResult:

@@ -7,28 +7,44 @@ to its market share, money and partnership month by month.
     import abm
     result = abm.simulate("alpha-beta", seed=1, entry_mode="joint_venture")
     result.steps, result.summary, result.events
+
+Names load on first use, so the command line starts fast and Mesa, pandas, Dask and SALib
+are imported only by the parts that need them.
 """
 
-from abm.errors import InputError
-from abm.model import MarketEntryModel
-from abm.presets import names as preset_names
-from abm.presets import resolve_scenario as load_scenario
-from abm.scenario import ENTRY_MODES, OVERRIDES, Scenario, ScenarioError
-from abm.simulation import RunResult, simulate
+import importlib
 
 __version__ = "0.1.0"
 
-_LAZY = {"sweep": "abm.sweeps", "analyze": "abm.sweeps", "load_results": "abm.sweeps"}
+_EXPORTS = {
+    "InputError": "abm.errors",
+    "MarketEntryModel": "abm.model",
+    "Scenario": "abm.scenario",
+    "ScenarioError": "abm.scenario",
+    "ENTRY_MODES": "abm.scenario",
+    "OVERRIDES": "abm.scenario",
+    "RunResult": "abm.simulation",
+    "simulate": "abm.simulation",
+    "preset_names": ("abm.presets", "names"),
+    "load_scenario": ("abm.presets", "resolve_scenario"),
+    "sweep": "abm.sweeps",
+    "analyze": "abm.sweeps",
+    "load_results": "abm.sweeps",
+}
 
 
 def __getattr__(name: str):
-    """Sweep functions load on first use (they pull in Dask and SALib)."""
-    if name in _LAZY:
-        import importlib
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'abm' has no attribute {name!r}")
+    module, attr = target if isinstance(target, tuple) else (target, name)
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'abm' has no attribute {name!r}")
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])
 
 
-__all__ = ["ENTRY_MODES", "OVERRIDES", "InputError", "MarketEntryModel", "RunResult", "Scenario",
-           "ScenarioError", "analyze", "load_results", "load_scenario", "preset_names", "simulate", "sweep"]
+__all__ = sorted(_EXPORTS)

@@ -53,7 +53,8 @@ class Firm(mesa.Agent):
 
     def sales(self) -> tuple[float, float]:
         """(revenue, variable cost) of this month's customers, in millions."""
-        buyers = self.customers * self.model.scenario.market.buyers_per_consumer
+        m = self.model.scenario.market
+        buyers = self.customers * m.buyers / m.consumers
         return buyers * self.price / 1e6, buyers * self.unit_cost / 1e6
 
 

@@ -71,10 +71,6 @@ def positive_int(name: str, text: str) -> int:
 # ---- abm run ---------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from abm import compare as cmp_mod
-    from abm import report
     from abm.executors import available_cores
     from abm.presets import resolve_scenario
     from abm.scenario import ENTRY_MODES
@@ -94,9 +90,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if seed < 0:
         raise InputError("--seed", seed, "a whole number >= 0")
     if args.compare == "partners":
-        variants = cmp_mod.partner_variants(scenario)
-        if len(variants) < 1:
+        if not scenario.partners:
             raise InputError("--compare", "partners", "a scenario with at least one local partner")
+        variants = {p.name: {"partner": p.name} for p in scenario.partners}
     else:
         modes = tuple(m.strip() for m in args.modes.split(",")) if args.modes else ENTRY_MODES
         for m in modes:
@@ -104,8 +100,16 @@ def cmd_run(args: argparse.Namespace) -> int:
                 raise InputError("--modes", m, "a comma-separated list of " + ", ".join(ENTRY_MODES))
         if not scenario.partners:
             modes = tuple(m for m in modes if m == "alone") or ("alone",)
-        variants = cmp_mod.mode_variants(modes)
+        variants = {m: {"entry_mode": m} for m in modes}
+    for overrides in variants.values():
+        scenario.with_overrides(overrides)
     out = fresh_output_dir(args.out, f"run-{scenario.name}")
+
+    # heavy imports only once the input is known to be good
+    from tqdm import tqdm
+
+    from abm import compare as cmp_mod
+    from abm import report
 
     total = reps * len(variants)
     print(f"{scenario.title}\n{len(variants)} variants x {reps} replications = {total} runs of "

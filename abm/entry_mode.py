@@ -66,15 +66,18 @@ def appraise_modes(scenario: Scenario, entrant: Entrant, partner: Partner | None
                    cultural_distance: float) -> list[ModeAppraisal]:
     """Expected value and risk of each mode over the appraisal horizon.
 
-    Expected value: contribution at the target share, scaled by the reach, product fit and
-    selling months each mode gives, less the outlay. Risk: the value at stake in a
-    partnership failure (alliance, JV), an integration failure (acquisition, rising with
-    cultural distance as Kogut & Singh found) or a slow solo launch, plus capital strain
-    ``outlay^2 / capital``, which makes small firms lean to the cheap alliance.
+    Expected value: the monthly profit at the target share, scaled by the reach, product fit
+    and selling months each mode gives, plus the going-concern value at the horizon, times
+    the entrant's part of it, less the outlay. Risk: the value at stake in a partnership
+    failure (alliance, JV), an integration failure (acquisition, rising with cultural
+    distance as Kogut & Singh found) or a slow solo launch, plus capital strain
+    ``outlay^2 / capital``. Rule of thumb (seed 004): a small firm (capital below
+    ``small_firm_capital``) does not tie up equity in a JV or acquisition unless a local
+    entity is required, so it leans to the alliance.
     """
     m, c, mc = scenario.market, scenario.contract, scenario.mode_choice
     horizon = mc.horizon_months
-    at_target = (entrant.target_share * m.consumers * m.buyers_per_consumer
+    at_target = (entrant.target_share * m.buyers
                  * (entrant.price - entrant.unit_cost) / 1e6)
     fixed = entrant.operating_cost + entrant.marketing
     cap = min((r.foreign_ownership_cap for r in scenario.regulators), default=1.0)
@@ -93,7 +96,9 @@ def appraise_modes(scenario: Scenario, entrant: Entrant, partner: Partner | None
         keep = {"alone": 1.0, "alliance": 1.0 - (p.profit_share if p else 0.0),
                 "joint_venture": entrant.jv_stake, "acquisition": 1.0}[mode]
         outlay = mode_outlay(scenario, entrant, mode, p)
-        ev = (at_target * reach * fit - fixed) * selling * keep - outlay
+        monthly = at_target * reach * fit - fixed
+        going_concern = c.valuation_multiple * 12 * max(0.0, monthly)  # value at the horizon
+        ev = (monthly * selling + going_concern) * keep - outlay
         stake_value = max(at_target * reach * selling * keep, 1e-9)
         fail = {"alone": 0.25 * (1.0 - math.exp(-0.3 * cultural_distance)),
                 "alliance": 0.35, "joint_venture": 0.25,
@@ -111,6 +116,9 @@ def appraise_modes(scenario: Scenario, entrant: Entrant, partner: Partner | None
             feasible, reason = False, why
         if feasible and outlay > entrant.capital:
             feasible, reason = False, f"outlay {outlay:.1f} exceeds capital {entrant.capital:.1f}"
+        small = entrant.capital < mc.small_firm_capital
+        if feasible and small and mode in ("joint_venture", "acquisition") and not (local_needed or cap < 1.0):
+            feasible, reason = False, "a small firm does not tie up equity in a local entity unless it must"
         score = ev - mc.risk_aversion * risk if feasible else -math.inf
         out.append(ModeAppraisal(mode, feasible, reason, outlay, ev, risk, score))
     return out

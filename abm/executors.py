@@ -74,3 +74,133 @@ def run_local(fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], *, wor
                 index = pending.pop(future)
                 exc = future.exception()
                 yield index, (exc if exc is not None else future.result())
+
+
+# ---- Dask ----------------------------------------------------------------------------------
+
+DASK_CONNECT_TIMEOUT_S = 5
+"""Seconds to wait for an existing Dask scheduler before giving up."""
+
+
+def _abm_version() -> str:
+    """Run on each Dask worker when connecting: fails there if ``abm`` is not installed."""
+    import abm
+
+    return abm.__version__
+
+
+class DaskCluster:
+    """A Dask client: on a LocalCluster this process starts, or on an existing scheduler.
+
+    Use as a context manager; on exit the client closes, and a LocalCluster it started is
+    shut down. An existing cluster is left running.
+
+    Args:
+        local_workers: start a ``LocalCluster`` with this many single-threaded worker
+            processes.
+        scheduler: address of a running scheduler, e.g. ``tcp://10.0.0.5:8786`` (started
+            by hand, or by dask-jobqueue on SLURM/PBS; see docs/SWEEPS.md).
+        timeout_s: how long to wait for ``scheduler`` before raising InputError.
+
+    Raises:
+        InputError: both or neither of ``local_workers`` and ``scheduler``, an address that
+            is not one, a scheduler that cannot be reached, or workers without ``abm``.
+    """
+
+    def __init__(self, *, local_workers: int | None = None, scheduler: str | None = None,
+                 timeout_s: float = DASK_CONNECT_TIMEOUT_S):
+        from abm.errors import InputError
+
+        if (local_workers is None) == (scheduler is None):
+            raise InputError("executor", {"dask_local": local_workers, "scheduler": scheduler},
+                             "either a number of local Dask workers or a scheduler address, not both")
+        self.local_workers = local_workers
+        self.scheduler = scheduler
+        self.timeout_s = timeout_s
+        self.cluster = None
+        self.client = None
+
+    def __enter__(self) -> DaskCluster:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        from abm.errors import InputError
+
+        if self.local_workers is not None:
+            self.cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+            return self
+        address = str(self.scheduler)
+        if "://" not in address or not address.split("://", 1)[1]:
+            raise InputError("--scheduler", address, "a Dask scheduler address such as tcp://HOST:8786")
+        try:
+            self.client = Client(address, timeout=f"{self.timeout_s}s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError("--scheduler", address, f"a reachable Dask scheduler; none answered within "
+                             f"{self.timeout_s:g} s ({type(exc).__name__})") from None
+        try:
+            self.client.run(_abm_version)
+        except Exception as exc:
+            self.client.close()
+            raise InputError("--scheduler", address, "a cluster whose workers can import abm (install this "
+                             f"package on them); a worker said: {type(exc).__name__}: {exc}") from None
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def workers(self) -> int:
+        """Worker threads the scheduler knows now (0 while a job queue is still starting them)."""
+        return sum(self.client.nthreads().values())
+
+    def describe(self) -> str:
+        if self.cluster is not None:
+            return f"a Dask LocalCluster of {self.local_workers} worker processes"
+        return f"the Dask scheduler at {self.scheduler} ({self.workers()} worker threads now)"
+
+
+def run_dask(fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], *, client: Any,
+             in_flight: int | None = None) -> Iterator[tuple[int, Any]]:
+    """Like :func:`run_local`, on a Dask cluster: yield ``(index, result-or-exception)``.
+
+    Tasks are submitted lazily, at most ``in_flight`` at a time (default: 4 per worker
+    thread, at least 8), so neither this process nor the scheduler holds the whole sweep.
+    A task whose worker dies is resubmitted by Dask to another worker; only a task that
+    kills ``distributed.scheduler.allowed-failures`` workers comes back as ``KilledWorker``.
+    """
+    from distributed import as_completed
+
+    limit = in_flight or max(8, 4 * sum(client.nthreads().values()))
+    source = iter(tasks)
+    index_of: dict[str, int] = {}
+    pending = as_completed()
+    exhausted = False
+
+    def top_up() -> None:
+        nonlocal exhausted
+        while not exhausted and pending.count() < limit:
+            try:
+                index, task = next(source)
+            except StopIteration:
+                exhausted = True
+                return
+            future = client.submit(fn, task, pure=False)
+            index_of[future.key] = index
+            pending.add(future)
+
+    top_up()
+    while pending.count():
+        future = next(pending)
+        index = index_of.pop(future.key)
+        try:
+            result = future.result()
+        except Exception as exc:
+            result = exc
+        del future
+        yield index, result
+        top_up()

@@ -158,11 +158,11 @@ class Market(Section):
     """The host market: where it is, its consumers and how they choose and learn."""
 
     host_country: str = spec("MAL", "Hofstede code or name of the host country (for cultural distance)")
-    consumers: int = spec(5000, "simulated consumers (each stands for `buyers_per_consumer` buyers)", lo=50, hi=5_000_000)
+    consumers: int = spec(5000, "simulated consumers (a sample of the market's buyers)", lo=50, hi=5_000_000)
     regions_x: int = spec(3, "regions across the map (distribution is planned per region)", lo=1, hi=20)
     regions_y: int = spec(3, "regions down the map", lo=1, hi=20)
     neighbourhoods: int = spec(16, "word-of-mouth neighbourhoods per side of the map", lo=1, hi=500)
-    buyers_per_consumer: float = spec(250.0, "real buyers one simulated consumer stands for", lo=0, open_lo=True)
+    buyers: float = spec(1_250_000.0, "real buyers in the market; each simulated consumer stands for buyers / consumers", lo=0, open_lo=True)
     reference_price: float = spec(25.0, "price at which price disutility equals price_sensitivity", lo=0, open_lo=True, unit="currency")
     price_sensitivity: float = spec(2.0, "mean utility lost per reference price", lo=0, hi=50)
     price_sensitivity_spread: float = spec(0.3, "log-normal spread of price sensitivity across consumers", lo=0, hi=3)

@@ -1,0 +1,217 @@
+"""The model as a whole: invariants, determinism, mechanism directions, lifecycle."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import abm
+from abm.model import MarketEntryModel
+
+SMALL = {"consumers": 1500}
+
+
+def run(scenario=None, seed=0, **kw):
+    return abm.simulate(scenario, seed=seed, **{**SMALL, **kw})
+
+
+def mean_over_seeds(column, seeds, scenario=None, **kw):
+    return float(np.nanmean([run(scenario, seed=s, **kw).outcomes()[column] for s in seeds]))
+
+
+# ---- invariants ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["alone", "alliance", "joint_venture", "acquisition"])
+def test_monthly_invariants_hold(mode):
+    model = MarketEntryModel(seed=3, entry_mode=mode, **SMALL)
+    entrant = model.entrants[0]
+    for _ in range(120):
+        model.step()
+        c = model.consumers
+        assert c.customers.sum() + c.no_purchase == c.n
+        shares = sum(f.market_share for f in model.firms) + model.no_purchase_share
+        assert shares == pytest.approx(1.0)
+        for p in model.partnerships:
+            assert 0.0 <= p.trust_entrant <= 1.0 and 0.0 <= p.trust_partner <= 1.0
+        # every unit of money is accounted for: cash = capital + all flows in and out
+        assert entrant.cash == pytest.approx(entrant.capital + entrant.net_cash)
+        # the month's venture result is split between entrant and partner, nothing lost
+        assert entrant.revenue - entrant.variable_cost - entrant.fixed_cost == pytest.approx(
+            entrant.cash_flow + entrant.partner_take)
+
+
+def test_steps_frame_is_tidy_and_complete():
+    r = run(seed=1, months=24)
+    assert len(r.steps) == 25 * len(r.steps.firm.unique())
+    shares = r.steps.groupby("month").market_share.sum()
+    assert (shares <= 1.0 + 1e-12).all()
+    assert set(r.summary.columns) >= {"seed", "npv", "share_y1", "objective_met", "entry_success",
+                                      "partnership_end_cause", "licence_month", "roi"}
+    assert r.summary.loc[0, "seed"] == 1
+    assert list(r.events.columns) == ["month", "actor", "kind", "event"]
+
+
+# ---- determinism ---------------------------------------------------------------------------
+
+def test_same_seed_gives_identical_frames():
+    a, b = run(seed=11), run(seed=11)
+    pd.testing.assert_frame_equal(a.steps, b.steps)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    pd.testing.assert_frame_equal(a.events, b.events)
+
+
+def test_different_seeds_give_different_paths():
+    a, b = run(seed=1), run(seed=2)
+    assert not a.steps.market_share.equals(b.steps.market_share)
+
+
+def test_unseeded_run_records_its_seed_and_can_be_repeated():
+    first = abm.simulate(months=12, **SMALL)
+    again = abm.simulate(seed=int(first.seed), months=12, **SMALL)
+    pd.testing.assert_frame_equal(first.steps, again.steps)
+
+
+# ---- mechanism directions ------------------------------------------------------------------
+
+SEEDS = range(24)
+
+
+def test_partner_with_regulatory_ties_gets_licence_sooner():
+    def licence_months(ties):
+        # a run still unlicensed at the horizon counts as licensed then (censored, a lower bound)
+        return [np.nan_to_num(run(seed=s, months=36, regulatory_stringency=0.7, surprise_rate=0.0,
+                                  partner_regulatory_ties=ties).outcomes()["licence_month"], nan=36.0)
+                for s in SEEDS]
+
+    tied, untied = np.mean(licence_months(1.0)), np.mean(licence_months(0.0))
+    assert tied < 0.7 * untied
+
+
+def test_larger_cultural_distance_lowers_early_share():
+    kw = {"months": 36, "entry_mode": "alone"}
+    near = mean_over_seeds("share_y3", SEEDS, cultural_distance=0.3, **kw)
+    far = mean_over_seeds("share_y3", SEEDS, cultural_distance=6.0, **kw)
+    assert far < 0.7 * near
+
+
+def test_unequal_commitment_lowers_trust():
+    def trust_at_month_12(partner_commitment, seed):
+        r = run(seed=seed, months=12, partner_commitment=partner_commitment, trust_floor=0.0)
+        e = r.steps[(r.steps.role == "entrant") & (r.steps.month == 12)]
+        return float(e.trust_entrant.iloc[0])
+
+    equal = np.mean([trust_at_month_12(0.9, s) for s in range(8)])
+    unequal = np.mean([trust_at_month_12(0.4, s) for s in range(8)])
+    assert unequal < equal - 0.2
+
+
+def test_foreign_ownership_cap_blocks_going_alone():
+    r = run(seed=2, months=24, entry_mode="alone", foreign_ownership_cap=0.49)
+    assert r.steps[r.steps.role == "entrant"].market_share.max() == 0.0
+    assert (r.events.kind == "licence_refused").any()
+    assert r.summary.loc[0, "invested"] == 0.0  # it stays out before paying its way in
+    auto = run(seed=2, months=24, entry_mode="auto", foreign_ownership_cap=0.49)
+    assert auto.summary.loc[0, "entry_mode"] == "joint_venture"
+
+
+def test_partner_reach_brings_first_sales_forward():
+    alone = mean_over_seeds("share_y1", SEEDS, entry_mode="alone", months=12)
+    allied = mean_over_seeds("share_y1", SEEDS, entry_mode="alliance", months=12)
+    assert allied > alone + 0.01
+
+
+# ---- lifecycle: every transition is reachable -----------------------------------------------
+
+def end_causes(scenario=None, seeds=range(6), **kw):
+    out = []
+    for s in seeds:
+        r = run(scenario, seed=s, **kw)
+        out += list(r.partnerships.end_cause) + list(r.partnerships.exit_route)
+        out += list(r.events.kind)
+    return set(out)
+
+
+def test_trust_floor_terminates_an_alliance():
+    assert "trust_floor" in end_causes("unequal-commitment", months=48)
+
+
+def test_missed_objectives_at_the_review_terminate_an_alliance():
+    assert "missed_objectives" in end_causes(months=30, target_share=0.6, trust_floor=0.0,
+                                             partner_outside_option=0.0, allow_upgrade=False)
+
+
+def test_alliance_expires_at_the_end_of_its_term():
+    kinds = end_causes(months=40, target_share=0.6, trust_floor=0.0, partner_outside_option=0.0,
+                       **{"contract.alliance_term_months": 30, "contract.review_month": 100})
+    assert "expired" in kinds
+
+
+def test_alliance_upgrades_to_joint_venture():
+    assert "upgraded_to_jv" in end_causes("alliance-to-jv", months=60)
+
+
+def test_partner_walks_away_when_priorities_shift():
+    assert "partner_walked_away" in end_causes(months=48, partner_outside_option=1.0, trust_floor=0.0)
+
+
+def test_learning_race_turns_the_partner_into_a_rival():
+    kinds = end_causes("ip-leakage", months=96)
+    assert "partner_defected" in kinds and "rival_launched" in kinds
+
+
+JV = {"entry_mode": "joint_venture", "months": 70, "trust_floor": 0.0, "partner_outside_option": 0.0,
+      "contract.jv_life_min": 48, "contract.jv_life_max": 48}
+
+
+def test_losing_joint_venture_is_liquidated():
+    assert "liquidation" in end_causes(**JV, **{"entrants[0].quality": -3.0})
+
+
+def test_large_trusted_joint_venture_floats_in_an_ipo():
+    assert "ipo" in end_causes(**JV, **{"contract.ipo_min_share": 0.02, "contract.upgrade_trust": 0.3})
+
+
+def test_entrant_buys_out_its_partner():
+    assert "buyout_by_entrant" in end_causes(**JV, **{"contract.ipo_min_share": 1.0, "partners[0].absorptive_capacity": 0.0})
+
+
+def test_partner_buys_out_the_entrant_under_an_ownership_cap():
+    kinds = end_causes(**JV, foreign_ownership_cap=0.49, **{"contract.ipo_min_share": 1.0})
+    assert "buyout_by_partner" in kinds
+
+
+def test_after_a_breakup_the_entrant_goes_alone_or_leaves():
+    kinds = end_causes("unequal-commitment", seeds=range(10), months=60)
+    assert "goes_alone" in kinds or "left_market" in kinds
+    stay = end_causes("unequal-commitment", seeds=range(3), months=60, **{"entrants[0].after_breakup": "stay"})
+    assert "goes_alone" in stay
+    leave = end_causes("unequal-commitment", seeds=range(3), months=60, **{"entrants[0].after_breakup": "leave"})
+    assert "left_market" in leave and "goes_alone" not in leave
+
+
+def test_acquisition_integration_can_fail_in_a_distant_culture():
+    kinds = end_causes(entry_mode="acquisition", cultural_distance=5.0, months=24,
+                       **{"contract.integration_risk": 0.05})
+    assert "integration_failed" in kinds
+
+
+def test_regulatory_surprises_happen():
+    kinds = end_causes("regulatory-surprise", seeds=range(3), months=60)
+    assert {"rule_change", "licence_suspended"} & kinds
+
+
+def test_incumbents_react_at_most_as_often_as_allowed():
+    for s in range(6):
+        r = run("strong-incumbents", seed=s, months=60)
+        moves = r.events[r.events.kind.isin(["incumbent_price_cut", "incumbent_marketing_push"])]
+        assert (moves.groupby("actor").size() <= 2).all()
+
+
+def test_two_entrants_do_not_share_a_partner():
+    r = run("two-entrants", seed=4, months=12)
+    partners = r.entrants.partner[r.entrants.partner != ""]
+    assert partners.is_unique and len(partners) == 2
+
+
+def test_a_taken_partner_is_reported():
+    r = run("two-entrants", seed=0, months=6, **{"entrants.preferred_partner": "Beta Tech"})
+    assert (r.events.kind == "partner_taken").any()

@@ -1,0 +1,50 @@
+# One command each, on a fresh machine with Python 3.11+:
+#   make run    set up .venv and run the main job (entry modes of the default case, 100 runs each)
+#   make test   set up .venv (and Chromium for the browser tests, where possible) and run every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup run test test-fast app lint bench validate clean-venv browser
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv
+	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/abm run
+
+# Debian's Chromium for the browser tests (never a downloaded browser build); needs root and apt.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: /usr/bin/chromium missing and cannot be installed here: browser tests will be skipped"; fi
+
+test: setup browser
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not browser and not slow"
+
+app: setup
+	$(BIN)/abm app
+
+bench: setup
+	$(BIN)/abm bench
+
+validate: setup
+	$(BIN)/abm validate
+
+lint: setup
+	$(BIN)/ruff check abm tests experiments
+
+clean-venv:
+	rm -rf $(VENV)

@@ -117,3 +117,10 @@ def test_missing_file_and_unknown_preset_are_clear():
 def test_model_rejects_unknown_keyword():
     with pytest.raises(ScenarioError):
         abm.MarketEntryModel(seed=1, colour="blue")
+
+
+def test_parameter_reference_is_current():
+    from abm import parameters_doc
+
+    assert parameters_doc.path().read_text(encoding="utf-8") == parameters_doc.render(), \
+        "docs/PARAMETERS.md is stale: run python -m abm.parameters_doc"

@@ -1,0 +1,362 @@
+"""Chart options for the app's views, as plain dicts for ECharts (``solara.FigureEcharts``).
+
+ECharts is bundled with solara-assets, so the charts draw offline. The options are
+projector-friendly: large text, thick lines, a legend on every chart, and the Okabe-Ito
+colour-blind-safe palette (Okabe & Ito 2008) with line styles that differ by role, so
+firms stay apart in grey-scale too. Animation is off: a month should draw at once.
+
+Every function here is pure (plain data in, a dict out) and tested without a browser.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abm.app.live import Frame
+
+ENTRANT_COLOURS = ("#0072B2", "#56B4E9", "#332288")
+INCUMBENT_COLOURS = ("#E69F00", "#D55E00", "#CC79A7", "#882255")
+PARTNER_COLOURS = ("#009E73", "#117733", "#44AA99")
+NO_PURCHASE_COLOUR = "#C8C8C8"
+TARGET_COLOUR = "#000000"
+VARIANT_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#882255", "#117733")
+"""Okabe-Ito colours (with Tol's dark blue, wine and green for a third firm of a role)."""
+
+FONT = 16
+"""Base font size in pixels: readable from the back of a classroom."""
+
+_LINE_TYPES = {"entrant": "solid", "incumbent": "dashed", "partner": "dotted"}
+
+
+def firm_colours(roles: Mapping[str, str]) -> dict[str, str]:
+    """A colour per firm: blues for entrants, oranges and purples for incumbents, greens
+    for partners; a role's n-th firm takes its role's n-th colour (cycling)."""
+    palettes = {"entrant": ENTRANT_COLOURS, "incumbent": INCUMBENT_COLOURS, "partner": PARTNER_COLOURS}
+    seen: dict[str, int] = {}
+    out = {}
+    for name, role in roles.items():
+        palette = palettes.get(role, VARIANT_COLOURS)
+        i = seen.get(role, 0)
+        seen[role] = i + 1
+        out[name] = palette[i % len(palette)]
+    return out
+
+
+def _base(title: str | None = None, *, legend: bool = True, top: int = 70) -> dict[str, Any]:
+    option: dict[str, Any] = {
+        "animation": False,
+        "textStyle": {"fontSize": FONT},
+        "grid": {"left": 70, "right": 30, "top": top, "bottom": 60},
+        "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT}},
+    }
+    if title:
+        option["title"] = {"text": title, "left": 0, "top": 0, "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"}}
+    if legend:
+        option["legend"] = {"top": 30 if title else 0, "left": 0, "textStyle": {"fontSize": FONT - 1},
+                            "itemWidth": 30, "type": "scroll"}
+    return option
+
+
+def _axis(name: str, *, lo: float | None = None, hi: float | None = None, kind: str = "value",
+          gap: int = 30, **extra: Any) -> dict[str, Any]:
+    axis: dict[str, Any] = {"type": kind, "name": name, "nameLocation": "middle", "nameGap": gap,
+                            "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1}, **extra}
+    if lo is not None:
+        axis["min"] = lo
+    if hi is not None:
+        axis["max"] = hi
+    return axis
+
+
+def _nice_ceiling(value: float, step: float) -> float:
+    return max(step, math.ceil(value / step) * step)
+
+
+def _pairs(xs: Sequence[int], ys: Sequence[float | None], scale: float = 1.0, digits: int = 3) -> list:
+    return [[x, None if y is None else round(y * scale, digits)] for x, y in zip(xs, ys, strict=True)]
+
+
+# ---- Simulate -----------------------------------------------------------------------
+
+def share_option(frame: Frame) -> dict[str, Any]:
+    """Every firm's market-share path (%), with the focal entrant's target and deadline."""
+    colours = firm_colours(frame.roles)
+    option = _base()
+    top = max((max(v) for v in frame.shares.values() if v), default=0.0)
+    focal = frame.entrants[0]
+    top = max(top, focal.target_share * 1.2)
+    option["xAxis"] = _axis("month", lo=0, hi=frame.horizon)
+    option["yAxis"] = _axis("market share (%)", lo=0, hi=_nice_ceiling(top * 100, 10), gap=45)
+    series = []
+    for name, path in frame.shares.items():
+        role = frame.roles[name]
+        s = {"name": name, "type": "line", "showSymbol": False, "data": _pairs(frame.months, path, 100, 2),
+             "lineStyle": {"width": 4 if role == "entrant" else 3, "type": _LINE_TYPES.get(role, "solid")},
+             "color": colours[name]}
+        if name == focal.name:
+            s["markLine"] = {"silent": True, "symbol": "none", "lineStyle": {"color": TARGET_COLOUR, "type": "dashed", "width": 2},
+                             "label": {"fontSize": FONT - 2, "formatter": "{b}"},
+                             "data": [{"yAxis": round(focal.target_share * 100, 3), "name": f"target {focal.target_share:.0%}"},
+                                      {"xAxis": focal.target_month, "name": "deadline"}]}
+        series.append(s)
+    option["series"] = series
+    return option
+
+
+def map_option(frame: Frame) -> dict[str, Any]:
+    """The market map: sampled consumers coloured by the brand they bought this month,
+    over the regions shaded by the partner's distribution reach."""
+    colours = firm_colours(frame.roles)
+    option = _base(legend=True, top=60)
+    option["tooltip"] = {"trigger": "item", "textStyle": {"fontSize": FONT}}
+    option["grid"] = {"left": 10, "right": 10, "top": 60, "bottom": 10}
+    option["xAxis"] = {"type": "value", "min": 0, "max": 1, "show": False}
+    option["yAxis"] = {"type": "value", "min": 0, "max": 1, "show": False}
+    series = []
+    for brand, (x, y) in sorted(frame.map_brands.items(), key=lambda kv: (kv[0] < 0, kv[0])):
+        name = "buys nothing" if brand < 0 else frame.brand_names[brand]
+        colour = NO_PURCHASE_COLOUR if brand < 0 else colours[name]
+        series.append({"name": name, "type": "scatter", "symbolSize": 6 if brand >= 0 else 4,
+                       "itemStyle": {"color": colour, "opacity": 0.9 if brand >= 0 else 0.6},
+                       "data": np.column_stack([x, y]).tolist(), "silent": True})
+    nx, ny = frame.regions
+    if frame.reach is not None:
+        partner, reach = frame.reach
+        areas = []
+        for r, value in enumerate(reach):
+            rx, ry = r % nx, r // nx
+            areas.append([
+                {"xAxis": rx / nx, "yAxis": ry / ny, "itemStyle": {"color": PARTNER_COLOURS[0], "opacity": round(0.05 + 0.35 * float(value), 3),
+                                                                   "borderColor": "#444", "borderWidth": 1},
+                 "label": {"show": True, "position": "insideTopLeft", "fontSize": FONT - 2, "color": "#000",
+                           "formatter": f"{float(value):.0%}"}},
+                {"xAxis": (rx + 1) / nx, "yAxis": (ry + 1) / ny}])
+        series.append({"name": f"{partner}'s reach (shading, % per region)", "type": "scatter", "data": [],
+                       "itemStyle": {"color": PARTNER_COLOURS[0]}, "markArea": {"silent": True, "data": areas}})
+    option["series"] = series
+    return option
+
+
+def partnership_option(frame: Frame) -> dict[str, Any]:
+    """Trust of each side, commitment each side delivers, and the partner's know-how."""
+    option = _base()
+    option["xAxis"] = _axis("month", lo=0, hi=frame.horizon)
+    option["yAxis"] = _axis("level (0-1)", lo=0, hi=1, gap=45)
+    series = []
+    several = len(frame.partnerships) > 1
+    for k, (label, paths) in enumerate(frame.partnerships.items()):
+        entrant, partner = label.split(" & ", 1)
+        partner = partner.split(" (from month", 1)[0]
+        prefix = f"{label}: " if several else ""
+        blue = ENTRANT_COLOURS[k % len(ENTRANT_COLOURS)]
+        green = PARTNER_COLOURS[k % len(PARTNER_COLOURS)]
+        spec = [("trust_entrant", f"{entrant} trusts {partner}", blue, "solid", 4),
+                ("trust_partner", f"{partner} trusts {entrant}", green, "solid", 4),
+                ("delivered_entrant", f"{entrant} delivers", blue, "dashed", 2),
+                ("delivered_partner", f"{partner} delivers", green, "dashed", 2),
+                ("partner_know_how", f"{partner}'s know-how learned", INCUMBENT_COLOURS[1], "dotted", 3)]
+        for key, name, colour, style, width in spec:
+            s = {"name": prefix + name, "type": "line", "showSymbol": False, "connectNulls": False,
+                 "data": _pairs(frame.months, paths[key], 1, 3), "color": colour,
+                 "lineStyle": {"width": width, "type": style}}
+            if k == 0 and key == "trust_entrant":
+                s["markLine"] = {"silent": True, "symbol": "none", "label": {"fontSize": FONT - 2, "formatter": "{b}"},
+                                 "data": [{"yAxis": frame.trust_floor, "name": "trust floor",
+                                           "lineStyle": {"color": "#D55E00", "type": "dashed", "width": 2}},
+                                          {"yAxis": frame.upgrade_trust, "name": "JV upgrade level",
+                                           "lineStyle": {"color": "#555", "type": "dashed", "width": 1}}]}
+            series.append(s)
+    if not series:
+        option["legend"]["show"] = False
+        option["graphic"] = [{"type": "text", "left": "center", "top": "middle",
+                              "style": {"text": "No partnership in this run", "fontSize": FONT + 2, "fill": "#333"}}]
+        series.append({"type": "line", "data": []})
+    option["series"] = series
+    return option
+
+
+def money_option(frame: Frame) -> dict[str, Any]:
+    """Each entrant's cash and NPV to date (discounted net cash flow), in millions."""
+    colours = firm_colours(frame.roles)
+    option = _base()
+    option["xAxis"] = _axis("month", lo=0, hi=frame.horizon)
+    option["yAxis"] = _axis(f"{frame.currency} million", gap=50)
+    option["grid"]["left"] = 80
+    series = []
+    for name, paths in frame.money.items():
+        series.append({"name": f"{name} cash", "type": "line", "showSymbol": False, "color": colours[name],
+                       "data": _pairs(frame.months, paths["cash"], 1, 2), "lineStyle": {"width": 4}})
+        series.append({"name": f"{name} NPV to date", "type": "line", "showSymbol": False, "color": colours[name],
+                       "data": _pairs(frame.months, paths["npv"], 1, 2), "lineStyle": {"width": 3, "type": "dashed"}})
+    if series:
+        series[0]["markLine"] = {"silent": True, "symbol": "none", "label": {"show": False},
+                                 "lineStyle": {"color": "#333", "width": 1}, "data": [{"yAxis": 0}]}
+    option["series"] = series
+    return option
+
+
+# ---- Compare ------------------------------------------------------------------------
+
+def fan_option(quantiles: pd.DataFrame, variant: str, *, target_share: float, target_month: int,
+               horizon: int, top: float, label: str | None = None, colour: str = VARIANT_COLOURS[0]) -> dict[str, Any]:
+    """One variant's fan chart: the focal entrant's share, median with 25-75 % and
+    10-90 % bands across replications, other variants' medians in grey.
+
+    Args:
+        quantiles: ``abm.report.share_quantiles`` output (variant, month, p10..p90).
+        top: upper end of the share axis, as a share in [0, 1] (the same for all panels).
+    """
+    option = _base(label or variant.replace("_", " "))
+    option["tooltip"] = {"trigger": "axis", "textStyle": {"fontSize": FONT - 2}}
+    option["xAxis"] = _axis("month", lo=0, hi=horizon)
+    option["yAxis"] = _axis("share (%)", lo=0, hi=_nice_ceiling(top * 100, 5), gap=45)
+    series = []
+    for other, g in quantiles.groupby("variant", sort=False):
+        if other != variant:
+            series.append({"name": "other variants' medians", "type": "line", "showSymbol": False, "silent": True,
+                           "color": "#999", "lineStyle": {"width": 1.5},
+                           "data": _pairs(g.month.tolist(), g.p50.tolist(), 100, 2)})
+    v = quantiles[quantiles.variant == variant]
+    months = v.month.tolist()
+
+    def band(lo: str, hi: str, name: str, opacity: float, stack: str) -> list[dict]:
+        return [{"name": f"_{stack}", "type": "line", "stack": stack, "showSymbol": False, "silent": True,
+                 "lineStyle": {"opacity": 0}, "data": _pairs(months, v[lo].tolist(), 100, 2), "tooltip": {"show": False}},
+                {"name": name, "type": "line", "stack": stack, "showSymbol": False, "silent": True,
+                 "lineStyle": {"opacity": 0}, "color": colour, "areaStyle": {"color": colour, "opacity": opacity},
+                 "data": _pairs(months, (v[hi] - v[lo]).tolist(), 100, 2)}]
+
+    series += band("p10", "p90", "10-90 % of runs", 0.18, "outer")
+    series += band("p25", "p75", "25-75 % of runs", 0.35, "inner")
+    series.append({"name": "median", "type": "line", "showSymbol": False, "color": colour, "lineStyle": {"width": 4},
+                   "data": _pairs(months, v.p50.tolist(), 100, 2),
+                   "markLine": {"silent": True, "symbol": "none", "label": {"fontSize": FONT - 3, "formatter": "{b}"},
+                                "lineStyle": {"color": TARGET_COLOUR, "type": "dashed", "width": 2},
+                                "data": [{"yAxis": round(target_share * 100, 3), "name": "target"},
+                                         {"xAxis": target_month, "name": "deadline"}]}})
+    option["series"] = series
+    option["legend"]["data"] = ["median", "25-75 % of runs", "10-90 % of runs", "other variants' medians"]
+    return option
+
+
+def npv_option(summary: pd.DataFrame, variants: Sequence[str], currency: str) -> dict[str, Any]:
+    """NPV across replications per variant: a box from the 25th to the 75th percentile,
+    whiskers from the 10th to the 90th, and every run as a dot."""
+    option = _base(f"NPV per run ({currency} million)")
+    option["tooltip"] = {"trigger": "item", "textStyle": {"fontSize": FONT - 2}}
+    names = [v.replace("_", " ") for v in variants]
+    option["xAxis"] = _axis("", kind="category", data=names)
+    option["yAxis"] = _axis(f"NPV ({currency} million)", gap=55)
+    option["grid"]["left"] = 85
+    boxes, dots = [], []
+    for i, v in enumerate(variants):
+        npv = summary.loc[summary.variant == v, "npv"].dropna().to_numpy()
+        if len(npv):
+            boxes.append([round(float(x), 2) for x in np.quantile(npv, [0.1, 0.25, 0.5, 0.75, 0.9])])
+            dots += [[names[i], round(float(x), 2)] for x in npv]
+        else:
+            boxes.append([None] * 5)
+    option["series"] = [
+        {"name": "10/25/50/75/90 % of runs", "type": "boxplot", "data": boxes, "itemStyle": {"color": "#DCEBF5", "borderColor": "#0072B2", "borderWidth": 2}},
+        {"name": "one run", "type": "scatter", "data": dots, "symbolSize": 6, "itemStyle": {"color": "#D55E00", "opacity": 0.35}},
+    ]
+    option["series"][0]["markLine"] = {"silent": True, "symbol": "none", "label": {"formatter": "break-even", "fontSize": FONT - 3},
+                                       "lineStyle": {"color": "#333", "type": "dashed"}, "data": [{"yAxis": 0}]}
+    return option
+
+
+def probability_option(probabilities: pd.DataFrame) -> dict[str, Any]:
+    """Bars of the probabilities per variant, each labelled with its 95 % Wilson interval.
+
+    Args:
+        probabilities: rows (variant, measure, p, lo, hi, n) as from
+            ``abm.app.comparison.probabilities``; p is NaN where the measure does not apply.
+    """
+    option = _base("Probabilities across runs (label: 95 % interval)")
+    option["tooltip"] = {"trigger": "item", "textStyle": {"fontSize": FONT - 2}}
+    measures = list(dict.fromkeys(probabilities.measure))
+    option["xAxis"] = _axis("", kind="category", data=measures, axisLabel={"fontSize": FONT - 1, "interval": 0})
+    option["yAxis"] = _axis("probability (%)", lo=0, hi=100, gap=45)
+    series = []
+    for i, (variant, g) in enumerate(probabilities.groupby("variant", sort=False)):
+        data = []
+        for m in measures:
+            row = g[g.measure == m]
+            if row.empty or pd.isna(row.p.iloc[0]):
+                data.append({"value": None, "label": {"show": True, "formatter": "n/a", "position": "insideBottom"}})
+            else:
+                r = row.iloc[0]
+                data.append({"value": round(100 * r.p, 1),
+                             "label": {"show": True, "position": "top", "fontSize": FONT - 4,
+                                       "formatter": f"{r.p:.0%}\n({r.lo:.0%}-{r.hi:.0%})"}})
+        series.append({"name": str(variant).replace("_", " "), "type": "bar", "data": data,
+                       "color": VARIANT_COLOURS[i % len(VARIANT_COLOURS)], "barMaxWidth": 60})
+    option["series"] = series
+    option["grid"]["top"] = 90
+    return option
+
+
+# ---- Results ------------------------------------------------------------------------
+
+def outcome_option(frame: pd.DataFrame, parameter: str, outcome: str, *, bins: int = 10) -> dict[str, Any]:
+    """An outcome against a parameter: every run as a dot, with the median and the
+    10-90 % band per bin of the parameter (per value when it takes few values)."""
+    df = frame[[parameter, outcome]].dropna()
+    x = pd.to_numeric(df[parameter], errors="coerce")
+    y = pd.to_numeric(df[outcome].astype(float) if df[outcome].dtype == bool else df[outcome], errors="coerce")
+    ok = x.notna() & y.notna()
+    x, y = x[ok], y[ok]
+    option = _base(f"{outcome} against {parameter} ({len(x)} runs)")
+    option["tooltip"] = {"trigger": "item", "textStyle": {"fontSize": FONT - 2}}
+    option["xAxis"] = _axis(parameter, scale=True)
+    option["yAxis"] = _axis(outcome, scale=True, gap=55)
+    option["grid"]["left"] = 85
+    sample = np.linspace(0, len(x) - 1, min(len(x), 4000)).astype(int) if len(x) else np.array([], dtype=int)
+    dots = np.column_stack([x.to_numpy()[sample], y.to_numpy()[sample]]).round(4).tolist() if len(x) else []
+    series = [{"name": "one run", "type": "scatter", "data": dots, "symbolSize": 6,
+               "itemStyle": {"color": "#0072B2", "opacity": 0.35}}]
+    if len(x):
+        if x.nunique() <= 12:
+            groups = y.groupby(x)
+        else:
+            edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)))
+            groups = y.groupby(pd.cut(x, edges, include_lowest=True), observed=True)
+            centres = x.groupby(pd.cut(x, edges, include_lowest=True), observed=True).median()
+        stats = groups.quantile([0.1, 0.5, 0.9]).unstack()
+        xs = stats.index.to_numpy() if x.nunique() <= 12 else centres.loc[stats.index].to_numpy()
+        line = [[round(float(a), 4), round(float(b), 4)] for a, b in zip(xs, stats[0.5], strict=True)]
+        lo = [[round(float(a), 4), round(float(b), 4)] for a, b in zip(xs, stats[0.1], strict=True)]
+        hi = [[round(float(a), 4), round(float(b), 4)] for a, b in zip(xs, stats[0.9], strict=True)]
+        series += [{"name": "median", "type": "line", "data": line, "color": "#D55E00", "lineStyle": {"width": 4}},
+                   {"name": "10 % / 90 %", "type": "line", "data": lo, "color": "#D55E00", "showSymbol": False,
+                    "lineStyle": {"width": 2, "type": "dashed"}},
+                   {"name": "10 % / 90 %", "type": "line", "data": hi, "color": "#D55E00", "showSymbol": False,
+                    "lineStyle": {"width": 2, "type": "dashed"}}]
+    option["series"] = series
+    return option
+
+
+def sensitivity_option(indices: pd.DataFrame, outcome: str | None = None) -> dict[str, Any]:
+    """Horizontal bars of sensitivity indices per parameter (Sobol S1/ST, Morris mu*, ...).
+
+    Args:
+        indices: one row per parameter, a ``parameter`` column and one column per index
+            (e.g. ``S1``, ``ST``, ``mu_star``); columns ending in ``_conf`` are shown in
+            the tooltip only.
+    """
+    names = [c for c in indices.columns if c not in ("parameter", "outcome") and not c.endswith("_conf")
+             and pd.api.types.is_numeric_dtype(indices[c])]
+    order = indices.sort_values(names[-1] if names else "parameter")
+    option = _base(f"Sensitivity of {outcome}" if outcome else "Sensitivity indices")
+    option["tooltip"] = {"trigger": "axis", "textStyle": {"fontSize": FONT - 2}}
+    option["yAxis"] = _axis("", kind="category", data=order.parameter.astype(str).tolist())
+    option["xAxis"] = _axis("index", gap=30)
+    option["grid"]["left"] = 220
+    option["series"] = [{"name": n, "type": "bar", "data": [None if pd.isna(v) else round(float(v), 4) for v in order[n]],
+                         "color": VARIANT_COLOURS[i % len(VARIANT_COLOURS)]} for i, n in enumerate(names)]
+    return option

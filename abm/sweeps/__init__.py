@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from abm.sweeps.design import Design, build_design, design_seed
 from abm.sweeps.runner import SweepAborted, evaluate, run_sweep, run_task

@@ -71,7 +71,7 @@ class Design:
         return divmod(int(run_id), self.replications)
 
     def seed(self, run_id: int) -> int:
-        point, replication = self.locate(run_id)
+        _, replication = self.locate(run_id)
         return run_seed(self.master_seed, replication if self.common_random_numbers else run_id)
 
     def values(self, point: int) -> dict[str, Any]:

@@ -108,7 +108,7 @@ class Parameter:
         step = (self.high - self.low) / (self.levels - 1)
         points = [self.low + i * step for i in range(self.levels)]
         points[-1] = self.high
-        return [int(round(p)) for p in points] if self.integer else points
+        return [round(p) for p in points] if self.integer else points
 
     def describe(self) -> str:
         if not self.is_range:

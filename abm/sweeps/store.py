@@ -19,6 +19,7 @@ loses none.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -27,7 +28,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ SEEDING_RULE = ("run_id = point * replications + replication; seed = SeedSequenc
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def package_versions() -> dict[str, str]:
@@ -61,10 +62,8 @@ def package_versions() -> dict[str, str]:
 
     out = {"python": platform.python_version(), "platform": platform.platform()}
     for name in ("abm-market-entry", "mesa", "numpy", "pandas", "pyarrow", "SALib", "dask", "distributed", "scipy"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 

@@ -33,9 +33,9 @@ ArmSetting = dict[str, Any] | Callable[[Scenario], dict[str, Any]]
 """An arm's overrides: a dict, or a function of the drawn entry giving a dict."""
 
 CONSUMERS = 1000
-"""Simulated consumers per run in validation. Each stands for proportionally more real
-buyers (``buyers_per_consumer`` is scaled up), so the market, its revenues and every
-money figure keep their size; only shares and awareness get noisier. The facts checked
+"""Simulated consumers per run in validation. The market keeps its real size
+(``market.buyers``), so revenues and every money figure are unchanged; only shares and
+awareness get noisier. The facts checked
 are rates over runs, which this does not move beyond sampling noise (docs/VALIDATION.md),
 and a run costs a third of one with 5,000 consumers."""
 
@@ -143,12 +143,21 @@ def conditions(plan: Plan) -> list[Condition]:
 
 # ---- one run ----------------------------------------------------------------------------
 
+def scaled_market(base: Scenario, consumers: int = CONSUMERS) -> dict[str, Any]:
+    """Overrides that simulate ``base``'s market with a sample of ``consumers`` consumers:
+    the market keeps its real buyers (``market.buyers``), and its neighbourhoods hold as
+    many consumers each as before, so word of mouth spreads alike."""
+    m = base.market
+    ratio = consumers / m.consumers
+    return {"market.consumers": consumers,
+            "market.neighbourhoods": max(1, round(m.neighbourhoods * ratio ** 0.5))}
+
+
 def build_base(scenario: Scenario | str | None, condition: Condition,
                ablation: dict[str, Any] | None = None) -> Scenario:
     """The scenario every entry of ``condition`` starts from."""
     base = resolve_scenario(scenario)
-    buyers = base.market.buyers_per_consumer * base.market.consumers / CONSUMERS
-    settings = {"market.consumers": CONSUMERS, "market.buyers_per_consumer": buyers,
+    settings = {**scaled_market(base),
                 "months": condition.months, **condition.base, **(ablation or {})}
     if settings.get("entrants.marketing") == "reference":
         settings["entrants.marketing"] = base.market.reference_marketing

@@ -1,0 +1,167 @@
+"""The app's state for one browser session, and the actions that change it.
+
+Solara keeps a separate value of each ``solara.reactive`` per browser session (per
+kernel), so two people on the same server never see each other's runs. The Simulate,
+Compare and Classroom views share the chosen scenario and the controls; each action
+below catches bad input and shows it as a message (``message``) instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+import solara
+
+from abm import presets
+from abm.app.live import LiveRun
+from abm.app.settings import Settings, apply_settings, settings_from
+from abm.errors import InputError
+from abm.scenario import Scenario
+
+log = logging.getLogger("abm.app")
+
+FILE_PREFIX = "file: "
+"""Prefix of the scenario choice that stands for a loaded file."""
+
+base_choice = solara.reactive(presets.DEFAULT)
+"""Preset name, or ``FILE_PREFIX + file name`` for a loaded scenario file."""
+file_scenario: solara.Reactive[Scenario | None] = solara.reactive(None)
+settings: solara.Reactive[Settings | None] = solara.reactive(None)
+live: solara.Reactive[LiveRun | None] = solara.reactive(None)
+frame = solara.reactive(None)
+"""The latest :class:`abm.app.live.Frame` of ``live``."""
+playing = solara.reactive(False)
+speed = solara.reactive(8.0)
+"""Months simulated per second while playing."""
+message: solara.Reactive[str | None] = solara.reactive(None)
+"""A readable error for the Simulate view (bad file, impossible settings, a run that raised)."""
+notice: solara.Reactive[str | None] = solara.reactive(None)
+"""A readable note (e.g. a scenario file loaded)."""
+
+
+def base_scenario() -> Scenario:
+    """The scenario the controls start from: the chosen preset or the loaded file."""
+    if base_choice.value.startswith(FILE_PREFIX) and file_scenario.value is not None:
+        return file_scenario.value
+    return presets.load(base_choice.value)
+
+
+def current_settings() -> Settings:
+    if settings.value is None:
+        settings.value = settings_from(base_scenario())
+    return settings.value
+
+
+def current_scenario() -> Scenario:
+    """The scenario the controls describe (raises InputError for impossible settings)."""
+    return apply_settings(base_scenario(), current_settings())
+
+
+def restart() -> None:
+    """Build a fresh run at month 0 from the scenario and the controls."""
+    playing.value = False
+    old = live.value
+    try:
+        scenario = current_scenario()
+        run = LiveRun(scenario, current_settings().seed)
+    except InputError as exc:
+        message.value = f"These settings cannot run: {exc}"
+        live.value, frame.value = None, None
+    except Exception as exc:  # a model that fails to build: say so, keep serving
+        log.error("building the run failed:\n%s", traceback.format_exc())
+        message.value = f"The run could not start: {type(exc).__name__}: {exc}"
+        live.value, frame.value = None, None
+    else:
+        message.value = None
+        live.value, frame.value = run, run.frame()
+    if old is not None and old is not live.value:
+        old.close()
+
+
+def ensure_run() -> None:
+    """Start a run if this session has none yet (first visit)."""
+    if live.value is None and message.value is None:
+        restart()
+
+
+def choose_base(choice: str) -> None:
+    """Pick a preset (or the loaded file); the controls go back to its own values."""
+    base_choice.value = choice
+    notice.value = None
+    try:
+        settings.value = settings_from(base_scenario(), seed=current_settings().seed)
+    except InputError as exc:
+        message.value = f"This scenario cannot run: {exc}"
+        return
+    restart()
+
+
+def change(**changes) -> None:
+    """Change some controls and restart the run from month 0."""
+    settings.value = current_settings().replace(**changes)
+    restart()
+
+
+def load_scenario_text(text: str | bytes, source: str) -> bool:
+    """Load a scenario file's contents; on success it becomes the base scenario.
+
+    Returns:
+        True when loaded; False when not (``message`` says why; the current run stays).
+    """
+    try:
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError("scenario file", source, "a UTF-8 text file in TOML") from None
+        scenario = Scenario.from_toml(text, source)
+    except InputError as exc:
+        message.value = f"The scenario file {source} was not loaded: {exc}"
+        return False
+    file_scenario.value = scenario
+    base_choice.value = FILE_PREFIX + source
+    try:
+        settings.value = settings_from(scenario, seed=current_settings().seed)
+    except InputError as exc:
+        message.value = f"The scenario file {source} was not loaded: {exc}"
+        return False
+    restart()
+    if message.value is None:
+        notice.value = f"Loaded {source}: {scenario.title}"
+    return message.value is None
+
+
+def load_scenario_path(path: str) -> bool:
+    """Load a scenario file from a path on this computer (see load_scenario_text)."""
+    from pathlib import Path
+
+    path = (path or "").strip()
+    if not path:
+        return False
+    p = Path(path).expanduser()
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        message.value = f"The scenario file {path} was not loaded: {exc.strerror or exc}"
+        return False
+    return load_scenario_text(data, p.name)
+
+
+def step_once() -> bool:
+    """Advance the run one month; False (and a message) if the run raised or is over."""
+    run = live.value
+    if run is None or run.done:
+        return False
+    try:
+        f = run.step()
+    except Exception as exc:
+        log.error("step failed:\n%s", traceback.format_exc())
+        message.value = (f"The run stopped in month {run.month + 1}: {type(exc).__name__}: {exc}. "
+                         "Change the settings or press Reset.")
+        playing.value = False
+        live.value = None  # its state is not to be trusted; the last good month stays on screen
+        run.close()
+        return False
+    frame.value = f
+    return True

@@ -1,7 +1,7 @@
 """The consumer population, held as numpy arrays: awareness spread and brand choice.
 
 Consumers are not agents: thousands of them would cost microseconds each per step as Mesa
-agents, against a few nanoseconds here (``abm bench`` measures both). Every consumer-level
+agents, against nanoseconds here (``abm bench`` measures both). Every consumer-level
 computation of the model lives in this module.
 
 Each month (see docs/ODD.md, submodels *Awareness* and *Brand choice*):
@@ -15,21 +15,31 @@ Each month (see docs/ODD.md, submodels *Awareness* and *Brand choice*):
    ``u_ij = quality_j - w_fit (taste_i - position_j)^2 - beta_i price_j / p_ref
    + switching_cost * loyalty_j * [j bought last month] + e_ij``,
    or nothing if the outside option ``u_0 + e_i0`` is higher; ``e`` are Gumbel shocks of
-   scale ``choice_noise`` (s). This is drawn exactly as the logit probabilities
-   ``P_ij = exp(u_ij / s) / (exp(u_0 / s) + sum_k exp(u_ik / s))`` that Gumbel-max implies,
-   with one uniform number per consumer (inverse CDF) instead of one Gumbel shock per
-   option.
-   Brand j is available to i when it is on sale and its distribution covers i: each
-   consumer holds a fixed rank per brand, and is covered when that rank is below the
-   brand's coverage of the consumer's region (so growing coverage adds consumers and never
-   reshuffles them).
+   scale ``s = choice_noise``. Brand j is available to i when it is on sale and its
+   distribution covers i: each consumer holds a fixed rank per brand, and is covered when
+   that rank is below the brand's coverage of the consumer's region (so growing coverage
+   adds consumers and never reshuffles them).
 
-Layout, for speed (``abm bench`` shows the effect): per-brand state is stored brand-major,
-``(n_brands, n)``, in float32 and bool; consumers are numbered in the order of their
-neighbourhood cell and region, so that neighbourhood counts are segment sums and per-cell or
-per-region values spread to consumers by ``np.repeat``; and the monthly work walks the
-population in chunks that fit in cache, which bounds temporaries at any size. The public
-``aware`` and ``reach_rank`` are ``(n, n_brands)`` views of that storage.
+How the draws are made (same distributions, fewer random numbers):
+
+- Awareness: ``1 - exp(-rate)`` is the chance that a unit Poisson process puts a point in
+  an interval of length ``rate``. Laying the unaware consumers of a brand end to end, each
+  on an interval of its own rate, one Poisson count and one uniform position per point pick
+  exactly the consumers who become aware, independently with the probabilities above. As
+  the rate is the same for everyone in a neighbourhood, this costs a count per
+  neighbourhood and a few numbers per newly aware consumer, not one per consumer and
+  brand. Forgetting works the same way over the aware, with rate ``-log(1 - decay)``.
+- Choice: Gumbel-max picks option j with the logit probability
+  ``exp(u_ij / s) / (exp(u_0 / s) + sum_k exp(u_ik / s))`` (McFadden 1974); the choice is
+  drawn from those probabilities directly, with one uniform number per consumer (inverse
+  CDF). ``exp((quality_j - fit - price - u_0) / s)`` is kept per consumer and brand and only
+  recomputed for brands whose quality, position or price changed.
+
+Layout, for speed: per-brand state is stored brand-major, ``(n_brands, n)``, in float32 and
+bool; consumers are numbered by neighbourhood cell and region, so that neighbourhood counts
+are segment sums and per-region coverage spreads to consumers by ``np.repeat``; and the
+monthly work walks the population in chunks that fit in cache, which also bounds every
+temporary. The public ``aware`` and ``reach_rank`` are ``(n, n_brands)`` views.
 """
 
 from __future__ import annotations
@@ -43,7 +53,6 @@ from abm.scenario import Market
 _CHUNK_ELEMENTS = 1 << 16
 """Consumer-brand cells handled per chunk (about 256 kB per float32 work array)."""
 
-_TWO_32 = 4294967296.0
 _FAST_RANGE = 80.0
 """Largest (u_j - u_0) / s for which unshifted float32 logit weights cannot overflow."""
 
@@ -60,12 +69,6 @@ class BrandOffer:
     loyalty: np.ndarray        # multiplier on the switching cost
     marketing_pull: np.ndarray # Bass p per month from marketing
     coverage: np.ndarray       # (n_brands, n_regions) share of each region reached
-
-
-def _thresholds(probability: np.ndarray) -> np.ndarray:
-    """uint32 thresholds t with ``P(U < t) = probability`` for U uniform on 32-bit integers."""
-    scaled = np.rint(np.clip(probability, 0.0, 1.0) * _TWO_32)
-    return np.minimum(scaled, _TWO_32 - 1.0).astype(np.uint32)
 
 
 class ConsumerMarket:
@@ -88,33 +91,33 @@ class ConsumerMarket:
         self.n_cells = k * k
         xy = rng.random((n, 2))
         region, cell = self._locate(xy)
-        # number consumers by (cell, region) block: cells and blocks become contiguous runs
+        # number consumers by (cell, region): cells and (cell, region) blocks become runs
         order = np.argsort(cell * self.n_regions + region, kind="stable")
         self.xy = xy[order]
         self.region = region[order]
         self.cell = cell[order]
         self.cell_size = np.maximum(np.bincount(self.cell, minlength=self.n_cells), 1)
-        self._index_blocks()
         self.taste = rng.normal(0.0, market.taste_spread, n)
         sigma = market.price_sensitivity_spread
         self.price_weight = (market.price_sensitivity / market.reference_price) * rng.lognormal(
             -0.5 * sigma * sigma, sigma, n)
         self._rank = rng.random((n_brands, n), dtype=np.float32)
         self._aware = np.zeros((n_brands, n), dtype=bool)
-        self._covered = np.zeros((n_brands, n), dtype=bool)
-        self._covered_for = np.full((n_brands, self.n_regions), np.nan)
-        self._covered_count = np.zeros(n_brands, dtype=np.int64)
-        choice_type = np.int8 if n_brands < 127 else np.int16
-        self.last_choice = np.full(n, -1, dtype=choice_type)
+        self.last_choice = np.full(n, -1, dtype=np.int8 if n_brands < 127 else np.int16)
         self.customers = np.zeros(n_brands, dtype=np.int64)
         self.no_purchase = n
         self.reached = np.zeros(n_brands)  # share of consumers each brand's network covers
-        # choice in units of the Gumbel scale s: fit and price terms pre-scaled per consumer
-        s = market.choice_noise
+        self._chunk = max(256, _CHUNK_ELEMENTS // (n_brands + 1))
+        self._split()
+        # caches: who each brand covers, and each brand's logit weight without loyalty
+        self._covered = np.zeros((n_brands, n), dtype=bool)
+        self._covered_for = np.full((n_brands, self.n_regions), np.nan)
+        self._covered_count = np.zeros(n_brands, dtype=np.int64)
+        self._appeal = np.zeros((n_brands, n), dtype=np.float32)
+        self._appeal_for = np.full((n_brands, 3), np.nan)
+        s = market.choice_noise  # utilities below are in units of s
         self._taste_s = (self.taste * np.sqrt(market.fit_weight / s)).astype(np.float32)
         self._price_weight_s = (self.price_weight / s).astype(np.float32)
-        self._chunk = max(256, _CHUNK_ELEMENTS // (n_brands + 1))
-        self._chunks = self._split()
         width = min(n, self._chunk)
         self._work = np.empty((n_brands + 1, width), dtype=np.float32)
         self._spare = np.empty((n_brands, width), dtype=np.float32)
@@ -129,30 +132,27 @@ class ConsumerMarket:
         cy = np.minimum((xy[:, 1] * k).astype(np.int64), k - 1)
         return ry * m.regions_x + rx, cy * k + cx
 
-    def _index_blocks(self) -> None:
-        """Runs of consumers sharing a (cell, region) block, and chunks over them."""
+    def _split(self) -> None:
+        """Cut the population into chunks, and into segments: runs of consumers of one cell
+        and one region inside one chunk, the unit of every neighbourhood count and coverage
+        threshold. ``_chunks`` lists ``(start, stop, first_segment, end_segment)``."""
         key = self.cell * self.n_regions + self.region
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if self.n else np.zeros(0, np.int64)
-        self._block_start = starts
-        self._block_end = np.r_[starts[1:], self.n]
-        self._block_cell = self.cell[starts]
-        self._block_region = self.region[starts]
-        first_of_cell = np.r_[True, self._block_cell[1:] != self._block_cell[:-1]]
-        self._cell_first_block = np.flatnonzero(first_of_cell)
-        self._cells = self._block_cell[self._cell_first_block]  # cells that hold consumers
-        self._block_cell_index = np.cumsum(first_of_cell) - 1  # block -> position in _cells
-
-    def _split(self) -> list[tuple[int, int, int, int, np.ndarray]]:
-        """Chunks ``(start, stop, first_block, end_block, block_sizes)`` over the population."""
-        chunks = []
-        ends = self._block_end
+        cut = np.r_[True, key[1:] != key[:-1]]
+        cut[:: self._chunk] = True
+        starts = np.flatnonzero(cut)
+        self._seg_start = starts
+        self._seg_size = np.diff(np.r_[starts, self.n])
+        self._chunks = []
         for start in range(0, self.n, self._chunk):
             stop = min(self.n, start + self._chunk)
-            b0 = int(np.searchsorted(ends, start, side="right"))
-            b1 = int(np.searchsorted(ends, stop - 1, side="right")) + 1
-            sizes = np.minimum(ends[b0:b1], stop) - np.maximum(self._block_start[b0:b1], start)
-            chunks.append((start, stop, b0, b1, sizes))
-        return chunks
+            g0, g1 = np.searchsorted(starts, [start, stop])
+            self._chunks.append((start, stop, int(g0), int(g1)))
+        seg_cell = self.cell[starts]
+        self._seg_region = self.region[starts]
+        first_of_cell = np.r_[True, seg_cell[1:] != seg_cell[:-1]]
+        self._cell_first_seg = np.flatnonzero(first_of_cell)
+        self._cells = seg_cell[self._cell_first_seg]  # cells that hold consumers
+        self._seg_cell_index = np.cumsum(first_of_cell) - 1  # segment -> position in _cells
 
     # ---- public views ----------------------------------------------------------------
 
@@ -200,55 +200,90 @@ class ConsumerMarket:
 
     # ---- monthly submodels -----------------------------------------------------------
 
-    def _random_bits(self, shape: tuple[int, int]) -> np.ndarray:
-        """Uniform 32-bit integers from the model's generator (two per raw 64-bit draw)."""
-        count = shape[0] * shape[1]
-        raw = self.rng.bit_generator.random_raw((count + 1) // 2)
-        return raw.view(np.uint32)[:count].reshape(shape)
-
     def spread_awareness(self, offer: BrandOffer) -> None:
         """Bass-like awareness growth from marketing and neighbours; forgetting off sale."""
         m = self.market
         promoting = np.asarray(offer.promoting, dtype=bool)
         on_sale = np.asarray(offer.on_sale, dtype=bool)
-        block_counts = np.add.reduceat(self._aware.view(np.uint8), self._block_start, axis=1, dtype=np.int64)
-        cell_counts = np.add.reduceat(block_counts, self._cell_first_block, axis=1)
-        total = cell_counts.sum(axis=1)
-        moving = promoting | (~on_sale & (total > 0))
-        if not moving.any():
-            return
-        rows = np.flatnonzero(moving)
-        w = m.local_word_of_mouth
-        local = cell_counts[rows] / self.cell_size[self._cells]
-        neighbours = w * local + (1.0 - w) * (total[rows] / self.n)[:, None]
-        rate = np.asarray(offer.marketing_pull, dtype=float)[rows, None] + (m.bass_q / 12.0) * neighbours
-        hazard = np.where(promoting[rows, None], -np.expm1(-rate), 0.0)
-        gain_at = _thresholds(hazard)[:, self._block_cell_index]  # per block
-        forget_at = _thresholds(np.where(on_sale[rows], 0.0, m.awareness_decay))[:, None]
-        all_rows = len(rows) == self.n_brands
-        for start, stop, b0, b1, sizes in self._chunks:
-            draw = self._random_bits((len(rows), stop - start))
-            gained = draw < np.repeat(gain_at[:, b0:b1], sizes, axis=1)
-            kept = draw >= forget_at
-            if all_rows:
-                aware = self._aware[:, start:stop]
-                np.where(aware, kept, gained, out=aware)
-            else:
-                aware = self._aware[rows, start:stop]
-                self._aware[rows, start:stop] = np.where(aware, kept, gained)
+        aware_in = np.add.reduceat(self._aware.view(np.uint8), self._seg_start, axis=1, dtype=np.int64)
+        cell_aware = np.add.reduceat(aware_in, self._cell_first_seg, axis=1)
+        total = cell_aware.sum(axis=1)
+        learners = np.flatnonzero(promoting)
+        forgetters = np.flatnonzero(~on_sale & (total > 0)) if m.awareness_decay > 0 else learners[:0]
+        if len(learners):
+            w = m.local_word_of_mouth
+            neighbours = (w * cell_aware[learners] / self.cell_size[self._cells]
+                          + ((1.0 - w) / self.n) * total[learners, None])
+            rate = np.asarray(offer.marketing_pull, dtype=float)[learners, None] + (m.bass_q / 12.0) * neighbours
+            learn_rate = rate[:, self._seg_cell_index]
+            unaware_in = self._seg_size - aware_in[learners]
+        if len(forgetters):
+            forget_rate = -np.log1p(-min(m.awareness_decay, 1.0 - 1e-12))
+            aware_in_f = aware_in[forgetters]
+        for start, stop, g0, g1 in self._chunks:
+            learn = forget = None
+            if len(learners):
+                learn = self._poisson_hits(~self._aware[learners, start:stop],
+                                           unaware_in[:, g0:g1], learn_rate[:, g0:g1])
+            if len(forgetters):
+                forget = self._poisson_hits(self._aware[forgetters, start:stop], aware_in_f[:, g0:g1],
+                                            np.full((len(forgetters), g1 - g0), forget_rate))
+            if learn is not None:
+                row, col = learn
+                self._aware[learners[row], start + col] = True
+            if forget is not None:
+                row, col = forget
+                self._aware[forgetters[row], start + col] = False
+
+    def _poisson_hits(self, eligible: np.ndarray, counts: np.ndarray, rate: np.ndarray):
+        """Eligible cells that a unit Poisson process hits, each cell on an interval ``rate``.
+
+        Args:
+            eligible: (rows, width) bool of one chunk, in segment order.
+            counts: (rows, segments) eligible cells per segment of the chunk.
+            rate: (rows, segments) interval length of each cell of the segment.
+
+        Returns:
+            ``(row, column)`` index arrays of the hit cells (a cell hit twice appears
+            twice), or None. Each eligible cell is hit with probability ``1 - exp(-rate)``,
+            independently.
+        """
+        length = (rate * counts).ravel()
+        ends = np.cumsum(length)
+        if len(ends) == 0 or not ends[-1] > 0:
+            return None
+        hits = self.rng.poisson(ends[-1])
+        if hits == 0:
+            return None
+        at = self.rng.random(hits) * ends[-1]
+        run = np.searchsorted(ends, at, side="right")
+        keep = run < len(ends)
+        at, run = at[keep], run[keep]
+        within = ((at - (ends[run] - length[run])) / rate.ravel()[run]).astype(np.int64)  # floor: >= 0
+        counts = counts.ravel()
+        np.minimum(within, counts[run] - 1, out=within)
+        np.maximum(within, 0, out=within)
+        first = np.cumsum(counts)
+        first -= counts
+        rank = first[run] + within  # position among all eligible cells
+        cells = np.flatnonzero(eligible)[rank]
+        return np.divmod(cells, eligible.shape[1])
 
     def _update_coverage(self, coverage: np.ndarray) -> None:
         """Recompute who each brand covers, for the brands whose coverage changed."""
         coverage = np.asarray(coverage, dtype=float)
+        if np.array_equal(coverage, self._covered_for):
+            return
         changed = np.flatnonzero((coverage != self._covered_for).any(axis=1))
         for brand in changed:
-            at = coverage[brand, self._block_region].astype(np.float32)
-            for start, stop, b0, b1, sizes in self._chunks:
-                np.less(self._rank[brand, start:stop], np.repeat(at[b0:b1], sizes),
+            at = coverage[brand, self._seg_region].astype(np.float32)
+            for start, stop, g0, g1 in self._chunks:
+                np.less(self._rank[brand, start:stop], np.repeat(at[g0:g1], self._seg_size[g0:g1]),
                         out=self._covered[brand, start:stop])
             self._covered_count[brand] = np.count_nonzero(self._covered[brand])
             self._covered_for[brand] = coverage[brand]
-        self.reached = self._covered_count / self.n if self.n else np.zeros(self.n_brands)
+        if len(changed):
+            self.reached = self._covered_count / self.n
 
     def available(self, offer: BrandOffer) -> np.ndarray:
         """(n, n_brands) bool: brand on sale, consumer aware of it and covered by it."""
@@ -256,74 +291,119 @@ class ConsumerMarket:
         on_sale = np.asarray(offer.on_sale, dtype=bool)
         return (self._covered & self._aware & on_sale[:, None]).T
 
+    def _utility_terms(self, offer: BrandOffer, brands: np.ndarray):
+        """Per-brand terms of ``u / s`` relative to the outside option, as (k, 1) float32."""
+        m = self.market
+        s = m.choice_noise
+        base = (np.asarray(offer.quality, dtype=float)[brands] - m.no_purchase_utility) / s
+        position = np.asarray(offer.position, dtype=float)[brands] * np.sqrt(m.fit_weight / s)
+        price = np.asarray(offer.price, dtype=float)[brands]
+        bonus = m.switching_cost * np.asarray(offer.loyalty, dtype=float)[brands] / s
+        return [v.astype(np.float32)[:, None] for v in (base, position, price, bonus)]
+
+    def _refresh_appeal(self, offer: BrandOffer, selling: np.ndarray) -> None:
+        """Recompute ``exp(u_j / s)`` without loyalty for brands whose offer changed."""
+        key = self._appeal_for
+        stale_mask = ((np.asarray(offer.quality, dtype=float)[selling] != key[selling, 0])
+                      | (np.asarray(offer.position, dtype=float)[selling] != key[selling, 1])
+                      | (np.asarray(offer.price, dtype=float)[selling] != key[selling, 2]))
+        if not stale_mask.any():
+            return
+        stale = selling[stale_mask]
+        base, position, price, _ = self._utility_terms(offer, stale)
+        for start, stop, _, _ in self._chunks:
+            appeal = self._appeal[stale, start:stop]
+            spare = self._spare[: len(stale), : stop - start]
+            np.subtract(self._taste_s[start:stop], position, out=appeal)
+            np.square(appeal, out=appeal)
+            np.multiply(self._price_weight_s[start:stop], price, out=spare)
+            appeal += spare
+            np.subtract(base, appeal, out=appeal)
+            np.exp(appeal, out=appeal)
+            self._appeal[stale, start:stop] = appeal
+        key[stale, 0] = np.asarray(offer.quality, dtype=float)[stale]
+        key[stale, 1] = np.asarray(offer.position, dtype=float)[stale]
+        key[stale, 2] = np.asarray(offer.price, dtype=float)[stale]
+
     def choose(self, offer: BrandOffer) -> np.ndarray:
         """Every consumer buys one brand or nothing; returns customers per brand."""
-        m = self.market
         self._update_coverage(offer.coverage)
         selling = np.flatnonzero(np.asarray(offer.on_sale, dtype=bool))
         customers = np.zeros(self.n_brands, dtype=np.int64)
-        if len(selling) == 0:
+        k = len(selling)
+        if k == 0:
             self.last_choice.fill(-1)
             self._set_customers(customers)
             return self.customers
-        s = m.choice_noise
-        quality = np.asarray(offer.quality, dtype=float)[selling]
-        bonus = m.switching_cost * np.asarray(offer.loyalty, dtype=float)[selling] / s
-        # utilities in units of s, relative to the outside option u_0
-        base = ((quality - m.no_purchase_utility) / s).astype(np.float32)[:, None]
-        position = (np.asarray(offer.position, dtype=float)[selling]
-                    * np.sqrt(m.fit_weight / s)).astype(np.float32)[:, None]
-        price = np.asarray(offer.price, dtype=float)[selling].astype(np.float32)[:, None]
-        bonus = bonus.astype(np.float32)[:, None]
+        m = self.market
+        bonus = ((m.switching_cost / m.choice_noise) * np.asarray(offer.loyalty, dtype=float)[selling]
+                 ).astype(np.float32)[:, None]
+        highest = (float(np.max(np.asarray(offer.quality, dtype=float)[selling])) - m.no_purchase_utility) / m.choice_noise
+        fast = highest + max(float(bonus.max()), 0.0) <= _FAST_RANGE
+        if fast:
+            self._refresh_appeal(offer, selling)
+        else:
+            base, position, price, _ = self._utility_terms(offer, selling)
+        first = int(selling[0])
+        if selling[-1] - first + 1 == k:  # brands on sale are neighbours: slice, not copy
+            rows = slice(first, first + k)
+        else:
+            rows = selling
+            label = np.concatenate([[-1], selling]).astype(self.last_choice.dtype)
         brand_ids = selling.astype(self.last_choice.dtype)[:, None]
-        fast = float(np.max(base + np.maximum(bonus, 0.0))) <= _FAST_RANGE
-        all_rows = len(selling) == self.n_brands
-        label = np.r_[-1, selling].astype(self.last_choice.dtype)
-        k = len(selling)
-        for start, stop, _, _, _ in self._chunks:
+        loyalty_factor = np.expm1(bonus)
+        for start, stop, _, _ in self._chunks:
             width = stop - start
-            weight = self._work[:k + 1, :width]
-            utility = weight[1:]
+            weight = self._work[: k + 1, :width]  # row 0: the outside option
             spare = self._spare[:k, :width]
             last = self.last_choice[start:stop]
-            # u = base - (taste - position)^2 - beta price + bonus [last == j], all / s
-            np.subtract(self._taste_s[start:stop], position, out=utility)
-            np.square(utility, out=utility)
-            np.multiply(self._price_weight_s[start:stop], price, out=spare)
-            utility += spare
-            np.subtract(base, utility, out=utility)
-            np.multiply(last == brand_ids, bonus, out=spare)
-            utility += spare
-            if all_rows:
-                avail = self._covered[:, start:stop] & self._aware[:, start:stop]
-            else:
-                avail = self._covered[selling, start:stop] & self._aware[selling, start:stop]
+            avail = self._covered[rows, start:stop] & self._aware[rows, start:stop]
             if fast:
                 weight[0] = 1.0
-            else:  # shift by each consumer's best option so no weight overflows
-                best = np.where(avail, utility, -np.inf).max(axis=0)
-                np.maximum(best, 0.0, out=best)
-                utility -= best
-                np.negative(best, out=weight[0])
-                np.exp(weight[0], out=weight[0])
-            np.exp(utility, out=utility)
-            utility *= avail
-            for j in range(1, k + 1):  # cumulative weights, the outside option first
-                weight[j] += weight[j - 1]
-            u = self._random_bits((1, width))[0]
-            x = (u >> np.uint32(8)).astype(np.float32)
-            x *= np.float32(2.0 ** -24)
-            x *= weight[k]
-            below = weight[:k] < x
-            chosen = below.sum(axis=0, dtype=np.int8 if k < 127 else np.int16)
-            if all_rows:
-                np.subtract(chosen, 1, out=last, casting="unsafe")
+                np.multiply(self._appeal[rows, start:stop], avail, out=weight[1:])
+                np.multiply(last == brand_ids, loyalty_factor, out=spare)
+                spare += 1.0
+                weight[1:] *= spare
             else:
-                np.take(label, chosen, out=last)
-            at_least = np.count_nonzero(below, axis=1)
-            customers[selling] += at_least - np.r_[at_least[1:], 0]
+                self._shifted_weights(weight, spare, avail, last == brand_ids,
+                                      base, position, price, bonus, start, stop)
+            for j in range(1, k + 1):  # cumulative weights
+                weight[j] += weight[j - 1]
+            bits = self.rng.bit_generator.random_raw((width + 1) // 2).view(np.uint32)[:width]
+            x = (bits >> np.uint32(8)).astype(np.float32)
+            x *= np.float32(2.0 ** -24)  # uniform on [0, 1) at float32 resolution
+            x *= weight[k]
+            below = weight[:k] < x  # below[j]: the pick lies past option j's start
+            picked = below.sum(axis=0, dtype=last.dtype)
+            if rows is selling:
+                np.take(label, picked, out=last)
+            elif first == 0:
+                np.subtract(picked, 1, out=last)
+            else:
+                np.add(picked, first - 1, out=last)
+                last[picked == 0] = -1
+            customers[selling] += np.bincount(picked, minlength=k + 1)[1:]
         self._set_customers(customers)
         return self.customers
+
+    def _shifted_weights(self, weight, spare, avail, loyal, base, position, price, bonus,
+                         start: int, stop: int) -> None:
+        """Logit weights with each consumer's best option shifted to ``exp(0)``; for
+        utility ranges where unshifted float32 weights could overflow."""
+        utility = weight[1:]
+        np.subtract(self._taste_s[start:stop], position, out=utility)
+        np.square(utility, out=utility)
+        np.multiply(self._price_weight_s[start:stop], price, out=spare)
+        utility += spare
+        np.subtract(base, utility, out=utility)
+        np.multiply(loyal, bonus, out=spare)
+        utility += spare
+        best = np.where(avail, utility, -np.inf).max(axis=0)
+        np.maximum(best, 0.0, out=best)
+        utility -= best
+        np.exp(utility, out=utility)
+        utility *= avail
+        np.exp(-best, out=weight[0])
 
     def _set_customers(self, customers: np.ndarray) -> None:
         self.customers = customers

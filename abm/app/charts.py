@@ -57,8 +57,28 @@ def _base(title: str | None = None, *, legend: bool = True, top: int = 70) -> di
     if title:
         option["title"] = {"text": title, "left": 0, "top": 0, "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"}}
     if legend:
-        option["legend"] = {"top": 30 if title else 0, "left": 0, "textStyle": {"fontSize": FONT - 1},
-                            "itemWidth": 30, "type": "scroll"}
+        option["legend"] = {"top": 30 if title else 0, "left": 0, "right": 0, "textStyle": {"fontSize": FONT - 1},
+                            "itemWidth": 30, "itemGap": 14}
+    return option
+
+
+def _fit_legend(option: dict[str, Any], width: int = 430) -> dict[str, Any]:
+    """List the legend's entries (helper series, named ``_...``, left out) and move the
+    plot down by the rows the legend needs at about ``width`` pixels."""
+    legend = option.get("legend")
+    if not legend or legend.get("show") is False:
+        return option
+    names = legend.get("data") or list(dict.fromkeys(
+        s["name"] for s in option.get("series", []) if s.get("name") and not s["name"].startswith("_")))
+    legend["data"] = names
+    rows, used = 1, 0.0
+    for n in names:
+        w = 0.55 * (FONT - 1) * len(n) + 30 + 5 + 14
+        if used + w > width and used > 0:
+            rows, used = rows + 1, 0.0
+        used += w
+    start = legend.get("top", 0)
+    option["grid"]["top"] = start + 26 * rows + 22
     return option
 
 
@@ -100,12 +120,12 @@ def share_option(frame: Frame) -> dict[str, Any]:
              "color": colours[name]}
         if name == focal.name:
             s["markLine"] = {"silent": True, "symbol": "none", "lineStyle": {"color": TARGET_COLOUR, "type": "dashed", "width": 2},
-                             "label": {"fontSize": FONT - 2, "formatter": "{b}"},
+                             "label": {"fontSize": FONT - 2, "formatter": "{b}", "position": "insideEndTop"},
                              "data": [{"yAxis": round(focal.target_share * 100, 3), "name": f"target {focal.target_share:.0%}"},
                                       {"xAxis": focal.target_month, "name": "deadline"}]}
         series.append(s)
     option["series"] = series
-    return option
+    return _fit_legend(option)
 
 
 def map_option(frame: Frame) -> dict[str, Any]:
@@ -139,7 +159,7 @@ def map_option(frame: Frame) -> dict[str, Any]:
         series.append({"name": f"{partner}'s reach (shading, % per region)", "type": "scatter", "data": [],
                        "itemStyle": {"color": PARTNER_COLOURS[0]}, "markArea": {"silent": True, "data": areas}})
     option["series"] = series
-    return option
+    return _fit_legend(option)
 
 
 def partnership_option(frame: Frame) -> dict[str, Any]:
@@ -165,7 +185,8 @@ def partnership_option(frame: Frame) -> dict[str, Any]:
                  "data": _pairs(frame.months, paths[key], 1, 3), "color": colour,
                  "lineStyle": {"width": width, "type": style}}
             if k == 0 and key == "trust_entrant":
-                s["markLine"] = {"silent": True, "symbol": "none", "label": {"fontSize": FONT - 2, "formatter": "{b}"},
+                s["markLine"] = {"silent": True, "symbol": "none", "label": {"fontSize": FONT - 2, "formatter": "{b}",
+                                                                                  "position": "insideEndTop"},
                                  "data": [{"yAxis": frame.trust_floor, "name": "trust floor",
                                            "lineStyle": {"color": "#D55E00", "type": "dashed", "width": 2}},
                                           {"yAxis": frame.upgrade_trust, "name": "JV upgrade level",
@@ -177,7 +198,7 @@ def partnership_option(frame: Frame) -> dict[str, Any]:
                               "style": {"text": "No partnership in this run", "fontSize": FONT + 2, "fill": "#333"}}]
         series.append({"type": "line", "data": []})
     option["series"] = series
-    return option
+    return _fit_legend(option)
 
 
 def money_option(frame: Frame) -> dict[str, Any]:
@@ -197,7 +218,7 @@ def money_option(frame: Frame) -> dict[str, Any]:
         series[0]["markLine"] = {"silent": True, "symbol": "none", "label": {"show": False},
                                  "lineStyle": {"color": "#333", "width": 1}, "data": [{"yAxis": 0}]}
     option["series"] = series
-    return option
+    return _fit_legend(option)
 
 
 # ---- Compare ------------------------------------------------------------------------
@@ -211,37 +232,43 @@ def fan_option(quantiles: pd.DataFrame, variant: str, *, target_share: float, ta
         quantiles: ``abm.report.share_quantiles`` output (variant, month, p10..p90).
         top: upper end of the share axis, as a share in [0, 1] (the same for all panels).
     """
+    months = list(range(horizon + 1))
     option = _base(label or variant.replace("_", " "))
     option["tooltip"] = {"trigger": "axis", "textStyle": {"fontSize": FONT - 2}}
-    option["xAxis"] = _axis("month", lo=0, hi=horizon)
+    # a category axis of months: ECharts stacks the bands on the value axis only then
+    option["xAxis"] = _axis("month", kind="category", data=months, boundaryGap=False,
+                            axisLabel={"fontSize": FONT - 1, "interval": max(1, horizon // 6) - 1})
     option["yAxis"] = _axis("share (%)", lo=0, hi=_nice_ceiling(top * 100, 5), gap=45)
+
+    def column(g: pd.DataFrame, key: str) -> list[float | None]:
+        values = dict(zip(g.month.astype(int), g[key], strict=True))
+        return [None if m not in values or pd.isna(values[m]) else round(100 * float(values[m]), 2) for m in months]
+
     series = []
     for other, g in quantiles.groupby("variant", sort=False):
         if other != variant:
             series.append({"name": "other variants' medians", "type": "line", "showSymbol": False, "silent": True,
-                           "color": "#999", "lineStyle": {"width": 1.5},
-                           "data": _pairs(g.month.tolist(), g.p50.tolist(), 100, 2)})
-    v = quantiles[quantiles.variant == variant]
-    months = v.month.tolist()
-
-    def band(lo: str, hi: str, name: str, opacity: float, stack: str) -> list[dict]:
-        return [{"name": f"_{stack}", "type": "line", "stack": stack, "showSymbol": False, "silent": True,
-                 "lineStyle": {"opacity": 0}, "data": _pairs(months, v[lo].tolist(), 100, 2), "tooltip": {"show": False}},
-                {"name": name, "type": "line", "stack": stack, "showSymbol": False, "silent": True,
-                 "lineStyle": {"opacity": 0}, "color": colour, "areaStyle": {"color": colour, "opacity": opacity},
-                 "data": _pairs(months, (v[hi] - v[lo]).tolist(), 100, 2)}]
-
-    series += band("p10", "p90", "10-90 % of runs", 0.18, "outer")
-    series += band("p25", "p75", "25-75 % of runs", 0.35, "inner")
+                           "color": "#999", "lineStyle": {"width": 1.5}, "data": column(g, "p50")})
+    v = quantiles[quantiles.variant == variant].assign(w90=lambda d: d.p90 - d.p10, w75=lambda d: d.p75 - d.p25)
+    for lo, width, name, opacity, stack in (("p10", "w90", "10-90 % of runs", 0.18, "outer"),
+                                            ("p25", "w75", "25-75 % of runs", 0.35, "inner")):
+        series.append({"name": f"_{stack}", "type": "line", "stack": stack, "showSymbol": False, "silent": True,
+                       "lineStyle": {"opacity": 0}, "data": column(v, lo), "tooltip": {"show": False}})
+        series.append({"name": name, "type": "line", "stack": stack, "showSymbol": False, "silent": True,
+                       "lineStyle": {"opacity": 0}, "color": colour, "areaStyle": {"color": colour, "opacity": opacity},
+                       "data": column(v, width)})
     series.append({"name": "median", "type": "line", "showSymbol": False, "color": colour, "lineStyle": {"width": 4},
-                   "data": _pairs(months, v.p50.tolist(), 100, 2),
-                   "markLine": {"silent": True, "symbol": "none", "label": {"fontSize": FONT - 3, "formatter": "{b}"},
+                   "data": column(v, "p50"),
+                   "markLine": {"silent": True, "symbol": "none", "label": {"fontSize": FONT - 3, "formatter": "{b}",
+                                                                            "position": "insideEndTop"},
                                 "lineStyle": {"color": TARGET_COLOUR, "type": "dashed", "width": 2},
                                 "data": [{"yAxis": round(target_share * 100, 3), "name": "target"},
-                                         {"xAxis": target_month, "name": "deadline"}]}})
+                                         {"xAxis": target_month if target_month <= horizon else horizon,
+                                          "name": "deadline"}]}})
     option["series"] = series
-    option["legend"]["data"] = ["median", "25-75 % of runs", "10-90 % of runs", "other variants' medians"]
-    return option
+    option["legend"]["data"] = ["median", "25-75 % of runs", "10-90 % of runs"] + (
+        ["other variants' medians"] if quantiles.variant.nunique() > 1 else [])
+    return _fit_legend(option)
 
 
 def npv_option(summary: pd.DataFrame, variants: Sequence[str], currency: str) -> dict[str, Any]:
@@ -265,9 +292,10 @@ def npv_option(summary: pd.DataFrame, variants: Sequence[str], currency: str) ->
         {"name": "10/25/50/75/90 % of runs", "type": "boxplot", "data": boxes, "itemStyle": {"color": "#DCEBF5", "borderColor": "#0072B2", "borderWidth": 2}},
         {"name": "one run", "type": "scatter", "data": dots, "symbolSize": 6, "itemStyle": {"color": "#D55E00", "opacity": 0.35}},
     ]
-    option["series"][0]["markLine"] = {"silent": True, "symbol": "none", "label": {"formatter": "break-even", "fontSize": FONT - 3},
+    option["series"][0]["markLine"] = {"silent": True, "symbol": "none", "label": {"formatter": "break-even", "fontSize": FONT - 3,
+                                                                                "position": "insideEndTop"},
                                        "lineStyle": {"color": "#333", "type": "dashed"}, "data": [{"yAxis": 0}]}
-    return option
+    return _fit_legend(option)
 
 
 def probability_option(probabilities: pd.DataFrame) -> dict[str, Any]:
@@ -288,17 +316,19 @@ def probability_option(probabilities: pd.DataFrame) -> dict[str, Any]:
         for m in measures:
             row = g[g.measure == m]
             if row.empty or pd.isna(row.p.iloc[0]):
-                data.append({"value": None, "label": {"show": True, "formatter": "n/a", "position": "insideBottom"}})
+                data.append({"value": 0, "label": {"show": True, "formatter": "n/a", "position": "insideBottom",
+                                                   "rotate": 90, "align": "left", "verticalAlign": "middle",
+                                                   "distance": 6, "fontSize": FONT - 3, "color": "#000"}})
             else:
                 r = row.iloc[0]
                 data.append({"value": round(100 * r.p, 1),
-                             "label": {"show": True, "position": "top", "fontSize": FONT - 4,
-                                       "formatter": f"{r.p:.0%}\n({r.lo:.0%}-{r.hi:.0%})"}})
+                             "label": {"show": True, "position": "insideBottom", "rotate": 90, "align": "left",
+                                       "verticalAlign": "middle", "distance": 6, "fontSize": FONT - 3, "color": "#000",
+                                       "formatter": f"{r.p:.0%} ({r.lo:.0%}-{r.hi:.0%})"}})
         series.append({"name": str(variant).replace("_", " "), "type": "bar", "data": data,
                        "color": VARIANT_COLOURS[i % len(VARIANT_COLOURS)], "barMaxWidth": 60})
     option["series"] = series
-    option["grid"]["top"] = 90
-    return option
+    return _fit_legend(option)
 
 
 # ---- Results ------------------------------------------------------------------------
@@ -338,7 +368,7 @@ def outcome_option(frame: pd.DataFrame, parameter: str, outcome: str, *, bins: i
                    {"name": "10 % / 90 %", "type": "line", "data": hi, "color": "#D55E00", "showSymbol": False,
                     "lineStyle": {"width": 2, "type": "dashed"}}]
     option["series"] = series
-    return option
+    return _fit_legend(option)
 
 
 def sensitivity_option(indices: pd.DataFrame, outcome: str | None = None) -> dict[str, Any]:
@@ -359,4 +389,4 @@ def sensitivity_option(indices: pd.DataFrame, outcome: str | None = None) -> dic
     option["grid"]["left"] = 220
     option["series"] = [{"name": n, "type": "bar", "data": [None if pd.isna(v) else round(float(v), 4) for v in order[n]],
                          "color": VARIANT_COLOURS[i % len(VARIANT_COLOURS)]} for i, n in enumerate(names)]
-    return option
+    return _fit_legend(option)

@@ -4,16 +4,18 @@ Uses :func:`abm.load_results` when the sweeps part provides it; otherwise (or wh
 cannot read the folder) reads the files directly, assuming this layout, all parts optional
 except a summary:
 
-- ``manifest.json``: the sweep's description; ``parameters`` (a list of names, or a
-  mapping name -> spec) or ``problem.names`` (SALib's) name the swept parameters;
+- ``manifest.json``: the sweep's description; ``parameters`` (a list of names or of
+  tables with a ``column``, or a mapping name -> spec) or ``problem.names`` (SALib's)
+  name the swept parameters;
 - ``summary.parquet``, ``summary-*.parquet`` / ``summary_*.parquet``, or a ``summary/``
   folder of Parquet chunks (one row per run: run_id, seed, the parameters, the outcomes);
   ``summary.csv`` as a last resort;
 - ``errors.parquet`` or ``failures.parquet``: runs that raised;
-- sensitivity indices (written by ``abm analyze``): ``*sensitivity*``, ``sobol*`` or
-  ``morris*`` Parquet/CSV files in the folder or in an ``analysis/`` or ``sensitivity/``
-  subfolder, one row per parameter (``parameter`` column, index columns such as ``S1``,
-  ``ST``, ``mu_star``, optional ``outcome`` column).
+- sensitivity indices (``abm analyze`` writes ``analysis/tables/sobol_<outcome>.csv`` and
+  ``morris_<outcome>.csv``): ``*sensitivity*``, ``sobol*`` or ``morris*`` Parquet or CSV
+  files in the folder or in ``analysis/``, ``analysis/tables/`` or ``sensitivity/``; one
+  row per parameter (a ``parameter`` column, index columns such as ``S1``, ``ST``,
+  ``mu_star``, an optional ``outcome`` column).
 """
 
 from __future__ import annotations
@@ -123,9 +125,7 @@ def _via_load_results(folder: Path) -> ResultsFolder | None:
         return None
     try:
         res = load(folder)
-    except InputError:
-        raise
-    except Exception:
+    except Exception:  # not a sweep folder in its sense (e.g. an `abm run` folder): read the files
         return None
     get = (lambda k: res.get(k)) if isinstance(res, dict) else (lambda k: getattr(res, k, None))
     summary = get("summary")
@@ -176,7 +176,7 @@ def _via_files(folder: Path) -> ResultsFolder:
 
 def _sensitivity_files(folder: Path) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
-    places = [folder, folder / "analysis", folder / "sensitivity"]
+    places = [folder, folder / "analysis", folder / "analysis" / "tables", folder / "sensitivity"]
     for place in places:
         if not place.is_dir():
             continue
@@ -215,7 +215,8 @@ def parameter_columns(summary: pd.DataFrame, manifest: dict) -> list[str]:
     if isinstance(params, dict):
         named = list(params)
     elif isinstance(params, list):
-        named = [p if isinstance(p, str) else p.get("name", "") for p in params if isinstance(p, (str, dict))]
+        named = [p if isinstance(p, str) else (p.get("column") or p.get("name") or p.get("key") or "")
+                 for p in params if isinstance(p, (str, dict))]
     elif isinstance(manifest.get("problem"), dict):
         named = list(manifest["problem"].get("names", []))
     cols = [c for c in named if c in summary.columns]

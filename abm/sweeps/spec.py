@@ -106,7 +106,8 @@ class Parameter:
         if not self.is_range:
             return list(self.values)
         step = (self.high - self.low) / (self.levels - 1)
-        points = [self.low + i * step for i in range(self.levels)]
+        # 12 significant digits: 0.3 + 0.3 is 0.6 here, not 0.6000000000000001
+        points = [float(f"{self.low + i * step:.12g}") for i in range(self.levels)]
         points[-1] = self.high
         return [round(p) for p in points] if self.integer else points
 

@@ -32,12 +32,7 @@ from abm.validation.population import apply_overrides, draw_entry, entry_rng
 ArmSetting = dict[str, Any] | Callable[[Scenario], dict[str, Any]]
 """An arm's overrides: a dict, or a function of the drawn entry giving a dict."""
 
-CONSUMERS = 1000
-"""Simulated consumers per run in validation. The market keeps its real size
-(``market.buyers``), so revenues and every money figure are unchanged; only shares and
-awareness get noisier. The facts checked
-are rates over runs, which this does not move beyond sampling noise (docs/VALIDATION.md),
-and a run costs a third of one with 5,000 consumers."""
+
 
 
 @dataclass(frozen=True)
@@ -96,6 +91,11 @@ def unequal_commitment(s: Scenario) -> dict[str, Any]:
     return {"partners.commitment": max(0.0, s.entrants[0].commitment - UNEQUAL_GAP)}
 
 
+ACQUISITION_PRICE = 11.0
+"""Price of the local firm in the cultural-distance contrast (million). At the preset's
+35 m the mode-choice rule almost never buys a firm (docs/VALIDATION.md, *Not reproduced*)."""
+
+
 def conditions(plan: Plan) -> list[Condition]:
     """The conditions of the validation experiment (docs/VALIDATION.md, *Design*)."""
     n, short = plan.population, plan.short
@@ -118,9 +118,11 @@ def conditions(plan: Plan) -> list[Condition]:
                   {"weak_ties": {"partners.regulatory_ties": 0.1}, "strong_ties": {"partners.regulatory_ties": 0.9}},
                   months=36, n=short, base={"entry_mode": "alliance"}),
         Condition("distance_mode_choice", "entrants choosing their mode, culturally near (distance 0.5) or "
-                  "far (4.0) from the host; only the choice at month 0 matters",
+                  "far (4.0) from the host, where the local firm is for sale at about the cost of setting "
+                  f"up alone ({ACQUISITION_PRICE:g} m), so that acquisition is a live option; only the "
+                  "choice at month 0 matters",
                   {"near": {"entrants.cultural_distance": 0.5}, "far": {"entrants.cultural_distance": 4.0}},
-                  months=1, n=short, base={"entry_mode": "auto"}),
+                  months=1, n=short, base={"entry_mode": "auto", "partners.acquisition_price": ACQUISITION_PRICE}),
         Condition("size_mode_choice", "small (capital 15 m) or large (150 m) entrants choosing their mode",
                   {"small": {"entrants.capital": 15.0}, "large": {"entrants.capital": 150.0}},
                   months=1, n=short, base={"entry_mode": "auto"}),
@@ -143,22 +145,11 @@ def conditions(plan: Plan) -> list[Condition]:
 
 # ---- one run ----------------------------------------------------------------------------
 
-def scaled_market(base: Scenario, consumers: int = CONSUMERS) -> dict[str, Any]:
-    """Overrides that simulate ``base``'s market with a sample of ``consumers`` consumers:
-    the market keeps its real buyers (``market.buyers``), and its neighbourhoods hold as
-    many consumers each as before, so word of mouth spreads alike."""
-    m = base.market
-    ratio = consumers / m.consumers
-    return {"market.consumers": consumers,
-            "market.neighbourhoods": max(1, round(m.neighbourhoods * ratio ** 0.5))}
-
-
 def build_base(scenario: Scenario | str | None, condition: Condition,
-               ablation: dict[str, Any] | None = None) -> Scenario:
+               overrides: dict[str, Any] | None = None) -> Scenario:
     """The scenario every entry of ``condition`` starts from."""
     base = resolve_scenario(scenario)
-    settings = {**scaled_market(base),
-                "months": condition.months, **condition.base, **(ablation or {})}
+    settings = {"months": condition.months, **condition.base, **(overrides or {})}
     if settings.get("entrants.marketing") == "reference":
         settings["entrants.marketing"] = base.market.reference_marketing
     regulators = settings.pop("regulators", None)
@@ -217,7 +208,7 @@ class Results:
     failures: list[dict[str, Any]]
     elapsed_s: float
     workers: int
-    ablation: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
     conditions: dict[str, Condition] = field(default_factory=dict)
 
     def arm(self, condition: str, arm: str) -> pd.DataFrame:
@@ -237,7 +228,7 @@ def _tasks(base_by_condition: dict[str, Scenario], selected: list[Condition],
 
 def run_experiment(plan: Plan = FULL, *, master_seed: int = 2025, workers: int = 1,
                    scenario: Scenario | str | None = None, only: list[str] | None = None,
-                   ablation: dict[str, Any] | None = None,
+                   overrides: dict[str, Any] | None = None, selected: list[Condition] | None = None,
                    progress: Callable[[int, int], None] | None = None) -> Results:
     """Run the conditions of ``plan`` (or those named in ``only``).
 
@@ -247,11 +238,14 @@ def run_experiment(plan: Plan = FULL, *, master_seed: int = 2025, workers: int =
         workers: local processes.
         scenario: base case the population is drawn around (default: the default preset).
         only: names of the conditions to run.
-        ablation: overrides applied to every run (to switch a mechanism off).
+        overrides: applied to every run's base before the population draw: candidate
+            parameter values in calibration, or a mechanism switched off.
+        selected: run these conditions instead of the plan's.
         progress: called as ``progress(done, total)``.
     """
-    selected = [c for c in conditions(plan) if only is None or c.name in only]
-    bases = {c.name: build_base(scenario, c, ablation) for c in selected}
+    if selected is None:
+        selected = [c for c in conditions(plan) if only is None or c.name in only]
+    bases = {c.name: build_base(scenario, c, overrides) for c in selected}
     total = sum(c.n * len(c.arms) for c in selected)
     index = [(c.name, arm, i) for c in selected for arm in c.arms for i in range(c.n)]
     rows: dict[int, dict] = {}
@@ -270,5 +264,5 @@ def run_experiment(plan: Plan = FULL, *, master_seed: int = 2025, workers: int =
     for c in selected:
         mine = [rows[k] for k in sorted(rows) if index[k][0] == c.name]
         runs[c.name] = pd.DataFrame(mine)
-    return Results(plan, master_seed, runs, failures, elapsed, workers, dict(ablation or {}),
+    return Results(plan, master_seed, runs, failures, elapsed, workers, dict(overrides or {}),
                    {c.name: c for c in selected})

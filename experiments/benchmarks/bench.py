@@ -1,0 +1,668 @@
+"""The benchmark suite behind ``abm bench``: single runs, the consumer kernel, scaling,
+sweeps, and the app, each against its target.
+
+    abm bench --quick                       # smoke run, < 1 minute on 2 cores
+    abm bench                               # full run, several minutes
+    python experiments/benchmarks/bench.py --quick --out /tmp/bench   # the same, by path
+
+Every figure is the median of repeated measurements taken side by side in one session;
+ratios (speed-ups, overheads) are medians of ratios of measurements taken back to back, so
+that load from other processes hits both sides alike. Wall-clock time throughout
+(``time.perf_counter``). Memory figures are peak resident set sizes of fresh subprocesses,
+summed over the subprocess and its workers while they run.
+
+The JSON written to ``results/benchmarks/<date>.json`` holds the headline figures named in
+``FIGURES``, the targets, the machine, and the details of each measurement. See README.md
+beside this file for what each figure means and how it is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import gc
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import numpy_kernel  # noqa: E402
+import reference_mesa_agents  # noqa: E402
+
+FIGURES = {
+    "ms_per_default_run": ("ms", "default scenario, 5,000 consumers x 120 months, one run", None),
+    "us_per_consumer_month": ("us", "the same, per consumer-month", None),
+    "speedup_vs_mesa_agents": ("x", "per-consumer Mesa agents with shuffle_do / our kernel", (">=", 30.0)),
+    "overhead_vs_numpy": ("x", "whole model / bare numpy kernel of the consumer update", ("<=", 2.0)),
+    "consumer_scaling_exponent": ("", "d log(time per month) / d log(consumers), 10k and up", ("<=", 1.1)),
+    "firm_scaling_exponent": ("", "d log(time per month) / d log(firms), largest market", ("<=", 1.1)),
+    "parallel_efficiency": ("", "sweep runs/s on all cores / (serial runs/s x cores)", (">=", 0.85)),
+    "dask_overhead_ms_per_run": ("ms", "Dask LocalCluster vs local processes, per run", None),
+    "memory_growth_2k_to_20k": ("", "peak memory of a 20k-run sweep / a 2k-run sweep - 1", ("<=", 0.20)),
+    "speedup_vs_batch_run": ("x", "our sweep runs/s / mesa.batch_run runs/s, same grid", (">=", 1.5)),
+    "memory_ratio_vs_batch_run": ("x", "our sweep's peak memory / mesa.batch_run's", ("<=", 0.3)),
+    "app_step_render_ms": ("ms", "app: one month stepped and its charts built", None),
+}
+"""Headline figures: unit, what it is, target (comparison, bound) or None."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes and repetitions of one benchmark mode."""
+
+    mode: str
+    repeats: int                        # side-by-side repetitions of each paired timing
+    default_runs: int                   # runs timed for ms_per_default_run
+    reference_consumers: int            # Mesa-agent reference market
+    reference_months: int
+    kernel_months: int                  # bare numpy kernel vs whole model (default market)
+    kernel_large_consumers: int         # ... and once more on a larger market
+    scaling_consumers: tuple[int, ...]
+    scaling_firms: tuple[int, ...]
+    scaling_months: int
+    sweep_runs: int                     # parallel efficiency and Dask overhead
+    sweep_months: int
+    sweep_consumers: int
+    memory_runs: tuple[int, int]        # the "2k" and "20k" sweeps
+    grid_runs: int                      # the batch_run comparison (its "2k-run grid")
+    short_months: int                   # runs of the memory and batch_run sweeps
+    short_consumers: int
+    app_steps: int
+
+
+QUICK = Settings(mode="quick", repeats=3, default_runs=5, reference_consumers=500, reference_months=6,
+                 kernel_months=24, kernel_large_consumers=20_000,
+                 scaling_consumers=(1_000, 10_000, 100_000), scaling_firms=(3, 10, 30), scaling_months=6,
+                 sweep_runs=48, sweep_months=24, sweep_consumers=1_000, memory_runs=(100, 1_000),
+                 grid_runs=100, short_months=12, short_consumers=500, app_steps=12)
+FULL = Settings(mode="full", repeats=5, default_runs=20, reference_consumers=2_000, reference_months=24,
+                kernel_months=120, kernel_large_consumers=100_000,
+                scaling_consumers=(1_000, 10_000, 100_000, 1_000_000), scaling_firms=(3, 10, 30), scaling_months=12,
+                sweep_runs=400, sweep_months=24, sweep_consumers=1_000, memory_runs=(2_000, 20_000),
+                grid_runs=2_000, short_months=12, short_consumers=500, app_steps=60)
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def _timed(fn: Callable[[], Any]) -> float:
+    """Seconds one call of ``fn`` takes (wall clock)."""
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _median(values) -> float:
+    return float(statistics.median(values))
+
+
+def _cores() -> int:
+    from abm.executors import available_cores
+
+    return available_cores()
+
+
+def default_market_and_offer(consumers: int = 5_000, months: int = 24, seed: int = 1):
+    """The default scenario's market and its offer once the entrant sells (a static offer).
+
+    Returns ``(market, offer, incumbents)``: an ``abm.scenario.Market`` with ``consumers``,
+    a :class:`numpy_kernel.StaticOffer` taken from a default run at ``months``, and the
+    incumbents' ``(brand, initial share)`` pairs.
+    """
+    from abm.model import MarketEntryModel
+
+    model = MarketEntryModel(seed=seed, consumers=500)
+    model.run(months)
+    offer = numpy_kernel.StaticOffer.from_brand_offer(model.brand_offer())
+    market = model.scenario.with_overrides({"consumers": consumers}).market
+    incumbents = tuple((inc.brand, inc.config.initial_share) for inc in model.incumbents)
+    model.release()
+    return market, offer, incumbents
+
+
+def consumer_market_shares(market, offer, months: int, *, seed: int = 0,
+                           incumbents: tuple[tuple[int, float], ...] = ()) -> np.ndarray:
+    """Our kernel (``abm.consumers.ConsumerMarket``) facing a static offer, as the reference
+    and the bare kernel do; returns (months, n_brands) customer shares."""
+    from abm.consumers import BrandOffer, ConsumerMarket
+
+    consumers = ConsumerMarket(market, len(offer.quality), np.random.default_rng(seed))
+    for brand, share in incumbents:
+        consumers.seed_brand(brand, share, 0.9, offer.coverage[brand])
+    brand_offer = BrandOffer(on_sale=offer.on_sale, promoting=offer.on_sale, quality=offer.quality,
+                             price=offer.price, position=offer.position, loyalty=offer.loyalty,
+                             marketing_pull=offer.marketing_pull, coverage=offer.coverage)
+    shares = []
+    for _ in range(months):
+        consumers.spread_awareness(brand_offer)
+        consumers.choose(brand_offer)
+        shares.append(consumers.shares())
+    return np.array(shares)
+
+
+def scenario_with_firms(firms: int, consumers: int, months: int):
+    """The default scenario with ``firms`` brands: one entrant, one partner and
+    ``firms - 2`` incumbents sharing 60 % of the market at month 0."""
+    from abm.presets import resolve_scenario
+    from abm.scenario import Incumbent
+
+    scenario = resolve_scenario(None).with_overrides({"consumers": consumers, "months": months})
+    count = max(1, firms - 2)
+    regions = scenario.market.regions_x * scenario.market.regions_y
+    scenario.incumbents = [
+        Incumbent(name=f"Incumbent {i + 1}", initial_share=0.6 / count, quality=0.5 + 0.1 * (i % 3),
+                  price=22.0 + i % 4, base_region=i % regions)
+        for i in range(count)]
+    return scenario
+
+
+def _fit_exponent(xs, ys) -> float:
+    """Least-squares slope of log(y) on log(x)."""
+    return float(np.polyfit(np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float)), 1)[0])
+
+
+# ---- 1. a default run -------------------------------------------------------------------------
+
+def measure_default_run(s: Settings) -> dict:
+    """``abm.simulate(seed=s)`` of the default scenario: ms per run, µs per consumer-month,
+    and the share of the time spent in the consumer kernel."""
+    import abm
+    from abm.consumers import ConsumerMarket
+    from abm.presets import resolve_scenario
+
+    scenario = resolve_scenario(None)
+    consumers, months = scenario.market.consumers, scenario.months
+    abm.simulate(seed=0)  # warm-up: imports, caches
+    times = [_timed(lambda i=i: abm.simulate(seed=1000 + i)) for i in range(s.default_runs)]
+    ms = _median(times) * 1e3
+    # time inside the consumer kernel, from a few more runs
+    spent = [0.0]
+    originals = ConsumerMarket.spread_awareness, ConsumerMarket.choose
+
+    def wrap(fn):
+        def timed(self, offer):
+            start = time.perf_counter()
+            try:
+                return fn(self, offer)
+            finally:
+                spent[0] += time.perf_counter() - start
+        return timed
+
+    ConsumerMarket.spread_awareness, ConsumerMarket.choose = wrap(originals[0]), wrap(originals[1])
+    try:
+        shares = []
+        for i in range(max(3, s.default_runs // 4)):
+            spent[0] = 0.0
+            total = _timed(lambda i=i: abm.simulate(seed=2000 + i))
+            shares.append(spent[0] / total)
+    finally:
+        ConsumerMarket.spread_awareness, ConsumerMarket.choose = originals
+    return {
+        "ms_per_default_run": ms,
+        "us_per_consumer_month": ms * 1e3 / (consumers * months),
+        "details": {"runs": s.default_runs, "consumers": consumers, "months": months,
+                    "brands": len(scenario.entrants) + len(scenario.incumbents) + len(scenario.partners),
+                    "ms_per_run_all": [t * 1e3 for t in times], "ms_per_month": ms / months,
+                    "kernel_share_of_run": _median(shares)},
+    }
+
+
+# ---- 2. the Mesa-agent reference --------------------------------------------------------------
+
+def measure_mesa_reference(s: Settings, default: dict | None = None) -> dict:
+    """Consumers as Mesa agents (shuffle_do) vs our kernel, same market and static offer."""
+    market, offer, incumbents = default_market_and_offer(s.reference_consumers)
+    months = s.reference_months
+    cells = s.reference_consumers * months
+    consumer_market_shares(market, offer, 2, incumbents=incumbents)  # warm-up
+    ratios, reference_us, kernel_us = [], [], []
+    for r in range(s.repeats):
+        t_ref = _timed(lambda r=r: reference_mesa_agents.simulate(market, offer, months, seed=r,
+                                                                  incumbents=incumbents))
+        t_ker = _timed(lambda r=r: consumer_market_shares(market, offer, months, seed=r, incumbents=incumbents))
+        ratios.append(t_ref / t_ker)
+        reference_us.append(t_ref * 1e6 / cells)
+        kernel_us.append(t_ker * 1e6 / cells)
+    result = {
+        "speedup_vs_mesa_agents": _median(ratios),
+        "details": {"consumers": s.reference_consumers, "months": months, "brands": len(offer.quality),
+                    "reference_us_per_consumer_month": _median(reference_us),
+                    "kernel_us_per_consumer_month": _median(kernel_us), "ratios": ratios},
+    }
+    if default is not None:
+        result["details"]["speedup_vs_mesa_agents_whole_model"] = (
+            _median(reference_us) / default["us_per_consumer_month"])
+    return result
+
+
+# ---- 3. the bare numpy kernel -----------------------------------------------------------------
+
+def measure_numpy_kernel(s: Settings) -> dict:
+    """The whole model vs the bare numpy kernel of its consumer update (static firms),
+    on the default market and on a larger one; and the textbook dense kernel."""
+    from abm.model import MarketEntryModel
+
+    def whole(consumers: int, months: int, seed: int) -> Callable[[], Any]:
+        def run():
+            model = MarketEntryModel(seed=seed, consumers=consumers, months=months)
+            model.run()
+            model.release()
+        return run
+
+    out: dict[str, Any] = {}
+    for consumers, months in ((5_000, s.kernel_months), (s.kernel_large_consumers, max(6, s.kernel_months // 5))):
+        market, offer, incumbents = default_market_and_offer(consumers)
+        numpy_kernel.simulate(market, offer, 2, incumbents=incumbents)
+        overhead, dense, t_model, t_kernel, t_dense = [], [], [], [], []
+        for r in range(s.repeats):
+            a = _timed(whole(consumers, months, r))
+            b = _timed(lambda r=r: numpy_kernel.simulate(market, offer, months, seed=r, incumbents=incumbents))
+            c = _timed(lambda r=r: numpy_kernel.simulate(market, offer, months, seed=r, incumbents=incumbents,
+                                                         dense=True))
+            overhead.append(a / b)
+            dense.append(c / a)
+            t_model.append(a * 1e3 / months)
+            t_kernel.append(b * 1e3 / months)
+            t_dense.append(c * 1e3 / months)
+        out[str(consumers)] = {"consumers": consumers, "months": months, "brands": len(offer.quality),
+                               "overhead_vs_numpy": _median(overhead),
+                               "model_ms_per_month": _median(t_model), "kernel_ms_per_month": _median(t_kernel),
+                               "dense_kernel_ms_per_month": _median(t_dense),
+                               "model_speedup_vs_dense_numpy": _median(dense)}
+    return {"overhead_vs_numpy": out["5000"]["overhead_vs_numpy"], "details": out}
+
+
+# ---- 4. scaling -------------------------------------------------------------------------------
+
+def measure_scaling(s: Settings) -> dict:
+    """Time per month of the whole model over consumers x firms; fitted exponents."""
+    from abm.model import MarketEntryModel
+
+    points = []
+    for firms in s.scaling_firms:
+        for consumers in s.scaling_consumers:
+            scenario = scenario_with_firms(firms, consumers, s.scaling_months)
+            repeats = 3 if consumers * firms <= 300_000 else 1
+            init, per_month = [], []
+            for r in range(repeats):
+                gc.collect()
+                start = time.perf_counter()
+                model = MarketEntryModel(scenario, seed=r)
+                built = time.perf_counter()
+                model.run()
+                done = time.perf_counter()
+                model.release()
+                del model
+                init.append(built - start)
+                per_month.append((done - built) / s.scaling_months)
+            points.append({"firms": firms, "consumers": consumers, "ms_per_month": _median(per_month) * 1e3,
+                           "init_ms": _median(init) * 1e3,
+                           "ns_per_consumer_brand_month": _median(per_month) * 1e9 / (consumers * firms)})
+    by_firms = {}
+    for firms in s.scaling_firms:
+        rows = [p for p in points if p["firms"] == firms and p["consumers"] >= 10_000]
+        by_firms[str(firms)] = _fit_exponent([p["consumers"] for p in rows], [p["ms_per_month"] for p in rows])
+    largest = max(s.scaling_consumers)
+    rows = [p for p in points if p["consumers"] == largest]
+    firm_exponent = _fit_exponent([p["firms"] for p in rows], [p["ms_per_month"] for p in rows])
+    return {"consumer_scaling_exponent": max(by_firms.values()), "firm_scaling_exponent": firm_exponent,
+            "details": {"months": s.scaling_months, "points": points,
+                        "consumer_exponent_by_firms": by_firms,
+                        "peak_rss_mb_after_scaling": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}
+
+
+# ---- 5. sweeps --------------------------------------------------------------------------------
+
+def sweep_spec(name: str, runs: int, months: int, consumers: int) -> dict:
+    """A sweep of ``runs`` runs: 2 entry modes x 5 partner commitments x replications."""
+    if runs % 10:
+        raise ValueError(f"runs must be a multiple of 10, not {runs}")
+    return {"name": name, "scenario": "alpha-beta", "design": "factorial", "replications": runs // 10,
+            "months": months, "master_seed": 7, "fixed": {"consumers": consumers},
+            "parameters": {"entry_mode": ["alone", "alliance"],
+                           "partner_commitment": {"min": 0.2, "max": 1.0, "levels": 5}}}
+
+
+def measure_parallel(s: Settings, workers: int) -> dict:
+    """Sweep throughput serial vs on ``workers`` processes, and on a Dask LocalCluster."""
+    import abm
+    from abm.executors import DaskCluster
+
+    spec = sweep_spec("bench-throughput", s.sweep_runs, s.sweep_months, s.sweep_consumers)
+    with tempfile.TemporaryDirectory() as tmp:
+        def sweep(tag: str, **how) -> float:
+            return _timed(lambda: abm.sweep(spec, out=Path(tmp) / f"{tag}-{time.monotonic_ns()}", progress=False,
+                                            **how))
+
+        sweep("warm", workers=1) if s.mode == "full" else None
+        serial, parallel, efficiency = [], [], []
+        for _ in range(max(1, s.repeats - 2)):
+            t1 = sweep("serial", workers=1)
+            tn = sweep("parallel", workers=workers)
+            serial.append(s.sweep_runs / t1)
+            parallel.append(s.sweep_runs / tn)
+            efficiency.append(t1 / tn / workers)
+        dask = {}
+        try:
+            startup = _timed(lambda: DaskCluster(local_workers=workers).__enter__().__exit__(None, None, None))
+            t_dask = sweep("dask", dask_local=workers)
+            t_local = sweep("local", workers=workers)
+            dask = {"dask_startup_s": startup, "dask_runs_per_s": s.sweep_runs / t_dask,
+                    "dask_overhead_ms_per_run": max(0.0, t_dask - startup - t_local) * 1e3 / s.sweep_runs}
+        except Exception as exc:  # Dask missing or unable to start here
+            dask = {"dask_overhead_ms_per_run": None, "dask_error": f"{type(exc).__name__}: {exc}"}
+    return {"parallel_efficiency": _median(efficiency), "dask_overhead_ms_per_run": dask.pop("dask_overhead_ms_per_run"),
+            "details": {"runs": s.sweep_runs, "months": s.sweep_months, "consumers": s.sweep_consumers,
+                        "workers": workers, "serial_runs_per_s": _median(serial),
+                        "parallel_runs_per_s": _median(parallel), "efficiencies": efficiency, **dask}}
+
+
+def _child(job: str, args: dict, timeout_s: float = 3600) -> dict:
+    """Run ``job`` of this file in a fresh Python process; its JSON result."""
+    env = {**os.environ, "PYTHONHASHSEED": "0", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", job, json.dumps(args)],
+                          capture_output=True, text=True, timeout=timeout_s, env=env, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark subprocess {job} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class _PeakMemory:
+    """Samples the summed resident memory of this process and all its descendants."""
+
+    def __init__(self, every_s: float = 0.02):
+        self.every_s = every_s
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _now(self) -> int:
+        try:
+            import psutil
+        except ImportError:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        me = psutil.Process()
+        total = 0
+        for proc in [me, *me.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        return total
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._now())
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> _PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._now())
+
+
+def child_sweep(args: dict) -> dict:
+    """In a fresh process: one sweep through ``abm.sweep``; runs/s and peak memory."""
+    import abm
+
+    spec = sweep_spec(args["name"], args["runs"], args["months"], args["consumers"])
+    with tempfile.TemporaryDirectory() as tmp, _PeakMemory() as memory:
+        start = time.perf_counter()
+        abm.sweep(spec, workers=args["workers"], out=Path(tmp) / "sweep", progress=False)
+        elapsed = time.perf_counter() - start
+    return {"runs": args["runs"], "seconds": elapsed, "runs_per_s": args["runs"] / elapsed,
+            "peak_tree_rss_mb": memory.peak / 2**20, "peak_self_rss_mb": _maxrss_mb()}
+
+
+def child_batch_run(args: dict) -> dict:
+    """In a fresh process: the same grid through ``mesa.batch_run``; runs/s and peak memory."""
+    import mesa
+
+    from abm.model import MarketEntryModel
+
+    spec = sweep_spec("grid", args["runs"], args["months"], args["consumers"])
+    seeds = list(range(spec["replications"]))
+    parameters = {"entry_mode": ["alone", "alliance"], "partner_commitment": [0.2, 0.4, 0.6, 0.8, 1.0],
+                  "seed": seeds, "months": args["months"], "consumers": args["consumers"]}
+    with _PeakMemory() as memory:
+        start = time.perf_counter()
+        results = mesa.batch_run(MarketEntryModel, parameters, number_processes=args["workers"], iterations=1,
+                                 max_steps=args["months"], data_collection_period=-1, display_progress=False)
+        elapsed = time.perf_counter() - start
+    return {"runs": len(results), "seconds": elapsed, "runs_per_s": len(results) / elapsed,
+            "peak_tree_rss_mb": memory.peak / 2**20, "peak_self_rss_mb": _maxrss_mb()}
+
+
+def _maxrss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # kB on Linux
+
+
+CHILD_JOBS = {"sweep": child_sweep, "batch_run": child_batch_run}
+
+
+def measure_sweep_memory(s: Settings, workers: int) -> dict:
+    """Peak memory of a small and a 10x larger sweep, each in a fresh process."""
+    small, large = s.memory_runs
+    args = {"months": s.short_months, "consumers": s.short_consumers, "workers": workers}
+    a = _child("sweep", {**args, "name": "bench-memory-small", "runs": small})
+    b = _child("sweep", {**args, "name": "bench-memory-large", "runs": large})
+    return {"memory_growth_2k_to_20k": b["peak_tree_rss_mb"] / a["peak_tree_rss_mb"] - 1.0,
+            "details": {"small": a, "large": b, "months": s.short_months, "consumers": s.short_consumers,
+                        "workers": workers}}
+
+
+def measure_batch_run(s: Settings, workers: int) -> dict:
+    """Our sweep runner vs ``mesa.batch_run`` on the same grid, each in a fresh process."""
+    args = {"months": s.short_months, "consumers": s.short_consumers, "workers": workers, "runs": s.grid_runs}
+    ours = _child("sweep", {**args, "name": "bench-grid"})
+    theirs = _child("batch_run", args)
+    return {"speedup_vs_batch_run": ours["runs_per_s"] / theirs["runs_per_s"],
+            "memory_ratio_vs_batch_run": ours["peak_tree_rss_mb"] / theirs["peak_tree_rss_mb"],
+            "details": {"ours": ours, "batch_run": theirs, "months": s.short_months,
+                        "consumers": s.short_consumers, "workers": workers}}
+
+
+# ---- 6. the app -------------------------------------------------------------------------------
+
+APP_CHARTS = ("share_option", "map_option", "partnership_option", "money_option")
+"""Chart builders of the Simulate view that one step re-renders."""
+
+
+def measure_app(s: Settings) -> dict:
+    """One month in the app: ``LiveRun.step()`` plus building and serialising the Simulate
+    view's charts (the Python side of a step; the browser's drawing is not included)."""
+    try:
+        from abm.app import charts
+        from abm.app.live import LiveRun
+        from abm.presets import resolve_scenario
+    except Exception as exc:
+        return {"app_step_render_ms": None, "details": {"reason": f"app not importable: {type(exc).__name__}: {exc}"}}
+    builders = [getattr(charts, name) for name in APP_CHARTS if hasattr(charts, name)]
+    if not builders:
+        return {"app_step_render_ms": None, "details": {"reason": f"none of {APP_CHARTS} in abm.app.charts"}}
+    live = LiveRun(resolve_scenario(None), seed=1)
+    times, step_times = [], []
+    try:
+        for _ in range(s.app_steps):
+            start = time.perf_counter()
+            frame = live.step()
+            stepped = time.perf_counter()
+            json.dumps([build(frame) for build in builders])
+            done = time.perf_counter()
+            times.append(done - start)
+            step_times.append(stepped - start)
+    finally:
+        with contextlib.suppress(Exception):
+            live.close()
+    return {"app_step_render_ms": _median(times) * 1e3,
+            "details": {"steps": s.app_steps, "step_only_ms": _median(step_times) * 1e3,
+                        "charts": [b.__name__ for b in builders],
+                        "what": "LiveRun.step() + chart options built and JSON-serialised; browser drawing excluded"}}
+
+
+# ---- the suite --------------------------------------------------------------------------------
+
+MEASUREMENTS = ("default", "reference", "kernel", "scaling", "parallel", "memory", "batch_run", "app")
+"""Names accepted by ``only``, in the order they run."""
+
+
+def machine() -> dict:
+    """Where the figures come from."""
+    cpu = platform.processor() or ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_gb = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        memory_gb = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
+    import mesa
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "usable_cores": _cores(), "memory_gb": memory_gb,
+            "platform": platform.platform(), "python": platform.python_version(), "numpy": np.__version__,
+            "mesa": mesa.__version__, "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+
+
+def _commit() -> str | None:
+    with contextlib.suppress(Exception):
+        done = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=False)
+        return done.stdout.strip() or None
+    return None
+
+
+def run_suite(quick: bool = False, *, only: tuple[str, ...] | None = None, workers: int | None = None,
+              progress: Callable[[str], None] | None = None) -> dict:
+    """Run the benchmarks; returns the JSON-ready result (figures, targets, details)."""
+    s = QUICK if quick else FULL
+    workers = workers or _cores()
+    chosen = only or MEASUREMENTS
+    say = progress or (lambda text: None)
+    started = time.perf_counter()
+    result: dict[str, Any] = {"date": datetime.date.today().isoformat(),
+                              "time": datetime.datetime.now().isoformat(timespec="seconds"),
+                              "mode": s.mode, "commit": _commit(), "machine": machine(),
+                              "settings": asdict(s), "workers": workers}
+    figures: dict[str, Any] = {name: None for name in FIGURES}
+    details: dict[str, Any] = {}
+    default = None
+    steps: list[tuple[str, Callable[[], dict]]] = [
+        ("default", lambda: measure_default_run(s)),
+        ("reference", lambda: measure_mesa_reference(s, default)),
+        ("kernel", lambda: measure_numpy_kernel(s)),
+        ("scaling", lambda: measure_scaling(s)),
+        ("parallel", lambda: measure_parallel(s, workers)),
+        ("memory", lambda: measure_sweep_memory(s, workers)),
+        ("batch_run", lambda: measure_batch_run(s, workers)),
+        ("app", lambda: measure_app(s)),
+    ]
+    for name, measure in steps:
+        if name not in chosen:
+            continue
+        say(f"{name} ...")
+        t0 = time.perf_counter()
+        try:
+            part = measure()
+        except Exception as exc:
+            details[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            say(f"{name}: failed ({type(exc).__name__}: {exc})")
+            continue
+        if name == "default":
+            default = part
+        details[name] = {**part.pop("details", {}), "seconds": time.perf_counter() - t0}
+        figures.update(part)
+    result["figures"] = figures
+    result["targets"] = {name: {"op": t[0], "bound": t[1], "holds": _holds(figures.get(name), t)}
+                         for name, (_, _, t) in FIGURES.items() if t is not None}
+    result["details"] = details
+    result["seconds"] = time.perf_counter() - started
+    result["machine"]["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    result.update({k: v for k, v in figures.items()})  # headline figures also at the top level
+    return result
+
+
+def _holds(value: Any, target: tuple[str, float]) -> bool | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return value >= target[1] if target[0] == ">=" else value <= target[1]
+
+
+def table(result: dict) -> str:
+    """The headline figures as a plain-text table."""
+    lines = [f"abm bench ({result['mode']}, {result['date']}, {result['machine']['cpu']}, "
+             f"{result['workers']} workers, {result['seconds']:.0f} s)", ""]
+    lines.append(f"{'figure':28s} {'value':>10s}  {'target':10s} {'holds':5s}  what")
+    for name, (unit, what, target) in FIGURES.items():
+        value = result["figures"].get(name)
+        text = "-" if value is None else (f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}")
+        goal = f"{target[0]} {target[1]:g}" if target else ""
+        holds = {True: "yes", False: "NO", None: ""}[_holds(value, target)] if target else ""
+        lines.append(f"{name:28s} {text:>8s} {unit:2s} {goal:10s} {holds:5s}  {what}")
+    return "\n".join(lines)
+
+
+def write(result: dict, out_dir: Path) -> Path:
+    """Write ``<out_dir>/<date>.json`` (``<date>-2.json``, ... if taken); never overwrites."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{result['date']}.json"
+    n = 2
+    while path.exists():
+        path = out_dir / f"{result['date']}-{n}.json"
+        n += 1
+    with open(path, "x") as handle:
+        json.dump(result, handle, indent=2, allow_nan=False, default=_plain)
+    return path
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes: under a minute on 2 cores")
+    parser.add_argument("--out", default="results/benchmarks", help="folder for <date>.json")
+    parser.add_argument("--only", default=None, help=f"comma-separated subset of {','.join(MEASUREMENTS)}")
+    parser.add_argument("--workers", type=int, default=None, help="processes for the parallel figures")
+    parser.add_argument("--child", nargs=2, metavar=("JOB", "ARGS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        job, payload = args.child
+        print(json.dumps(CHILD_JOBS[job](json.loads(payload))))
+        return 0
+    only = tuple(args.only.split(",")) if args.only else None
+    result = run_suite(args.quick, only=only, workers=args.workers,
+                       progress=lambda text: print(text, file=sys.stderr, flush=True))
+    path = write(result, Path(args.out))
+    print(table(result))
+    print(f"\nwritten: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -205,8 +205,10 @@ class ConsumerMarket:
         m = self.market
         promoting = np.asarray(offer.promoting, dtype=bool)
         on_sale = np.asarray(offer.on_sale, dtype=bool)
-        aware_in = np.add.reduceat(self._aware.view(np.uint8), self._seg_start, axis=1, dtype=np.int64)
-        cell_aware = np.add.reduceat(aware_in, self._cell_first_seg, axis=1)
+        aware_in = np.empty((self.n_brands, len(self._seg_start)), dtype=np.int32)
+        for brand, row in enumerate(self._aware.view(np.uint8)):  # row by row: 2-3x faster than axis=1
+            np.add.reduceat(row, self._seg_start, dtype=np.int32, out=aware_in[brand])
+        cell_aware = np.add.reduceat(aware_in, self._cell_first_seg, axis=1, dtype=np.int64)
         total = cell_aware.sum(axis=1)
         learners = np.flatnonzero(promoting)
         forgetters = np.flatnonzero(~on_sale & (total > 0)) if m.awareness_decay > 0 else learners[:0]
@@ -401,6 +403,7 @@ class ConsumerMarket:
         best = np.where(avail, utility, -np.inf).max(axis=0)
         np.maximum(best, 0.0, out=best)
         utility -= best
+        np.minimum(utility, 0.0, out=utility)  # brands out of reach may lie above the best
         np.exp(utility, out=utility)
         utility *= avail
         np.exp(-best, out=weight[0])

@@ -347,21 +347,32 @@ def test_a_run_that_raises_shows_a_message(session, monkeypatch):
 # ---- Mesa's SolaraViz ----------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:.*found despite early return:UserWarning")
+@pytest.mark.filterwarnings("ignore:Failed to validate hooks:UserWarning")
 def test_mesa_solaraviz_builds_and_steps_the_model():
     import ipyvuetify as v
+    import ipywidgets
     import solara
     from mesa.visualization import SolaraViz
 
     from abm.app.mesa_page import MODEL_PARAMS, components, make_model
 
     model = make_model()
-    box, rc = solara.render(SolaraViz(model, components=components(), model_params=MODEL_PARAMS), handle_error=False)
-    rc.find(v.Btn, children=["Step"]).assert_single()
-    rc.find(v.Btn, children=["Step"]).widget.click()
-    rc.find(v.Btn, children=["Step"]).widget.click()
+
+    @solara.component
+    def Page():
+        with solara.AppLayout():  # SolaraViz puts its controls in the layout's sidebar
+            SolaraViz(model, components=components(), model_params=MODEL_PARAMS)
+
+    _, rc = solara.render(Page(), handle_error=False)
+    assert len(rc.find(ipywidgets.Image).widgets) == 3  # shares, trust, cash (matplotlib)
+    step = rc.find(v.Btn, children=["Step"])
+    step.assert_single()
+    step.widget.click()
+    step.widget.click()
     assert model.steps == 2 and model.month == 2
     frame = model.datacollector.get_model_vars_dataframe()
-    assert len(frame) == 3 and {"Share: Alpha Co.", "Trust", "Cash"} <= set(frame.columns)
+    assert len(frame) == 3 and {"Share: Alpha Co.", "Share: Local Leader", "Trust", "Cash"} <= set(frame.columns)
     rc.close()
     model.release()
 

@@ -154,6 +154,7 @@ def map_option(frame: Frame) -> dict[str, Any]:
                 {"xAxis": rx / nx, "yAxis": ry / ny, "itemStyle": {"color": PARTNER_COLOURS[0], "opacity": round(0.05 + 0.35 * float(value), 3),
                                                                    "borderColor": "#444", "borderWidth": 1},
                  "label": {"show": True, "position": "insideTopLeft", "fontSize": FONT - 2, "color": "#000",
+                           "backgroundColor": "rgba(255,255,255,0.85)", "padding": [1, 3],
                            "formatter": f"{float(value):.0%}"}},
                 {"xAxis": (rx + 1) / nx, "yAxis": (ry + 1) / ny}])
         series.append({"name": f"{partner}'s reach (shading, % per region)", "type": "scatter", "data": [],

@@ -12,6 +12,7 @@ import html
 import logging
 import traceback
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 import solara
@@ -177,9 +178,11 @@ def Exercise(scenario: Scenario):
         '<table class="abm-table"><thead><tr><th>Question</th><th>Your prediction</th><th>Most runs</th>'
         "<th>Runs that agree with you</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"))
     e = scenario.entrants[0]
-    Chart(charts.fan_option(quantiles, "this case", target_share=e.target_share, target_month=e.target_month,
-                            horizon=scenario.months, top=max(float(quantiles.p90.max()), e.target_share * 1.3),
-                            label=f"{e.name}'s market share across {REPLICATIONS} runs"), "lesson-fan", height=340)
+    Chart("lesson-fan", height=340, version=id(summary),
+          build=partial(charts.fan_option, quantiles, "this case", target_share=e.target_share,
+                        target_month=e.target_month, horizon=scenario.months,
+                        top=max(float(quantiles.p90.max()), e.target_share * 1.3),
+                        label=f"{e.name}'s market share across {REPLICATIONS} runs"))
 
 
 @solara.component

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from functools import partial
 
 import solara
 
@@ -112,14 +113,15 @@ def Results():
                 classes=["abm-chart-title"])
     with solara.Columns([1] * min(len(variants), 3)):
         for i, v in enumerate(variants):
-            Chart(charts.fan_option(o.quantiles, v, target_share=focal.target_share, target_month=focal.target_month,
-                                    horizon=scenario.months, top=top, label=label(v),
-                                    colour=charts.VARIANT_COLOURS[i % len(charts.VARIANT_COLOURS)]),
-                  f"fan-{i}", height=340)
+            Chart(f"fan-{i}", height=340, version=(id(o), v),
+                  build=partial(charts.fan_option, o.quantiles, v, target_share=focal.target_share,
+                                target_month=focal.target_month, horizon=scenario.months, top=top, label=label(v),
+                                colour=charts.VARIANT_COLOURS[i % len(charts.VARIANT_COLOURS)]))
     with solara.Columns([1, 1]):
-        Chart(charts.npv_option(o.comparison.summary, variants, scenario.currency), "npv", height=380)
-        Chart(charts.probability_option(o.probabilities.assign(variant=o.probabilities.variant.map(label))),
-              "probabilities", height=380)
+        Chart("npv", height=380, version=id(o),
+              build=partial(charts.npv_option, o.comparison.summary, variants, scenario.currency))
+        Chart("probabilities", height=380, version=id(o),
+              build=partial(charts.probability_option, o.probabilities.assign(variant=o.probabilities.variant.map(label))))
     solara.Text("Key figures (median [10th, 90th percentile]; probabilities with 95 % interval)",
                 classes=["abm-chart-title"])
     rows = [[k, *(o.kpi.loc[k, v] for v in variants)] for k in o.kpi.index]

@@ -12,6 +12,7 @@ No Solara here: the class is tested and timed on its own.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from abm.scenario import Scenario
 
 MAP_POINTS = 2500
 """Most consumers drawn on the market map (a fixed, evenly spread sample)."""
+
+_SERIAL = itertools.count(1)
+"""Numbers every frame of every run, so a page can tell a new frame from an old one."""
 
 TRUST_SERIES = ("trust_entrant", "trust_partner", "delivered_entrant", "delivered_partner", "partner_know_how")
 """What the partnership chart follows, each in [0, 1]."""
@@ -50,7 +54,7 @@ class EntrantStatus:
     in_market: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Frame:
     """Everything the Simulate view draws for one month; never changed after creation.
 
@@ -74,6 +78,8 @@ class Frame:
         events: (month, actor, kind, text), oldest first.
         trust_floor, upgrade_trust: the contract's levels, drawn on the trust chart.
         currency: of all money figures.
+        target: entrant name -> (target share, target month).
+        serial: unique number of this frame (frames compare by it, not by content).
     """
 
     month: int
@@ -94,6 +100,7 @@ class Frame:
     upgrade_trust: float
     currency: str
     target: dict[str, tuple[float, int]] = field(default_factory=dict)
+    serial: int = field(default_factory=lambda: next(_SERIAL))
 
 
 def licence_status(model: MarketEntryModel, entrant) -> str:

@@ -5,6 +5,7 @@ files it reads)."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import solara
 
@@ -72,13 +73,14 @@ def ResultsPage():
                 with solara.Div(style={"min-width": "300px"}):
                     solara.Select("Outcome (y)", values=f.outcomes, value=outcome)
             if parameter.value in f.summary.columns and outcome.value in f.summary.columns:
-                Chart(charts.outcome_option(f.summary, parameter.value, outcome.value), "outcome", height=440)
+                Chart("outcome", height=440, version=(id(f), parameter.value, outcome.value),
+                      build=partial(charts.outcome_option, f.summary, parameter.value, outcome.value))
         elif not f.parameters:
             solara.Info("No swept parameter found in this folder's summary (no column varies).")
         if f.sensitivity:
             solara.Text("Sensitivity indices", classes=["abm-chart-title"])
             for name, indices in f.sensitivity.items():
-                Chart(charts.sensitivity_option(indices, name), f"sens-{abs(hash(name)) % 10_000}",
-                      height=max(240, 60 + 34 * len(indices)))
+                Chart(f"sens-{abs(hash(name)) % 10_000}", height=max(240, 60 + 34 * len(indices)),
+                      version=(id(f), name), build=partial(charts.sensitivity_option, indices, name))
                 cols = list(indices.columns)
                 solara.HTML(tag="div", unsafe_innerHTML=table_html(indices.values.tolist(), cols))

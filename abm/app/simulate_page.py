@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 
 import solara
 
@@ -120,14 +121,18 @@ def LiveView():
     solara.HTML(tag="div", unsafe_innerHTML=kpi_html(f), classes=["abm-kpi-block"])
     latest = ", ".join(f"{name} {path[-1]:.1%}" for name, path in f.shares.items())
     with solara.Columns([1, 1]):
-        Chart(charts.share_option(f), "share", "Market share of every firm", caption=f"Month {f.month}: {latest}")
-        Chart(charts.map_option(f), "map", "Market map: who buys which brand",
+        Chart("share", "Market share of every firm", caption=f"Month {f.month}: {latest}",
+              build=partial(charts.share_option, f), version=f.serial)
+        Chart("map", "Market map: who buys which brand",
               caption="Each dot is a consumer (sample), coloured by the brand bought this month; "
-                      "shaded regions: the partner's distribution reach.")
+                      "shaded regions: the partner's distribution reach.",
+              build=partial(charts.map_option, f), version=f.serial)
     with solara.Columns([1, 1]):
-        Chart(charts.partnership_option(f), "trust", "Partnership: trust, commitment, know-how",
-              caption="Trust builds slowly and erodes fast; below the floor the partnership ends.")
-        Chart(charts.money_option(f), "money", f"Cash and NPV to date ({f.currency} million)")
+        Chart("trust", "Partnership: trust, commitment, know-how",
+              caption="Trust builds slowly and erodes fast; below the floor the partnership ends.",
+              build=partial(charts.partnership_option, f), version=f.serial)
+        Chart("money", f"Cash and NPV to date ({f.currency} million)", build=partial(charts.money_option, f),
+              version=f.serial)
     solara.Text("Event log (newest first)", classes=["abm-chart-title"])
     solara.HTML(tag="div", unsafe_innerHTML=event_log_html(f.events), classes=["abm-events"])
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 
 import solara
+import traitlets
+from solara.components.echarts import EchartsWidget
 
 from abm.app.live import EntrantStatus, Frame
 from abm.app.settings import MODE_LABELS
@@ -48,14 +51,46 @@ CSS = """
 """Projector-friendly style: large type, strong contrast."""
 
 
+class OptionSource:
+    """A chart option in a box that Reacton does not look into (it walks lists and dicts)."""
+
+    __slots__ = ("option",)
+
+    def __init__(self, option: dict):
+        self.option = option
+
+
+class LiveEcharts(EchartsWidget):
+    """Solara's ECharts widget, fed through ``source`` (an :class:`OptionSource`)."""
+
+    source = traitlets.Any(None, allow_none=True)
+
+    @traitlets.observe("source")
+    def _push(self, change) -> None:
+        if change.new is not None:
+            self.option = change.new.option
+
+
 @solara.component
-def Chart(option: dict, name: str, title: str | None = None, caption: str | None = None, height: int = 380):
-    """An ECharts chart in a box; ``name`` becomes the CSS class ``abm-chart-<name>``."""
+def Chart(name: str, title: str | None = None, caption: str | None = None, height: int = 380,
+          option: dict | None = None, build: Callable[[], dict] | None = None, version: object = None):
+    """An ECharts chart in a box; ``name`` becomes the CSS class ``abm-chart-<name>``.
+
+    Give either ``option`` (a chart that changes rarely), or ``build`` and ``version`` for
+    a live chart: ``build()`` makes the option once per ``version``. Reacton walks every
+    list and dict among an element's arguments on each render, which for a map of
+    thousands of points costs more than drawing it; a live chart's data reaches the
+    widget inside an :class:`OptionSource` instead.
+    """
+    attributes = {"style": f"height: {height}px; width: 100%;", "class": f"abm-chart abm-chart-{name}"}
+    source = solara.use_memo(lambda: OptionSource(build()) if build is not None else None, [version])
     with solara.Column(gap="0px", classes=["abm-chart-box", f"abm-box-{name}"]):
         if title:
             solara.Text(title, classes=["abm-chart-title"])
-        solara.FigureEcharts(option=option, attributes={"style": f"height: {height}px; width: 100%;",
-                                                        "class": f"abm-chart abm-chart-{name}"})
+        if source is None:
+            solara.FigureEcharts(option=option or {}, attributes=attributes)
+        else:
+            LiveEcharts.element(source=source, attributes=attributes)
         if caption:
             solara.Text(caption, classes=["abm-caption", f"abm-caption-{name}"])
 

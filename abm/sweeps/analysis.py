@@ -124,7 +124,7 @@ class Context:
             group = next((p.column for p in self.params if p.categorical), None)
         else:
             group = next((p.column for p in self.params if group in (p.key, p.column)), None)
-        self.group = next((p for p in self.params if p.column == group), None)
+        self.group = next((p for p in self.params if p.column == group and not p.continuous), None)
 
     def _param(self, p: dict) -> Param:
         col = p["column"]
@@ -393,7 +393,7 @@ def plot_effects(ctx: Context, outcome: Outcome, path: Path) -> Path | None:
         group = None
     if not params:
         return None
-    plt, fig, axes = _grid(len(params), extra=0.9)
+    plt, fig, axes = _grid(len(params), width=max(4.6, 8.4 / min(len(params), 3)), extra=0.9)
     for ax, param in zip(axes.flat, params, strict=False):
         levels = ctx.levels(param)
         series = [(None, None, ctx.frame.index)] if group is None else [
@@ -421,15 +421,14 @@ def plot_effects(ctx: Context, outcome: Outcome, path: Path) -> Path | None:
     handles, labels = axes.flat[0].get_legend_handles_labels()
     what = "rate with 95 % Wilson interval" if outcome.rate else "mean with 95 % CI" + (
         "; light band: 10-90 % of runs" if group is None else "")
-    title = f"{outcome.label}: {what}"
-    if group is not None:
-        title += f"; colour: {group.label}"
-    fig.suptitle(title, fontsize=12, y=0.995)
+    fig.suptitle(f"{outcome.label}: {what}", fontsize=12, y=0.995)
     height = fig.get_figheight()  # inches: the title and the legend row take fixed room at the top
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.62 / height))
     if handles:  # after the layout, which would otherwise make room for it twice
+        title = f"{group.label}:" if group is not None else None
         fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.3 / height), fontsize=9,
-                   frameon=False, ncol=min(len(labels), 6))
+                   frameon=False, ncol=min(len(labels), 7) + (group is not None), title=title,
+                   alignment="left" if title else "center")
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -564,8 +563,9 @@ def plot_surface(ctx: Context, outcome: Outcome, x: Param, y: Param, facet: Para
             ax.set_title(str(g).replace("_", " "), fontsize=11, fontweight="bold")
     for ax in axes.flat[len(panels):]:
         ax.axis("off")
-    fig.suptitle(f"Mean {outcome.axis()}" + (" (other parameters averaged)" if len(ctx.params) > 2 + bool(facet)
-                                             else ""), fontsize=12)
+    what = f"Rate of {outcome.label} (%)" if outcome.rate else f"Mean {outcome.axis()}"
+    fig.suptitle(what + " in each cell" + (" (other parameters averaged)" if len(ctx.params) > 2 + bool(facet)
+                                           else ""), fontsize=12)
     fig.tight_layout(rect=(0, 0, 0.9, 0.94))
     cax = fig.add_axes((0.915, 0.15, 0.018, 0.7))
     fig.colorbar(image, cax=cax)
@@ -611,7 +611,8 @@ def plot_fans(ctx: Context, column: str, path: Path) -> Path | None:
         ax.fill_between(q.index, q[0.1] * scale, q[0.9] * scale, color=BLUE, alpha=0.18, lw=0, label="10-90 %")
         ax.fill_between(q.index, q[0.25] * scale, q[0.75] * scale, color=BLUE, alpha=0.35, lw=0, label="25-75 %")
         ax.plot(q.index, q[0.5] * scale, color=DARK, lw=2, label="median")
-        ax.set_title(f"{str(g).replace('_', ' ')} ({n} runs)", fontsize=11)
+        name_g = str(g).replace("_", " ") if group is None or group.categorical else f"{group.label} = {g}"
+        ax.set_title(f"{name_g} ({n} runs)", fontsize=11)
         ax.set_xlabel("month")
         ax.set_ylim(min(0, bottom * 1.05), top * 1.08 if top > 0 else 1)
         ax.grid(alpha=0.3)
@@ -637,7 +638,7 @@ def plot_survival(ctx: Context, path: Path) -> Path | None:
     horizon = int(ctx.manifest.get("months") or formed["partnership_months"].max())
     group = ctx.group if ctx.group is not None and len(ctx.group.order) <= MAX_GROUPS else None
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    fig, ax = plt.subplots(figsize=(9.6, 4.6))
     series = [(None, formed)] if group is None else [(g, formed[formed[group.column] == g]) for g in group.order]
     drawn = 0
     for i, (g, sub) in enumerate(series):
@@ -657,7 +658,8 @@ def plot_survival(ctx: Context, path: Path) -> Path | None:
     ax.set_ylabel("partnerships not failed (%)")
     ax.set_title("Partnership survival (Kaplan-Meier; failures are events, other endings censored)", fontsize=10.5)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8.5, frameon=False, title=group.label if group is not None else None, loc="lower left")
+    ax.legend(fontsize=8.5, frameon=False, title=group.label if group is not None else None, loc="upper left",
+              bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -217,6 +217,9 @@ def run_sweep(spec_or_path: Any, *, workers: Any = None, dask_local: Any = None,
             executor = "1 process (serial)" if kind == "serial" else f"{n_workers} local processes"
         store = ResultStore(path)
         finished = store.open(spec, design, executor=executor)
+        if finished.any():
+            # a resumed sweep runs the points its folder recorded, whatever a newer sampler would draw
+            design.matrix = store.recorded_design(design)
         skipped = int(finished.sum())
         total = design.runs
         if echo:

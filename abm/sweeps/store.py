@@ -283,6 +283,12 @@ class ResultStore:
             if part.name not in summaries:
                 part.unlink()
 
+    def recorded_design(self, design: Design) -> pd.DataFrame:
+        """The design matrix as written when the folder was created (same columns as
+        ``design.matrix``)."""
+        recorded = pd.read_parquet(self.path / "design.parquet").sort_values("point")
+        return recorded[list(design.matrix.columns)].reset_index(drop=True)
+
     def parts(self, table: str) -> list[Path]:
         folder = self.path / table
         return sorted(p for p in folder.glob("part-*.parquet") if PART.match(p.name)) if folder.exists() else []

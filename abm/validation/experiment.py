@@ -69,10 +69,11 @@ class Plan:
     short: int          # runs per arm of conditions of a few months (mode choice, licences)
     bass: int           # runs of the diffusion condition
     case: int           # runs per arm of the Alpha/Beta reference case
+    ablation: int = 0   # runs per arm in the mechanism checks
 
 
-FULL = Plan("full", population=1000, short=1000, bass=1000, case=200)
-QUICK = Plan("quick", population=120, short=150, bass=40, case=20)
+FULL = Plan("full", population=1000, short=1000, bass=1000, case=200, ablation=300)
+QUICK = Plan("quick", population=120, short=150, bass=40, case=20, ablation=120)
 
 
 # ---- arms that depend on the drawn entry ------------------------------------------------

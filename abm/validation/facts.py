@@ -129,7 +129,7 @@ def paired(results: Results, condition: str, control: str, treatment: str,
     both = sorted(set(a.entry) & set(b.entry))
     a = a.set_index("entry").loc[both]
     b = b.set_index("entry").loc[both]
-    return mean_ci((value(b).to_numpy(float) - value(a).to_numpy(float)))
+    return mean_ci(value(b).to_numpy(float) - value(a).to_numpy(float))
 
 
 def partnered(df: pd.DataFrame) -> pd.DataFrame:

@@ -83,21 +83,22 @@ class Settings:
     sweep_consumers: int
     memory_runs: tuple[int, int]        # the "2k" and "20k" sweeps
     grid_runs: int                      # the batch_run comparison (its "2k-run grid")
+    grid_serial: bool                   # ... run in one process each (else on all cores)
     short_months: int                   # runs of the memory and batch_run sweeps
     short_consumers: int
     app_steps: int
 
 
-QUICK = Settings(mode="quick", repeats=3, default_runs=5, reference_consumers=500, reference_months=6,
-                 kernel_months=24, kernel_large_consumers=20_000,
+QUICK = Settings(mode="quick", repeats=3, default_runs=5, reference_consumers=2_000, reference_months=3,
+                 kernel_months=120, kernel_large_consumers=20_000,
                  scaling_consumers=(1_000, 10_000, 100_000), scaling_firms=(3, 10, 30), scaling_months=6,
-                 sweep_runs=48, sweep_months=24, sweep_consumers=1_000, memory_runs=(100, 1_000),
-                 grid_runs=100, short_months=12, short_consumers=500, app_steps=12)
+                 sweep_runs=60, sweep_months=24, sweep_consumers=1_000, memory_runs=(50, 500),
+                 grid_runs=50, grid_serial=True, short_months=6, short_consumers=200, app_steps=12)
 FULL = Settings(mode="full", repeats=5, default_runs=20, reference_consumers=2_000, reference_months=24,
                 kernel_months=120, kernel_large_consumers=100_000,
                 scaling_consumers=(1_000, 10_000, 100_000, 1_000_000), scaling_firms=(3, 10, 30), scaling_months=12,
                 sweep_runs=400, sweep_months=24, sweep_consumers=1_000, memory_runs=(2_000, 20_000),
-                grid_runs=2_000, short_months=12, short_consumers=500, app_steps=60)
+                grid_runs=2_000, grid_serial=False, short_months=12, short_consumers=500, app_steps=60)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -258,36 +259,41 @@ def measure_mesa_reference(s: Settings, default: dict | None = None) -> dict:
 def measure_numpy_kernel(s: Settings) -> dict:
     """The whole model vs the bare numpy kernel of its consumer update (static firms),
     on the default market and on a larger one; and the textbook dense kernel."""
+    out = {str(consumers): _model_vs_kernel(consumers, months, s.repeats)
+           for consumers, months in ((5_000, s.kernel_months),
+                                     (s.kernel_large_consumers, max(6, s.kernel_months // 5)))}
+    return {"overhead_vs_numpy": out["5000"]["overhead_vs_numpy"], "details": out}
+
+
+def _model_vs_kernel(consumers: int, months: int, repeats: int) -> dict:
+    """Paired timings: a default model run, the bare kernel and the dense kernel, same size."""
     from abm.model import MarketEntryModel
 
-    def whole(consumers: int, months: int, seed: int) -> Callable[[], Any]:
-        def run():
-            model = MarketEntryModel(seed=seed, consumers=consumers, months=months)
-            model.run()
-            model.release()
-        return run
+    market, offer, incumbents = default_market_and_offer(consumers)
 
-    out: dict[str, Any] = {}
-    for consumers, months in ((5_000, s.kernel_months), (s.kernel_large_consumers, max(6, s.kernel_months // 5))):
-        market, offer, incumbents = default_market_and_offer(consumers)
-        numpy_kernel.simulate(market, offer, 2, incumbents=incumbents)
-        overhead, dense, t_model, t_kernel, t_dense = [], [], [], [], []
-        for r in range(s.repeats):
-            a = _timed(whole(consumers, months, r))
-            b = _timed(lambda r=r: numpy_kernel.simulate(market, offer, months, seed=r, incumbents=incumbents))
-            c = _timed(lambda r=r: numpy_kernel.simulate(market, offer, months, seed=r, incumbents=incumbents,
-                                                         dense=True))
-            overhead.append(a / b)
-            dense.append(c / a)
-            t_model.append(a * 1e3 / months)
-            t_kernel.append(b * 1e3 / months)
-            t_dense.append(c * 1e3 / months)
-        out[str(consumers)] = {"consumers": consumers, "months": months, "brands": len(offer.quality),
-                               "overhead_vs_numpy": _median(overhead),
-                               "model_ms_per_month": _median(t_model), "kernel_ms_per_month": _median(t_kernel),
-                               "dense_kernel_ms_per_month": _median(t_dense),
-                               "model_speedup_vs_dense_numpy": _median(dense)}
-    return {"overhead_vs_numpy": out["5000"]["overhead_vs_numpy"], "details": out}
+    def model_run(seed: int) -> None:
+        model = MarketEntryModel(seed=seed, consumers=consumers, months=months)
+        model.run()
+        model.release()
+
+    def kernel_run(seed: int, dense: bool = False) -> None:
+        numpy_kernel.simulate(market, offer, months, seed=seed, incumbents=incumbents, dense=dense)
+
+    kernel_run(0)
+    overhead, dense, t_model, t_kernel, t_dense = [], [], [], [], []
+    for r in range(repeats):
+        a = _timed(lambda r=r: model_run(r))
+        b = _timed(lambda r=r: kernel_run(r))
+        c = _timed(lambda r=r: kernel_run(r, dense=True))
+        overhead.append(a / b)
+        dense.append(c / a)
+        t_model.append(a * 1e3 / months)
+        t_kernel.append(b * 1e3 / months)
+        t_dense.append(c * 1e3 / months)
+    return {"consumers": consumers, "months": months, "brands": len(offer.quality),
+            "overhead_vs_numpy": _median(overhead), "model_ms_per_month": _median(t_model),
+            "kernel_ms_per_month": _median(t_kernel), "dense_kernel_ms_per_month": _median(t_dense),
+            "model_speedup_vs_dense_numpy": _median(dense)}
 
 
 # ---- 4. scaling -------------------------------------------------------------------------------
@@ -296,6 +302,9 @@ def measure_scaling(s: Settings) -> dict:
     """Time per month of the whole model over consumers x firms; fitted exponents."""
     from abm.model import MarketEntryModel
 
+    warm = MarketEntryModel(scenario_with_firms(3, 1_000, s.scaling_months), seed=0)
+    warm.run()
+    warm.release()
     points = []
     for firms in s.scaling_firms:
         for consumers in s.scaling_consumers:
@@ -342,35 +351,41 @@ def sweep_spec(name: str, runs: int, months: int, consumers: int) -> dict:
 
 
 def measure_parallel(s: Settings, workers: int) -> dict:
-    """Sweep throughput serial vs on ``workers`` processes, and on a Dask LocalCluster."""
+    """Sweep throughput serial vs on ``workers`` local processes; and the per-run overhead of
+    a Dask LocalCluster (started and warmed up first, so its start-up is reported apart)."""
     import abm
     from abm.executors import DaskCluster
 
-    spec = sweep_spec("bench-throughput", s.sweep_runs, s.sweep_months, s.sweep_consumers)
+    runs = max(s.sweep_runs, 40 * workers // 10 * 10)  # enough runs per worker to fill the pool
+    spec = sweep_spec("bench-throughput", runs, s.sweep_months, s.sweep_consumers)
     with tempfile.TemporaryDirectory() as tmp:
-        def sweep(tag: str, **how) -> float:
-            return _timed(lambda: abm.sweep(spec, out=Path(tmp) / f"{tag}-{time.monotonic_ns()}", progress=False,
-                                            **how))
+        def sweep(spec: dict, **how) -> float:
+            out = Path(tmp) / f"sweep-{time.monotonic_ns()}"
+            return _timed(lambda: abm.sweep(spec, out=out, progress=False, **how))
 
-        sweep("warm", workers=1) if s.mode == "full" else None
+        sweep(sweep_spec("bench-warm", 10, s.sweep_months, s.sweep_consumers), workers=1)
         serial, parallel, efficiency = [], [], []
         for _ in range(max(1, s.repeats - 2)):
-            t1 = sweep("serial", workers=1)
-            tn = sweep("parallel", workers=workers)
-            serial.append(s.sweep_runs / t1)
-            parallel.append(s.sweep_runs / tn)
+            t1 = sweep(spec, workers=1)
+            tn = sweep(spec, workers=workers)
+            serial.append(runs / t1)
+            parallel.append(runs / tn)
             efficiency.append(t1 / tn / workers)
-        dask = {}
         try:
-            startup = _timed(lambda: DaskCluster(local_workers=workers).__enter__().__exit__(None, None, None))
-            t_dask = sweep("dask", dask_local=workers)
-            t_local = sweep("local", workers=workers)
-            dask = {"dask_startup_s": startup, "dask_runs_per_s": s.sweep_runs / t_dask,
-                    "dask_overhead_ms_per_run": max(0.0, t_dask - startup - t_local) * 1e3 / s.sweep_runs}
+            start = time.perf_counter()
+            with DaskCluster(local_workers=workers) as cluster:
+                startup = time.perf_counter() - start
+                address = cluster.cluster.scheduler_address
+                sweep(sweep_spec("bench-warm-dask", 10, s.sweep_months, s.sweep_consumers), scheduler=address)
+                t_dask = sweep(spec, scheduler=address)
+                t_local = sweep(spec, workers=workers)
+            dask = {"dask_overhead_ms_per_run": (t_dask - t_local) * 1e3 / runs,
+                    "dask_startup_s": startup, "dask_runs_per_s": runs / t_dask,
+                    "local_runs_per_s_beside_dask": runs / t_local}
         except Exception as exc:  # Dask missing or unable to start here
             dask = {"dask_overhead_ms_per_run": None, "dask_error": f"{type(exc).__name__}: {exc}"}
     return {"parallel_efficiency": _median(efficiency), "dask_overhead_ms_per_run": dask.pop("dask_overhead_ms_per_run"),
-            "details": {"runs": s.sweep_runs, "months": s.sweep_months, "consumers": s.sweep_consumers,
+            "details": {"runs": runs, "months": s.sweep_months, "consumers": s.sweep_consumers,
                         "workers": workers, "serial_runs_per_s": _median(serial),
                         "parallel_runs_per_s": _median(parallel), "efficiencies": efficiency, **dask}}
 
@@ -475,6 +490,7 @@ def measure_sweep_memory(s: Settings, workers: int) -> dict:
 
 def measure_batch_run(s: Settings, workers: int) -> dict:
     """Our sweep runner vs ``mesa.batch_run`` on the same grid, each in a fresh process."""
+    workers = 1 if s.grid_serial else workers
     args = {"months": s.short_months, "consumers": s.short_consumers, "workers": workers, "runs": s.grid_runs}
     ours = _child("sweep", {**args, "name": "bench-grid"})
     theirs = _child("batch_run", args)
@@ -566,7 +582,7 @@ def run_suite(quick: bool = False, *, only: tuple[str, ...] | None = None, worke
                               "time": datetime.datetime.now().isoformat(timespec="seconds"),
                               "mode": s.mode, "commit": _commit(), "machine": machine(),
                               "settings": asdict(s), "workers": workers}
-    figures: dict[str, Any] = {name: None for name in FIGURES}
+    figures: dict[str, Any] = dict.fromkeys(FIGURES)
     details: dict[str, Any] = {}
     default = None
     steps: list[tuple[str, Callable[[], dict]]] = [
@@ -600,7 +616,7 @@ def run_suite(quick: bool = False, *, only: tuple[str, ...] | None = None, worke
     result["details"] = details
     result["seconds"] = time.perf_counter() - started
     result["machine"]["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
-    result.update({k: v for k, v in figures.items()})  # headline figures also at the top level
+    result.update(figures)  # headline figures also at the top level
     return result
 
 

@@ -272,12 +272,13 @@ def fan_option(quantiles: pd.DataFrame, variant: str, *, target_share: float, ta
     return _fit_legend(option)
 
 
-def npv_option(summary: pd.DataFrame, variants: Sequence[str], currency: str) -> dict[str, Any]:
+def npv_option(summary: pd.DataFrame, variants: Sequence[str], currency: str,
+               labels: Mapping[str, str] | None = None) -> dict[str, Any]:
     """NPV across replications per variant: a box from the 25th to the 75th percentile,
     whiskers from the 10th to the 90th, and every run as a dot."""
     option = _base(f"NPV per run ({currency} million)")
     option["tooltip"] = {"trigger": "item", "textStyle": {"fontSize": FONT - 2}}
-    names = [v.replace("_", " ") for v in variants]
+    names = [(labels or {}).get(v, v.replace("_", " ")) for v in variants]
     option["xAxis"] = _axis("", kind="category", data=names)
     option["yAxis"] = _axis(f"NPV ({currency} million)", gap=55)
     option["grid"]["left"] = 85
@@ -349,8 +350,8 @@ def outcome_option(frame: pd.DataFrame, parameter: str, outcome: str, *, bins: i
     option["grid"]["left"] = 85
     sample = np.linspace(0, len(x) - 1, min(len(x), 4000)).astype(int) if len(x) else np.array([], dtype=int)
     dots = np.column_stack([x.to_numpy()[sample], y.to_numpy()[sample]]).round(4).tolist() if len(x) else []
-    series = [{"name": "one run", "type": "scatter", "data": dots, "symbolSize": 6,
-               "itemStyle": {"color": "#0072B2", "opacity": 0.35}}]
+    series = [{"name": "one run", "type": "scatter", "data": dots, "symbolSize": 8,
+               "itemStyle": {"color": "#0072B2", "opacity": 0.55}}]
     if len(x):
         if x.nunique() <= 12:
             groups = y.groupby(x)

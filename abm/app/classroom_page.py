@@ -157,15 +157,27 @@ def Exercise(scenario: Scenario):
             router.push("/")
         solara.Button("Watch it live in Simulate", icon_name="mdi-eye", on_click=watch, outlined=True,
                       classes=["abm-watch"])
+    Status(ready)  # components keep their place, so the chart below is not remounted when these change
+    Message(problem.value)
+    Reveal(scenario)
+
+
+@solara.component
+def Status(ready: bool):
     if not ready:
         solara.Text("Make all three predictions first.", classes=["abm-caption"])
     if run_lesson.pending:
         solara.ProgressLinear(True)
-    Message(problem.value)
+
+
+@solara.component
+def Reveal(scenario: Scenario):
+    """How often each predicted outcome happened, and the share paths behind it."""
     r = reveal.value
     if r is None or r[0] != scenario.name:
         return
     _, summary, quantiles = r
+    qs = questions(scenario)
     solara.Text("3. What happened", classes=["abm-chart-title"])
     rows = []
     for (_key, guess, typical, share, right), (_, question, _) in zip(verdicts(predictions.value, answers_of(summary)), qs,

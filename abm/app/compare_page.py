@@ -119,7 +119,8 @@ def Results():
                                 colour=charts.VARIANT_COLOURS[i % len(charts.VARIANT_COLOURS)]))
     with solara.Columns([1, 1]):
         Chart("npv", height=380, version=id(o),
-              build=partial(charts.npv_option, o.comparison.summary, variants, scenario.currency))
+              build=partial(charts.npv_option, o.comparison.summary, variants, scenario.currency,
+                            {v: label(v) for v in variants}))
         Chart("probabilities", height=380, version=id(o),
               build=partial(charts.probability_option, o.probabilities.assign(variant=o.probabilities.variant.map(label))))
     solara.Text("Key figures (median [10th, 90th percentile]; probabilities with 95 % interval)",

@@ -12,6 +12,7 @@ outcomes, for other exploration tools (EMA Workbench, optimisers, notebooks).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 import traceback
@@ -162,9 +163,10 @@ def tasks_for(spec: SweepSpec, design: Design, finished: np.ndarray | None = Non
         if finished is not None and finished[run_id]:
             continue
         point, replication = design.locate(run_id)
+        values = design.values(point)
         yield run_id, {"base": spec.base_toml, "run_id": run_id, "point": point, "replication": replication,
-                       "seed": design.seed(run_id), "values": design.values(point),
-                       "overrides": design.overrides(point), "keep": keep}
+                       "seed": design.seed(run_id), "values": values,
+                       "overrides": {p.key: values[p.column] for p in design.parameters}, "keep": keep}
 
 
 def _executor_choice(workers: Any, dask_local: Any, scheduler: Any) -> tuple[str, int]:
@@ -210,29 +212,30 @@ def run_sweep(spec_or_path: Any, *, workers: Any = None, dask_local: Any = None,
 
     cluster = DaskCluster(local_workers=n_workers, scheduler=None) if kind == "dask-local" else \
         DaskCluster(scheduler=scheduler) if kind == "dask" else None
-    with cluster if cluster is not None else _nothing():
+    total = design.runs
+    with cluster if cluster is not None else contextlib.nullcontext():
         if cluster is not None:
             executor = cluster.describe()
         else:
             executor = "1 process (serial)" if kind == "serial" else f"{n_workers} local processes"
         store = ResultStore(path)
         finished = store.open(spec, design, executor=executor)
-        if finished.any():
-            # a resumed sweep runs the points its folder recorded, whatever a newer sampler would draw
-            design.matrix = store.recorded_design(design)
-        skipped = int(finished.sum())
-        total = design.runs
-        if echo:
-            print(_header(spec, design, executor, path, skipped), file=sys.stderr)
-        tasks = tasks_for(spec, design, finished)
-        if cluster is not None:
-            results = run_dask(run_task, tasks, client=cluster.client)
-        else:
-            results = run_local(run_task, tasks, workers=n_workers)
-        bar = _progress_bar(progress, total, skipped)
         started = time.perf_counter()
+        bar = None
         status = "interrupted"
         try:
+            if finished.any():
+                # a resumed sweep runs the points its folder recorded, whatever a newer sampler would draw
+                design.matrix = store.recorded_design(design)
+            skipped = int(finished.sum())
+            if echo:
+                print(_header(spec, design, executor, path, skipped), file=sys.stderr)
+            tasks = tasks_for(spec, design, finished)
+            if cluster is not None:
+                results = run_dask(run_task, tasks, client=cluster.client)
+            else:
+                results = run_local(run_task, tasks, workers=n_workers)
+            bar = _progress_bar(progress, total, skipped)
             _collect(results, store, spec, design, bar, progress, total, skipped, chunk_runs or CHUNK_RUNS)
             status = "complete"
         except SweepAborted:
@@ -246,14 +249,6 @@ def run_sweep(spec_or_path: Any, *, workers: Any = None, dask_local: Any = None,
             store.close(status)
     return SweepOutcome(path=path, total=total, done=done, failed=failed, skipped=skipped,
                         elapsed_s=time.perf_counter() - started, executor=executor)
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
 
 def _header(spec: SweepSpec, design: Design, executor: str, path: Path, skipped: int) -> str:

@@ -262,6 +262,9 @@ def _build(raw: dict, *, text: str, source: str | None, base_dir: Path, default_
 
     base = _base_scenario(raw, base_dir)
     parameters = _parameters(_table(raw.get("parameters", {}), "parameters"), base, design)
+    for key in _table(raw.get("fixed", {}), "fixed"):
+        if any(key == p.key for p in parameters):
+            raise InputError(f"fixed.{key}", raw["fixed"][key], "a key that is not also varied under [parameters]")
     _check_design(design, samples, second_order, morris_levels, parameters)
     keep = _keep(_table(raw.get("keep", {}), "keep"))
     analysis = _analysis(_table(raw.get("analysis", {}), "analysis"), parameters)

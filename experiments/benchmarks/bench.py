@@ -89,7 +89,7 @@ class Settings:
     app_steps: int
 
 
-QUICK = Settings(mode="quick", repeats=3, default_runs=5, reference_consumers=2_000, reference_months=3,
+QUICK = Settings(mode="quick", repeats=3, default_runs=5, reference_consumers=2_000, reference_months=2,
                  kernel_months=120, kernel_large_consumers=20_000,
                  scaling_consumers=(1_000, 10_000, 100_000), scaling_firms=(3, 10, 30), scaling_months=6,
                  sweep_runs=60, sweep_months=24, sweep_consumers=1_000, memory_runs=(50, 500),
@@ -229,29 +229,39 @@ def measure_default_run(s: Settings) -> dict:
 # ---- 2. the Mesa-agent reference --------------------------------------------------------------
 
 def measure_mesa_reference(s: Settings, default: dict | None = None) -> dict:
-    """Consumers as Mesa agents (shuffle_do) vs our kernel, same market and static offer."""
-    market, offer, incumbents = default_market_and_offer(s.reference_consumers)
-    months = s.reference_months
-    cells = s.reference_consumers * months
-    consumer_market_shares(market, offer, 2, incumbents=incumbents)  # warm-up
+    """Consumers as Mesa agents (shuffle_do) vs our kernel, same market and static offer: on
+    the default market (the headline) and on a smaller one (fixed per-month costs weigh more)."""
+    sizes = {}
+    for consumers in (5_000, s.reference_consumers):
+        sizes[str(consumers)] = _reference_vs_kernel(consumers, s.reference_months, s.repeats)
+    result = {"speedup_vs_mesa_agents": sizes["5000"]["speedup"], "details": {"by_consumers": sizes}}
+    if default is not None:
+        result["details"]["speedup_vs_mesa_agents_whole_model"] = (
+            sizes["5000"]["reference_us_per_consumer_month"] / default["us_per_consumer_month"])
+    return result
+
+
+def _reference_vs_kernel(consumers: int, months: int, repeats: int) -> dict:
+    market, offer, incumbents = default_market_and_offer(consumers)
+    cells = consumers * months
+
+    def reference_run(seed: int) -> None:
+        reference_mesa_agents.simulate(market, offer, months, seed=seed, incumbents=incumbents)
+
+    def kernel_run(seed: int) -> None:
+        consumer_market_shares(market, offer, months, seed=seed, incumbents=incumbents)
+
+    kernel_run(0)  # warm-up
     ratios, reference_us, kernel_us = [], [], []
-    for r in range(s.repeats):
-        t_ref = _timed(lambda r=r: reference_mesa_agents.simulate(market, offer, months, seed=r,
-                                                                  incumbents=incumbents))
-        t_ker = _timed(lambda r=r: consumer_market_shares(market, offer, months, seed=r, incumbents=incumbents))
+    for r in range(repeats):
+        t_ref = _timed(lambda r=r: reference_run(r))
+        t_ker = _timed(lambda r=r: kernel_run(r))
         ratios.append(t_ref / t_ker)
         reference_us.append(t_ref * 1e6 / cells)
         kernel_us.append(t_ker * 1e6 / cells)
-    result = {
-        "speedup_vs_mesa_agents": _median(ratios),
-        "details": {"consumers": s.reference_consumers, "months": months, "brands": len(offer.quality),
-                    "reference_us_per_consumer_month": _median(reference_us),
-                    "kernel_us_per_consumer_month": _median(kernel_us), "ratios": ratios},
-    }
-    if default is not None:
-        result["details"]["speedup_vs_mesa_agents_whole_model"] = (
-            _median(reference_us) / default["us_per_consumer_month"])
-    return result
+    return {"consumers": consumers, "months": months, "brands": len(offer.quality), "speedup": _median(ratios),
+            "reference_us_per_consumer_month": _median(reference_us),
+            "kernel_us_per_consumer_month": _median(kernel_us), "ratios": ratios}
 
 
 # ---- 3. the bare numpy kernel -----------------------------------------------------------------
@@ -371,6 +381,8 @@ def measure_parallel(s: Settings, workers: int) -> dict:
             serial.append(runs / t1)
             parallel.append(runs / tn)
             efficiency.append(t1 / tn / workers)
+        executor = _executor_efficiency(runs // 2, s.sweep_months, s.sweep_consumers, workers)
+        ceiling = _hardware_ceiling(workers)
         try:
             start = time.perf_counter()
             with DaskCluster(local_workers=workers) as cluster:
@@ -387,7 +399,45 @@ def measure_parallel(s: Settings, workers: int) -> dict:
     return {"parallel_efficiency": _median(efficiency), "dask_overhead_ms_per_run": dask.pop("dask_overhead_ms_per_run"),
             "details": {"runs": runs, "months": s.sweep_months, "consumers": s.sweep_consumers,
                         "workers": workers, "serial_runs_per_s": _median(serial),
-                        "parallel_runs_per_s": _median(parallel), "efficiencies": efficiency, **dask}}
+                        "parallel_runs_per_s": _median(parallel), "efficiencies": efficiency,
+                        "executor_efficiency": executor, "hardware_ceiling_efficiency": ceiling, **dask}}
+
+
+def one_run(task: tuple[int, int, int]) -> dict:
+    """One model run to its horizon, outcomes only (module level: worker processes import it)."""
+    import abm
+
+    seed, months, consumers = task
+    return abm.simulate(seed=seed, months=months, consumers=consumers).outcomes()
+
+
+def _executor_efficiency(runs: int, months: int, consumers: int, workers: int) -> float:
+    """Parallel efficiency of ``abm.executors.run_local`` alone (no result store)."""
+    from abm.executors import run_local
+
+    tasks = [(i, (i, months, consumers)) for i in range(runs)]
+    t1 = _timed(lambda: list(run_local(one_run, tasks, workers=1)))
+    tn = _timed(lambda: list(run_local(one_run, tasks, workers=workers)))
+    return t1 / tn / workers
+
+
+def busy(task: int) -> int:
+    """Pure-Python arithmetic for about 0.2 s: what the machine's cores give in parallel."""
+    total = 0
+    for i in range(task):
+        total += i * i % 7
+    return total
+
+
+def _hardware_ceiling(workers: int, loops: int = 3_000_000) -> float:
+    """Parallel efficiency of independent CPU-bound tasks, one per worker: the most any
+    sweep runner can get on this machine (turbo clocks, shared cores, hyper-threads)."""
+    from abm.executors import run_local
+
+    tasks = [(i, loops) for i in range(workers)]
+    t1 = _timed(lambda: list(run_local(busy, tasks, workers=1)))
+    tn = _timed(lambda: list(run_local(busy, tasks, workers=workers)))
+    return t1 / tn / workers
 
 
 def _child(job: str, args: dict, timeout_s: float = 3600) -> dict:
@@ -446,7 +496,7 @@ def child_sweep(args: dict) -> dict:
         abm.sweep(spec, workers=args["workers"], out=Path(tmp) / "sweep", progress=False)
         elapsed = time.perf_counter() - start
     return {"runs": args["runs"], "seconds": elapsed, "runs_per_s": args["runs"] / elapsed,
-            "peak_tree_rss_mb": memory.peak / 2**20, "peak_self_rss_mb": _maxrss_mb()}
+            "peak_tree_rss_mb": memory.peak / 2**20}
 
 
 def child_batch_run(args: dict) -> dict:
@@ -465,13 +515,7 @@ def child_batch_run(args: dict) -> dict:
                                  max_steps=args["months"], data_collection_period=-1, display_progress=False)
         elapsed = time.perf_counter() - start
     return {"runs": len(results), "seconds": elapsed, "runs_per_s": len(results) / elapsed,
-            "peak_tree_rss_mb": memory.peak / 2**20, "peak_self_rss_mb": _maxrss_mb()}
-
-
-def _maxrss_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024  # kB on Linux
+            "peak_tree_rss_mb": memory.peak / 2**20}
 
 
 CHILD_JOBS = {"sweep": child_sweep, "batch_run": child_batch_run}
@@ -489,15 +533,19 @@ def measure_sweep_memory(s: Settings, workers: int) -> dict:
 
 
 def measure_batch_run(s: Settings, workers: int) -> dict:
-    """Our sweep runner vs ``mesa.batch_run`` on the same grid, each in a fresh process."""
-    workers = 1 if s.grid_serial else workers
-    args = {"months": s.short_months, "consumers": s.short_consumers, "workers": workers, "runs": s.grid_runs}
-    ours = _child("sweep", {**args, "name": "bench-grid"})
-    theirs = _child("batch_run", args)
-    return {"speedup_vs_batch_run": ours["runs_per_s"] / theirs["runs_per_s"],
-            "memory_ratio_vs_batch_run": ours["peak_tree_rss_mb"] / theirs["peak_tree_rss_mb"],
-            "details": {"ours": ours, "batch_run": theirs, "months": s.short_months,
-                        "consumers": s.short_consumers, "workers": workers}}
+    """Our sweep runner vs ``mesa.batch_run`` on the same grid, each in a fresh process; on
+    all cores (the headline; quick mode: in one process), and in one process each."""
+    pairs = {}
+    for label, n in (("serial", 1),) if s.grid_serial else (("all_cores", workers), ("serial", 1)):
+        args = {"months": s.short_months, "consumers": s.short_consumers, "workers": n, "runs": s.grid_runs}
+        ours = _child("sweep", {**args, "name": "bench-grid"})
+        theirs = _child("batch_run", args)
+        pairs[label] = {"ours": ours, "batch_run": theirs, "workers": n,
+                        "speedup": ours["runs_per_s"] / theirs["runs_per_s"],
+                        "memory_ratio": ours["peak_tree_rss_mb"] / theirs["peak_tree_rss_mb"]}
+    head = pairs["serial" if s.grid_serial else "all_cores"]
+    return {"speedup_vs_batch_run": head["speedup"], "memory_ratio_vs_batch_run": head["memory_ratio"],
+            "details": {**pairs, "runs": s.grid_runs, "months": s.short_months, "consumers": s.short_consumers}}
 
 
 # ---- 6. the app -------------------------------------------------------------------------------

@@ -85,6 +85,9 @@ class Regulator(mesa.Agent):
         """Decide pending applications; re-open rejected ones whose re-filing is due."""
         c, month, rng = self.config, self.model.month, self.model.rng
         for name, app in self.applications.items():
+            if app.status in ("pending", "rejected") and not self.model.entrant_by_name[name].in_market:
+                app.status = "withdrawn"  # the entrant left before a decision
+                continue
             if app.status == "rejected" and self.refile_at.get(name) == month:
                 app.status, app.attempts = "pending", app.attempts + 1
                 app.compliance = licensing.improved_compliance(app.compliance)

@@ -23,7 +23,7 @@ class Application:
     foreign_equity: float      # share of the licensed entity owned by the foreign firm
     filed_month: int           # month of the latest filing
     first_filed_month: int = -1
-    status: str = "pending"    # pending | approved | rejected | refused
+    status: str = "pending"    # pending | approved | rejected | refused | withdrawn
     decided_month: int | None = None
     clock_stop: float = 0.0    # months during which no decision can come (a rule change)
     suspended_until: int = -1  # licensed but suspended before this month

@@ -40,7 +40,7 @@ class MarketEntryModel(mesa.Model):
             the default preset (``alpha-beta``).
         seed: seed of every random draw of the run.
         rng: passed to ``mesa.Model`` instead of ``seed`` (Mesa's own convention).
-        **overrides: flat overrides of the most used parameters (``entry_mode``,
+        **kwargs: flat overrides of the most used parameters (``entry_mode``,
             ``cultural_distance``, ``partner_commitment``, ... see ``abm.OVERRIDES``) or
             dotted paths (``partners[0].regulatory_ties``).
 
@@ -49,13 +49,13 @@ class MarketEntryModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario | str | None = None, *, seed: int | None = None,
-                 rng: Any = None, **overrides: Any):
+                 rng: Any = None, **kwargs: Any):
         if seed is not None and rng is not None:
             raise ScenarioError("seed", seed, "either seed or rng, not both")
         super().__init__(seed=seed, rng=rng) if rng is not None else super().__init__(seed=seed)
         scenario = resolve_scenario(scenario)
-        if overrides:
-            scenario = scenario.with_overrides(overrides)
+        if kwargs:  # named **kwargs so Mesa's SolaraViz reads it as optional
+            scenario = scenario.with_overrides(kwargs)
         self.scenario = scenario
         self.seed = seed
         self.month = 0

@@ -70,7 +70,7 @@ def test_factorial_design_is_the_product_of_levels_first_parameter_slowest():
 
 
 def test_monte_carlo_mixes_categorical_and_numeric_and_is_deterministic():
-    data = smoke_dict(design={"kind": "monte_carlo", "samples": 200},
+    data = smoke_dict(design={"kind": "monte_carlo", "samples": 200}, fixed={},
                       parameters={"entry_mode": ["alone", "alliance", "joint_venture"],
                                   "cultural_distance": {"min": 0.5, "max": 4.0}, "consumers": {"min": 300, "max": 900}})
     a, b = build_design(load_spec(data)), build_design(load_spec(data))
@@ -144,6 +144,7 @@ def test_evaluate_is_a_plain_function_of_parameters():
 
 # ---- executors -----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_serial_processes_and_dask_give_identical_results(serial_smoke, tmp_path):
     procs = load_results(sweep(SMOKE, workers=2, out=tmp_path / "procs", progress=False, chunk_runs=3))
     dask = load_results(sweep(SMOKE, dask_local=2, out=tmp_path / "dask", progress=False))
@@ -153,6 +154,7 @@ def test_serial_processes_and_dask_give_identical_results(serial_smoke, tmp_path
     assert len(serial_smoke.paths) > 0 and set(serial_smoke.paths.firm) == {"Alpha Co."}
 
 
+@pytest.mark.slow
 def test_dask_sweep_completes_when_a_worker_is_killed(serial_smoke, tmp_path):
     import logging
 
@@ -176,6 +178,7 @@ def test_dask_sweep_completes_when_a_worker_is_killed(serial_smoke, tmp_path):
     pd.testing.assert_frame_equal(s, serial_smoke.summary)
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
     spec = write_spec(tmp_path / "long.toml", smoke_dict(name="long", replications=6))
     ref = load_results(sweep(spec, workers=1, out=tmp_path / "ref", progress=False))
@@ -235,6 +238,7 @@ def test_results_are_plain_parquet_with_one_schema_across_chunks(serial_smoke):
     assert manifest["design"]["runs"] == 24 and manifest["sessions"][0]["ended"]
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_sweep_size(tmp_path):
     """Peak RSS of a 400-run sweep stays within a few MB of a 40-run one. A run that
     leaked its model (Mesa 3.3.1 keeps models alive) costs ~0.15 MB each: 60 MB here."""
@@ -345,6 +349,8 @@ BAD_SPECS = {
     "missing levels": ("[parameters]\ncultural_distance = { min = 1.0, max = 2.0 }\n", "levels"),
     "bad value": ("[parameters]\nentry_mode = ['alone', 'franchise']\n", "franchise"),
     "unknown key": ("replicatons = 3\n", "did you mean 'replications'"),
+    "fixed and varied": ("[fixed]\nconsumers = 500\n[parameters]\nconsumers = [500, 800]\n", "not also varied"),
+    "range of text": ("[parameters]\nentry_mode = { min = 1, max = 2 }\n", "a list of values"),
 }
 
 

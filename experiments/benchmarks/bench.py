@@ -78,7 +78,8 @@ class Settings:
     scaling_consumers: tuple[int, ...]
     scaling_firms: tuple[int, ...]
     scaling_months: int
-    sweep_runs: int                     # parallel efficiency and Dask overhead
+    sweep_runs: int                     # parallel efficiency and Dask overhead (at least ...
+    runs_per_worker: int                # ... this many per worker)
     sweep_months: int
     sweep_consumers: int
     memory_runs: tuple[int, int]        # the "2k" and "20k" sweeps
@@ -92,12 +93,12 @@ class Settings:
 QUICK = Settings(mode="quick", repeats=3, default_runs=5, reference_consumers=2_000, reference_months=2,
                  kernel_months=120, kernel_large_consumers=20_000,
                  scaling_consumers=(1_000, 10_000, 100_000), scaling_firms=(3, 10, 30), scaling_months=6,
-                 sweep_runs=60, sweep_months=24, sweep_consumers=1_000, memory_runs=(50, 500),
+                 sweep_runs=40, runs_per_worker=20, sweep_months=24, sweep_consumers=1_000, memory_runs=(50, 500),
                  grid_runs=50, grid_serial=True, short_months=6, short_consumers=200, app_steps=12)
 FULL = Settings(mode="full", repeats=5, default_runs=20, reference_consumers=2_000, reference_months=24,
                 kernel_months=120, kernel_large_consumers=100_000,
                 scaling_consumers=(1_000, 10_000, 100_000, 1_000_000), scaling_firms=(3, 10, 30), scaling_months=12,
-                sweep_runs=400, sweep_months=24, sweep_consumers=1_000, memory_runs=(2_000, 20_000),
+                sweep_runs=400, runs_per_worker=40, sweep_months=24, sweep_consumers=1_000, memory_runs=(2_000, 20_000),
                 grid_runs=2_000, grid_serial=False, short_months=12, short_consumers=500, app_steps=60)
 
 
@@ -366,7 +367,7 @@ def measure_parallel(s: Settings, workers: int) -> dict:
     import abm
     from abm.executors import DaskCluster
 
-    runs = max(s.sweep_runs, 40 * workers // 10 * 10)  # enough runs per worker to fill the pool
+    runs = max(s.sweep_runs, s.runs_per_worker * workers // 10 * 10)  # enough runs to fill the pool
     spec = sweep_spec("bench-throughput", runs, s.sweep_months, s.sweep_consumers)
     with tempfile.TemporaryDirectory() as tmp:
         def sweep(spec: dict, **how) -> float:
@@ -382,7 +383,7 @@ def measure_parallel(s: Settings, workers: int) -> dict:
             parallel.append(runs / tn)
             efficiency.append(t1 / tn / workers)
         executor = _executor_efficiency(runs // 2, s.sweep_months, s.sweep_consumers, workers)
-        ceiling = _hardware_ceiling(workers)
+        ceiling = _hardware_ceiling(workers, 1_000_000 if s.mode == "quick" else 3_000_000)
         try:
             start = time.perf_counter()
             with DaskCluster(local_workers=workers) as cluster:

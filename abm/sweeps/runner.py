@@ -53,6 +53,27 @@ def simulate_released(scenario: Scenario, seed: int):
         model.release()
 
 
+def run_outcomes(scenario: Scenario, seed: int, *, keep_steps: bool = False) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """One run: the focal entrant's summary row, and the monthly rows if asked for.
+
+    Without steps, the row comes straight from the model (``abm.simulation`` builds the
+    same dict for ``RunResult.summary``), skipping the frames a sweep would not keep:
+    for short runs that halves the cost of a run.
+    """
+    from abm.model import MarketEntryModel
+    from abm.simulation import _entrant_summary, collect
+
+    model = MarketEntryModel(scenario, seed=seed)
+    try:
+        model.run()
+        if keep_steps:
+            result = collect(model)
+            return result.outcomes(), result.steps
+        return _entrant_summary(model, model.entrants[0]), None
+    finally:
+        model.release()
+
+
 def evaluate(scenario: Scenario | str | None = None, *, seed: int = 0, **parameters: Any) -> dict[str, Any]:
     """One run as a plain function: parameters in, the focal entrant's outcomes out.
 
@@ -68,7 +89,7 @@ def evaluate(scenario: Scenario | str | None = None, *, seed: int = 0, **paramet
     from abm.presets import resolve_scenario
 
     base = resolve_scenario(scenario)
-    return simulate_released(base.with_overrides(parameters) if parameters else base.copy(), seed).outcomes()
+    return run_outcomes(base.with_overrides(parameters) if parameters else base.copy(), seed)[0]
 
 
 @lru_cache(maxsize=1)
@@ -103,14 +124,14 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     try:
         base = _scenario(task["base"])
         scenario = base.with_overrides(task["overrides"]) if task["overrides"] else base.copy()
-        result = simulate_released(scenario, task["seed"])
+        outcomes, steps = run_outcomes(scenario, task["seed"], keep_steps=bool(task["keep"]))
         row = dict(head)
-        for key, value in result.outcomes().items():
+        for key, value in outcomes.items():
             if key == "seed":
                 continue
             row[f"{key}_result" if key in head else key] = value
-        steps = _thin(result.steps, result.summary.at[0, "entrant"], task["keep"], task["run_id"]) \
-            if task["keep"] else None
+        if steps is not None:
+            steps = _thin(steps, outcomes["entrant"], task["keep"], task["run_id"])
         return {"run_id": task["run_id"], "row": row, "steps": steps, "error": None}
     except Exception as exc:
         return {"run_id": task["run_id"], "row": head, "steps": None,

@@ -85,9 +85,6 @@ class Regulator(mesa.Agent):
         """Decide pending applications; re-open rejected ones whose re-filing is due."""
         c, month, rng = self.config, self.model.month, self.model.rng
         for name, app in self.applications.items():
-            if app.status in ("pending", "rejected") and not self.model.entrant_by_name[name].in_market:
-                app.status = "withdrawn"  # the entrant left before a decision
-                continue
             if app.status == "rejected" and self.refile_at.get(name) == month:
                 app.status, app.attempts = "pending", app.attempts + 1
                 app.compliance = licensing.improved_compliance(app.compliance)
@@ -138,6 +135,12 @@ class Regulator(mesa.Agent):
                 entrant.conditions_cost += c.condition_cost * (1.0 - 0.5 * app.ties)
             self.model.log(self.name, "rule_change", "rule change: new conditions add compliance costs for foreign firms")
 
+    def withdraw(self, entrant_name: str) -> None:
+        """The entrant left: its application or licence lapses and no rule change hits it."""
+        app = self.applications.get(entrant_name)
+        if app is not None and app.status in ("pending", "rejected", "approved"):
+            app.status = "withdrawn"
+
     def licenses(self, entrant_name: str) -> bool:
         app = self.applications.get(entrant_name)
         return app is not None and app.status == "approved" and app.suspended_until <= self.model.month
@@ -186,7 +189,8 @@ class Entrant(Firm):
         self.fixed_cost = 0.0
         self.peak_share_partnered = 0.0
         self.target_month_reached: int | None = None
-        self.licence_month: int | None = None
+        self.licence_month: int | None = None        # month it became licensed (again)
+        self.first_licence_month: int | None = None  # month it was first licensed
         self.partner_engagement = 0.0    # smoothed delivered commitment of the partner
 
     # ---- state -----------------------------------------------------------------------
@@ -270,6 +274,8 @@ class Entrant(Firm):
         self.in_market = False
         self.exit_month = self.model.month
         self.exit_cause = cause
+        for regulator in self.model.regulators:
+            regulator.withdraw(self.name)
         self.model.log(self.name, "left_market", f"{self.name} left the market: {cause}")
 
 

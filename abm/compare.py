@@ -67,7 +67,7 @@ def compare(scenario: Scenario, variants: dict[str, dict[str, Any]], *, replicat
         InputError: for replications < 1 or a variant whose overrides are not allowed
             (checked before anything runs).
     """
-    if not isinstance(replications, int) or replications < 1:
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise InputError("replications", replications, "a whole number >= 1")
     if not variants:
         raise InputError("variants", variants, "at least one variant")

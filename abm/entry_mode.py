@@ -44,6 +44,12 @@ def _licence_months(scenario: Scenario, entrant: Entrant, ties: float) -> float:
     return max(months, default=0.0)
 
 
+def jv_stake(scenario: Scenario, entrant: Entrant) -> float:
+    """The entrant's JV stake: what it wants, cut to the strictest foreign-ownership cap."""
+    cap = min((r.foreign_ownership_cap for r in scenario.regulators), default=1.0)
+    return min(entrant.jv_stake, cap)
+
+
 def mode_outlay(scenario: Scenario, entrant: Entrant, mode: str, partner: Partner | None) -> float:
     """Cash the entrant puts in at entry under each mode."""
     c = scenario.contract
@@ -52,7 +58,7 @@ def mode_outlay(scenario: Scenario, entrant: Entrant, mode: str, partner: Partne
     if mode == "alliance":
         return entrant.setup_cost * (1.0 - c.alliance_setup_saving)
     if mode == "joint_venture":
-        return entrant.jv_stake * jv_setup_cost(scenario, entrant)
+        return jv_stake(scenario, entrant) * jv_setup_cost(scenario, entrant)
     return (partner.acquisition_price if partner else 0.0) + entrant.setup_cost * (1.0 - c.alliance_setup_saving)
 
 
@@ -94,23 +100,21 @@ def appraise_modes(scenario: Scenario, entrant: Entrant, partner: Partner | None
         fit = math.exp(-0.15 * cultural_distance * (1.0 - knowledge))
         selling = max(0.0, horizon - licence)
         keep = {"alone": 1.0, "alliance": 1.0 - (p.profit_share if p else 0.0),
-                "joint_venture": entrant.jv_stake, "acquisition": 1.0}[mode]
+                "joint_venture": jv_stake(scenario, entrant), "acquisition": 1.0}[mode]
         outlay = mode_outlay(scenario, entrant, mode, p)
         monthly = at_target * reach * fit - fixed
         going_concern = c.valuation_multiple * 12 * max(0.0, monthly)  # value at the horizon
         ev = (monthly * selling + going_concern) * keep - outlay
         stake_value = max(at_target * reach * selling * keep, 1e-9)
         fail = {"alone": 0.25 * (1.0 - math.exp(-0.3 * cultural_distance)),
-                "alliance": 0.35, "joint_venture": 0.25,
+                "alliance": 0.35, "joint_venture": 0.30,
                 "acquisition": 1.0 - math.exp(-c.integration_risk * cultural_distance * 24)}[mode]
         risk = math.sqrt(fail * (1.0 - fail)) * stake_value
         risk += outlay * outlay / max(entrant.capital, 1e-9)
         feasible, reason = True, ""
-        foreign_equity = entrant.jv_stake if mode == "joint_venture" else 1.0
+        foreign_equity = jv_stake(scenario, entrant) if mode == "joint_venture" else 1.0
         if mode != "alone" and p is None:
             feasible, reason = False, "no partner available"
-        elif mode == "joint_venture" and entrant.jv_stake > cap:
-            foreign_equity = cap  # the entrant would accept a stake at the cap
         why = licensing.eligibility(mode, foreign_equity, local_needed, cap)
         if feasible and why:
             feasible, reason = False, why

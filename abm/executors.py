@@ -12,6 +12,7 @@ Where fork does not exist (Windows), spawn is used.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -83,8 +84,9 @@ DASK_CONNECT_TIMEOUT_S = 5
 
 
 def _abm_version() -> str:
-    """Run on each Dask worker when connecting: fails there if ``abm`` is not installed."""
-    import abm
+    """Run on each Dask worker when connecting: fails there if ``abm`` is not installed,
+    and otherwise imports the model before the first task (seconds, once per worker)."""
+    import abm  # imports the model too
 
     return abm.__version__
 
@@ -131,6 +133,7 @@ class DaskCluster:
             self.cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1, processes=True,
                                         dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
+            self.client.run(_abm_version)
             return self
         address = str(self.scheduler)
         if "://" not in address or not address.split("://", 1)[1]:
@@ -164,43 +167,56 @@ class DaskCluster:
         return f"the Dask scheduler at {self.scheduler} ({self.workers()} worker threads now)"
 
 
+def call_each(fn: Callable[[Any], Any], batch: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """Run ``fn`` on every task of a batch on one worker: ``(index, result-or-exception)``."""
+    out = []
+    for index, task in batch:
+        try:
+            out.append((index, fn(task)))
+        except Exception as exc:
+            out.append((index, exc))
+    return out
+
+
 def run_dask(fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], *, client: Any,
-             in_flight: int | None = None) -> Iterator[tuple[int, Any]]:
+             batch: int = 1, in_flight: int | None = None) -> Iterator[tuple[int, Any]]:
     """Like :func:`run_local`, on a Dask cluster: yield ``(index, result-or-exception)``.
 
-    Tasks are submitted lazily, at most ``in_flight`` at a time (default: 4 per worker
-    thread, at least 8), so neither this process nor the scheduler holds the whole sweep.
-    A task whose worker dies is resubmitted by Dask to another worker; only a task that
-    kills ``distributed.scheduler.allowed-failures`` workers comes back as ``KilledWorker``.
+    Each Dask task runs ``batch`` tasks in a row: a Dask task costs milliseconds of
+    scheduling, as much as a short model run, so short runs go in batches. Batches are
+    submitted lazily, at most ``in_flight`` at a time (default: 4 per worker thread, at
+    least 16), so neither this process nor the scheduler holds the whole sweep. A batch
+    whose worker dies is resubmitted by Dask to another worker; only one that kills
+    ``distributed.scheduler.allowed-failures`` workers comes back as ``KilledWorker``
+    (for each of its tasks).
     """
     from distributed import as_completed
 
-    limit = in_flight or max(8, 4 * sum(client.nthreads().values()))
+    limit = in_flight or max(16, 4 * sum(client.nthreads().values()))
     source = iter(tasks)
-    index_of: dict[str, int] = {}
+    members: dict[str, list[int]] = {}
     pending = as_completed()
     exhausted = False
 
     def top_up() -> None:
         nonlocal exhausted
         while not exhausted and pending.count() < limit:
-            try:
-                index, task = next(source)
-            except StopIteration:
+            chunk = list(itertools.islice(source, max(1, batch)))
+            if not chunk:
                 exhausted = True
                 return
-            future = client.submit(fn, task, pure=False)
-            index_of[future.key] = index
+            future = client.submit(call_each, fn, chunk, pure=False)
+            members[future.key] = [index for index, _ in chunk]
             pending.add(future)
 
     top_up()
     while pending.count():
         future = next(pending)
-        index = index_of.pop(future.key)
+        indices = members.pop(future.key)
         try:
-            result = future.result()
+            results = future.result()
         except Exception as exc:
-            result = exc
+            results = [(index, exc) for index in indices]
         del future
-        yield index, result
+        yield from results
         top_up()

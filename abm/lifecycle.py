@@ -30,6 +30,7 @@ def form(model: MarketEntryModel, entrant: Entrant, partner: LocalPartner, kind:
         p.planned_end = model.month + c.alliance_term_months
     else:
         p.jv_start_month = model.month
+        p.jv_equity = jv_setup_cost(model.scenario, entrant.config)
         p.planned_end = model.month + rules.planned_jv_life(model.rng.random(), c.jv_life_min, c.jv_life_max)
     entrant.partner, entrant.partnership = partner, p
     partner.engaged_with = entrant
@@ -86,7 +87,9 @@ def evolve(model: MarketEntryModel, p: Partnership) -> None:
     on_sale = 0 if entrant.licence_month is None else month - entrant.licence_month
     objective = c.review_objective * cfg.target_share * min(1.0, on_sale / cfg.target_month)
     if p.kind == "alliance":
-        if month >= c.review_month and (month - c.review_month) % 12 == 0:
+        if month >= c.review_month and (month - c.review_month) % 12 == 0 and entrant.licence_month is None:
+            model.log(entrant.name, "review", "review: not yet licensed, nothing to judge; the alliance goes on")
+        elif month >= c.review_month and (month - c.review_month) % 12 == 0:
             if entrant.market_share < objective:
                 end(model, p, "missed_objectives")
                 return
@@ -114,6 +117,7 @@ def upgrade_to_jv(model: MarketEntryModel, p: Partnership) -> None:
     p.partner_cash_flow -= (1.0 - stake) * c.jv_formation_cost
     p.partner_npv -= (1.0 - stake) * c.jv_formation_cost * model.discount(model.month, model.partner_by_name[p.partner].config.cost_of_capital)
     p.kind, p.upgraded, p.stake, p.jv_start_month = "joint_venture", True, stake, model.month
+    p.jv_equity = c.jv_formation_cost
     p.planned_end = model.month + rules.planned_jv_life(model.rng.random(), c.jv_life_min, c.jv_life_max)
     entrant.mode = "joint_venture"
     model.log(entrant.name, "upgraded_to_jv", f"trust and results hold: alliance with {p.partner} upgraded to joint venture ({stake:.0%} stake)")
@@ -133,7 +137,8 @@ def end(model: MarketEntryModel, p: Partnership, cause: str) -> None:
     entrant.partner, entrant.partnership = None, None
     entrant.partner_engagement = 0.0
     partner.engaged_with = None
-    if entrant.in_market and entrant.brand_owner == entrant.name and cause != "entrant_exited":
+    owns_it_all = p.exit_route == "buyout_by_entrant"  # it bought the JV to carry on with it
+    if entrant.in_market and entrant.brand_owner == entrant.name and cause != "entrant_exited" and not owns_it_all:
         after_breakup(model, entrant, relicense)
 
 
@@ -143,9 +148,11 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
     c = model.scenario.contract
     month = model.month
     trailing = sum(entrant.venture_flows[-12:])
-    value = rules.venture_value(trailing, c.valuation_multiple)
+    value = max(rules.venture_value(trailing, c.valuation_multiple), p.jv_equity)  # never below book equity
     stake = p.stake
-    if p.end_cause in ("partner_defected", "partner_walked_away"):
+    if p.end_cause == "entrant_exited":  # the entrant cannot fund it any more
+        route = "buyout_by_partner" if trailing > 0 else "liquidation"
+    elif p.end_cause in ("partner_defected", "partner_walked_away"):
         can_buy = entrant.cash >= (1 - stake) * value and model.ownership_cap >= 1.0
         route = "buyout_by_entrant" if trailing > 0 and can_buy else "liquidation"
     else:
@@ -163,7 +170,7 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
         p.partner_npv += amount * df_p
 
     if route == "liquidation":
-        salvage = c.salvage_fraction * jv_setup_cost(model.scenario, entrant.config)
+        salvage = c.salvage_fraction * p.jv_equity
         entrant.receive(stake * salvage, month)
         partner_gets((1 - stake) * salvage)
         model.log(entrant.name, "jv_liquidated", f"JV with {partner.name} liquidated; {salvage:.1f}m salvage shared by stake")
@@ -174,11 +181,13 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
         partner_gets(price)
         entrant.inherited_coverage = entrant.coverage.copy()
         entrant.mode = "alone"
-        model.log(entrant.name, "jv_buyout", f"JV bought out by {entrant.name} for {price:.1f}m; it carries on alone")
+        model.log(entrant.name, "jv_buyout", f"JV bought out by {entrant.name} for {price:.1f}m; it carries on alone with the JV's channels")
         return False
     if route == "buyout_by_partner":
         price = stake * value
-        partner_gets(-price)
+        # the partner pays for the entrant's stake and gains a business worth `value`, which
+        # then runs on outside the model's books (an independent local firm)
+        partner_gets(value - price)
         entrant.receive(price, month)
         entrant.brand_owner = partner.name
         model.log(partner.name, "jv_buyout", f"JV bought out by {partner.name}: {entrant.name} sells its {stake:.0%} stake for {price:.1f}m")
@@ -195,14 +204,19 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
 def after_breakup(model: MarketEntryModel, entrant: Entrant, relicense: bool) -> None:
     """Go on alone or leave (``after_breakup`` = decide/stay/leave).
 
-    "decide" stays when cash is positive and either the share is at least the review
-    objective or the last six months' operating result is positive; otherwise it leaves.
+    "decide" stays when cash is positive and the entrant is not yet selling (its set-up is
+    sunk), or its share is on the review objective's planned path, or the last six months'
+    operating result is positive; otherwise it leaves.
     """
     cfg, c = entrant.config, model.scenario.contract
     policy = cfg.after_breakup
     if policy == "decide":
-        doing_well = (entrant.market_share >= c.review_objective * cfg.target_share
-                      or sum(entrant.venture_flows[-6:]) > 0)
+        if entrant.licence_month is None:
+            doing_well = True  # not yet selling: its set-up is sunk, so it launches alone
+        else:
+            on_sale = model.month - entrant.licence_month
+            planned = c.review_objective * cfg.target_share * min(1.0, on_sale / cfg.target_month)
+            doing_well = entrant.market_share >= planned or sum(entrant.venture_flows[-6:]) > 0
         policy = "stay" if entrant.cash > 0 and doing_well else "leave"
     if policy == "leave" or entrant.cash <= 0:
         entrant.leave_market("the partnership ended and going on alone did not pay")

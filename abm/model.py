@@ -21,7 +21,7 @@ from abm import lifecycle
 from abm.agents import Entrant, Firm, Incumbent, LocalPartner, Regulator
 from abm.consumers import BrandOffer, ConsumerMarket
 from abm.culture import kogut_singh
-from abm.entry_mode import appraise_modes, choose_mode, jv_setup_cost, mode_outlay, partner_attractiveness
+from abm.entry_mode import appraise_modes, choose_mode, jv_setup_cost, jv_stake, mode_outlay, partner_attractiveness
 from abm.finance import discount_factor, split_month
 from abm.presets import resolve_scenario
 from abm.scenario import Scenario, ScenarioError
@@ -129,7 +129,7 @@ class MarketEntryModel(mesa.Model):
 
     def _pick_partner(self, entrant: Entrant) -> LocalPartner | None:
         free = [p for p in self.partners if p.free]
-        if not free:
+        if not free or entrant.config.entry_mode == "alone":
             return None
         wanted = entrant.config.preferred_partner
         if wanted:
@@ -163,7 +163,7 @@ class MarketEntryModel(mesa.Model):
         entrant.mode = entrant.initial_mode = mode
         stake = 1.0
         if mode == "joint_venture":
-            stake = min(cfg.jv_stake, self.ownership_cap)
+            stake = jv_stake(self.scenario, cfg)
             if stake < cfg.jv_stake:
                 self.log(entrant.name, "stake_capped", f"foreign-ownership cap: {entrant.name}'s JV stake cut to {stake:.0%}")
         ties = partner.config.regulatory_ties if (partner is not None and mode != "alone") else 0.0
@@ -191,7 +191,7 @@ class MarketEntryModel(mesa.Model):
         for reg in self.regulators:
             app = reg.receive(entrant, mode, foreign_equity, ties)
             refused = refused or app.status == "refused"
-        entrant.licence_month = None if self.regulators else self.month
+        entrant.licence_month = None  # set when every regulator has licensed it (at once if none)
         if refused:
             entrant.leave_market("licence refused")
         return not refused
@@ -220,6 +220,8 @@ class MarketEntryModel(mesa.Model):
         for e in self.entrants:
             if e.licence_month is None and e.in_market and e.entered and e.licensed:
                 e.licence_month = self.month
+                if e.first_licence_month is None:
+                    e.first_licence_month = self.month
                 self.log(e.name, "on_sale", f"{e.name} is licensed and starts selling")
                 self.launch_through_partner(e)
 
@@ -239,7 +241,7 @@ class MarketEntryModel(mesa.Model):
 
     def entrants_prepare_their_offer(self) -> None:
         for e in self.entrants:
-            if e.acquired is not None and not e.integration_failed and self.month <= 24:
+            if e.acquired is not None and e.in_market and not e.integration_failed and self.month <= 24:
                 hazard = self.scenario.contract.integration_risk * e.cultural_distance
                 if self.rng.random() < hazard:
                     e.integration_failed = True

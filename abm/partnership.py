@@ -36,8 +36,14 @@ END_CAUSES = {
 """Why a partnership ends, with the event text for each."""
 
 FAILURE_CAUSES = ("trust_floor", "missed_objectives", "partner_defected", "partner_walked_away",
-                  "liquidation", "entrant_exited")
-"""End causes that count as a partnership failure (docs/ODD.md, *Success and failure*)."""
+                  "entrant_exited")
+"""End causes that count as a partnership failure, as does a JV whose exit route is
+liquidation (docs/ODD.md, *Success and failure*)."""
+
+
+def failed(end_cause: str | None, exit_route: str | None) -> bool:
+    """Whether a partnership ended in failure (docs/ODD.md §8)."""
+    return end_cause in FAILURE_CAUSES or exit_route == "liquidation"
 
 
 @dataclass
@@ -55,6 +61,7 @@ class Partnership:
     planned_end: int | None = None  # alliance term end or JV planned life end
     jv_start_month: int | None = None
     upgraded: bool = False
+    jv_equity: float = 0.0           # equity the JV partners put in (set-up or formation cost)
     partner_know_how: float = 0.0  # what the partner has learned of the entrant's know-how
     delivered_entrant: float = 0.0
     delivered_partner: float = 0.0
@@ -169,7 +176,8 @@ def jv_exit_route(trailing_profit: float, share: float, trust: float, ipo_min_sh
 
 
 def venture_value(trailing_annual_profit: float, multiple: float) -> float:
-    """Going-concern value: a multiple of trailing annual profit, never below zero."""
+    """Going-concern value: a multiple of trailing annual profit, never below zero (the
+    settlement floors it at the equity put in)."""
     return max(0.0, multiple * trailing_annual_profit)
 
 

@@ -157,7 +157,7 @@ def summary_markdown(cmp: Comparison, table: pd.DataFrame, chart_name: str, elap
               "capital (terminal value of a business still held included); a partnership fails when it ends by "
               "one of: " + ", ".join(END_CAUSES[c].split(':')[0].format(kind='partnership') for c in
                                     ("trust_floor", "missed_objectives", "partner_defected", "partner_walked_away",
-                                     "liquidation")) + ".",
+                                     "entrant_exited")) + ", or a JV is liquidated.",
               "Probabilities carry a 95 % Wilson interval; bands are 10th-90th percentiles across replications."]
     if len(cmp.failures):
         lines += ["", f"{len(cmp.failures)} runs raised an error; see failures.parquet."]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -120,7 +121,8 @@ class Section:
                     raise ScenarioError(where, value, _describe_range(meta) + " (finite)")
                 setattr(self, name, value)
             elif kind is int:
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+                if (isinstance(value, bool) or not isinstance(value, (int, float))
+                        or (isinstance(value, float) and not math.isfinite(value)) or int(value) != value):
                     raise ScenarioError(where, value, "a whole number"
                                         + (f" in [{meta['lo']}, {meta['hi']}]" if meta["hi"] is not None else ""))
                 value = int(value)
@@ -137,6 +139,12 @@ class Section:
                 too_low = lo is not None and (value <= lo if meta["open_lo"] else value < lo)
                 if too_low or (hi is not None and value > hi):
                     raise ScenarioError(where, value, _describe_range(meta))
+
+    def _assign(self, name: str, value: Any, where: str) -> None:
+        setattr(self, name, self._assign_hook(name, value, where))
+
+    def _assign_hook(self, name: str, value: Any, where: str) -> Any:
+        return value
 
     def to_dict(self) -> dict:
         out = {}
@@ -282,8 +290,8 @@ class Contract(Section):
     upgrade_trust: float = spec(0.65, "trust both sides need for an alliance to become a JV", lo=0, hi=1)
     allow_upgrade: bool = spec(True, "alliances may graduate into joint ventures")
     alliance_setup_saving: float = spec(0.40, "set-up cost saved by an alliance vs going alone (seed case: 40 %)", lo=0, hi=1)
-    jv_setup_saving: float = spec(0.25, "set-up cost saved by a JV vs going alone", lo=0, hi=1)
-    jv_formation_cost: float = spec(1.5, "legal and governance cost of forming a JV entity", lo=0, unit="million")
+    jv_setup_saving: float = spec(0.0, "set-up cost saved by a JV vs going alone (a new entity: none by default)", lo=0, hi=1)
+    jv_formation_cost: float = spec(3.0, "legal and governance cost of forming a JV entity (seed 004: costly to set up)", lo=0, unit="million")
     jv_life_min: int = spec(36, "shortest planned JV life", lo=1, hi=600)
     jv_life_max: int = spec(120, "longest planned JV life", lo=1, hi=600)
     ipo_min_share: float = spec(0.12, "JV share that makes an IPO possible", lo=0, hi=1)
@@ -333,10 +341,14 @@ class Scenario(Section):
 
     def check(self, path: str = "") -> None:
         super().check(path)
-        for key in ("market", "contract", "mode_choice"):
+        for key, section_cls in self._sections.items():
+            if not isinstance(getattr(self, key), section_cls):
+                raise ScenarioError(key, getattr(self, key), f"a [{key}] table")
             getattr(self, key).check(key)
         for key, item_cls in self._item_types.items():
             items = getattr(self, key)
+            if not isinstance(items, list):
+                raise ScenarioError(key, items, "a list of tables ([[...]] in TOML)")
             for i, item in enumerate(items):
                 if not isinstance(item, item_cls):
                     raise ScenarioError(f"{key}[{i}]", item, f"a {item_cls.__name__} table")
@@ -347,6 +359,10 @@ class Scenario(Section):
                 raise ScenarioError(f"{key}.name", dup, "names unique within their list")
         if not self.entrants:
             raise ScenarioError("entrants", [], "at least one entrant")
+        firm_names = [x.name for key in ("entrants", "incumbents", "partners") for x in getattr(self, key)]
+        clash = next((n for n in firm_names if firm_names.count(n) > 1), None)
+        if clash is not None:
+            raise ScenarioError("name", clash, "a different name for each entrant, incumbent and partner")
         if len(self.entrants) + len(self.incumbents) + len(self.partners) > 64:
             raise ScenarioError("entrants", len(self.entrants), "at most 64 firms in all")
         total = sum(i.initial_share for i in self.incumbents)
@@ -384,10 +400,15 @@ class Scenario(Section):
 
         Keys are flat aliases (see ``OVERRIDES``, e.g. ``entry_mode``, applied to every
         matching item) or dotted paths: ``market.consumers``, ``partners[0].commitment``,
-        ``partners.0.commitment`` or ``partners.commitment`` (every partner).
+        ``partners.0.commitment`` or ``partners.commitment`` (every partner). A whole section
+        or list can be replaced by a table or a list of tables (``market={...}``).
         """
+        if overrides is not None and not isinstance(overrides, dict):
+            raise ScenarioError("overrides", overrides, "a mapping of parameter names to values")
         new = self.copy()
         for key, value in {**(overrides or {}), **kwargs}.items():
+            if not isinstance(key, str) or not key.strip():
+                raise ScenarioError("overrides", key, "a parameter name or a dotted path (text)")
             for path in OVERRIDES.get(key, (key,)):
                 new._set_path(path, value, key)
         new.check()
@@ -395,34 +416,47 @@ class Scenario(Section):
 
     def _set_path(self, path: str, value: Any, original: str) -> None:
         parts = [p for p in re.split(r"[.\[\]]+", path) if p]
-        targets: list[Any] = [self]
+        if not parts:
+            raise ScenarioError(original, value, _unknown_path_hint(path))
+        # walk down, keeping each target's class so that typos are caught on empty lists too
+        targets: list[tuple[Any, type]] = [(self, Scenario)]
         for depth, part in enumerate(parts[:-1]):
-            nxt = []
-            for obj in targets:
+            nxt: list[tuple[Any, type]] = []
+            for obj, cls in targets:
                 if isinstance(obj, list):
                     if part.isdigit():
                         if int(part) >= len(obj):
                             raise ScenarioError(original, value, f"an index below {len(obj)} for '{'.'.join(parts[:depth])}'")
-                        nxt.append(obj[int(part)])
+                        nxt.append((obj[int(part)], cls))
                         continue
-                    obj_items = obj
+                    items = obj or [None]  # an empty list still has an item class to check against
                 else:
-                    obj_items = [obj]
-                for o in obj_items:
-                    if not isinstance(o, Section) or part not in o.field_names():
+                    items = [obj]
+                if part not in cls.field_names():
+                    raise ScenarioError(original, value, _field_hint(path, part, cls))
+                for o in items:
+                    child = getattr(o, part) if o is not None else []
+                    child_cls = cls._item_types.get(part) or getattr(cls, "_sections", {}).get(part)
+                    if child_cls is None:
                         raise ScenarioError(original, value, _unknown_path_hint(path))
-                    nxt.append(getattr(o, part))
+                    nxt.append((child, child_cls))
             targets = nxt
         last = parts[-1]
-        flat: list[Any] = []
-        for obj in targets:
-            flat.extend(obj if isinstance(obj, list) else [obj])
-        if not flat:
-            return  # e.g. "incumbents.loyalty" in a scenario without incumbents
-        for obj in flat:
-            if not isinstance(obj, Section) or last not in obj.field_names():
-                raise ScenarioError(original, value, _unknown_path_hint(path))
-            setattr(obj, last, value)
+        for obj, cls in targets:
+            if last not in cls.field_names():
+                raise ScenarioError(original, value, _field_hint(path, last, cls))
+            for item in (obj if isinstance(obj, list) else [obj]):
+                item._assign(last, value, path)
+
+    def _assign_hook(self, name: str, value: Any, where: str) -> Any:
+        """Sections and lists of sections are replaced by tables, checked on the way in."""
+        if name in self._item_types:
+            if not isinstance(value, list):
+                raise ScenarioError(where, value, "a list of tables ([[...]] in TOML)")
+            return [self._item_types[name].from_dict(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if name in self._sections:
+            return self._sections[name].from_dict(value, where)
+        return value
 
     # ---- TOML ------------------------------------------------------------------------
 
@@ -450,6 +484,14 @@ class Scenario(Section):
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_toml(), encoding="utf-8")
+
+
+def _field_hint(path: str, name: str, cls: type[Section]) -> str:
+    close = difflib.get_close_matches(name, cls.field_names(), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    if cls is Scenario:
+        return _unknown_path_hint(path) + hint
+    return f"a field of {cls.__name__}{hint}"
 
 
 def _unknown_path_hint(path: str) -> str:

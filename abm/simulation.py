@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from abm.errors import InputError
 from abm.finance import terminal_value
 from abm.model import STEP_COLUMNS, MarketEntryModel
-from abm.partnership import FAILURE_CAUSES
+from abm.partnership import failed as partnership_failed
 from abm.scenario import Scenario
 
 CHECKPOINTS = {"share_y1": 12, "share_y3": 36, "share_y5": 60, "share_y10": 120}
@@ -70,8 +71,13 @@ def simulate(scenario: Scenario | str | None = None, *, seed: int | None = None,
         steps: months to simulate; default: the scenario's ``months``.
         **overrides: flat or dotted overrides, as for :class:`MarketEntryModel`.
     """
-    seed = new_seed() if seed is None else int(seed)
-    model = MarketEntryModel(scenario, seed=seed, **overrides)
+    if seed is None:
+        seed = new_seed()
+    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError("seed", seed, "a whole number >= 0, or None for a fresh one")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0):
+        raise InputError("steps", steps, "a whole number of months >= 0, or None for the scenario's horizon")
+    model = MarketEntryModel(scenario, seed=int(seed), **overrides)
     model.run(steps)
     result = collect(model)
     model.release()
@@ -117,7 +123,8 @@ def _partner_npv(model: MarketEntryModel, p) -> float:
 def _entrant_summary(model: MarketEntryModel, e) -> dict[str, Any]:
     cfg, c = e.config, model.scenario.contract
     month = model.month
-    shares = [r[4] for r in model._rows if r[1] == e.name]  # market_share by month, from month 0
+    # the entrant's share by month from month 0, while it owns its brand (0 after a sale)
+    shares = [r[4] if r[3] == e.name else 0.0 for r in model._rows if r[1] == e.name]
     holding = e.in_market and e.entered and e.brand_owner == e.name
     tv = terminal_value(e.own_flows, c.valuation_multiple) if holding else 0.0
     npv = e.npv + tv * model.discount(month, cfg.cost_of_capital)
@@ -137,7 +144,7 @@ def _entrant_summary(model: MarketEntryModel, e) -> dict[str, Any]:
     row.update({
         "share_final": shares[-1], "share_peak": max(shares),
         "months_to_target": math.nan if months_to_target is None else months_to_target,
-        "licence_month": math.nan if e.licence_month is None else e.licence_month,
+        "licence_month": math.nan if e.first_licence_month is None else e.first_licence_month,
         "awareness_final": float(model.consumers.awareness()[e.brand]),
         "npv": npv, "terminal_value": tv, "invested": e.invested, "cash_end": e.cash,
         "roi": (e.net_cash + tv) / e.invested if e.invested > 0 else math.nan,
@@ -154,7 +161,7 @@ def _entrant_summary(model: MarketEntryModel, e) -> dict[str, Any]:
         "rival_launched": any(p.rival for p in model.partners),
         "integration_failed": e.integration_failed,
     })
-    failed = bool(mine) and any(p.end_cause in FAILURE_CAUSES for p in mine)
+    failed = bool(mine) and any(partnership_failed(p.end_cause, p.exit_route) for p in mine)
     row["objective_met"] = objective_met
     row["return_above_cost_of_capital"] = npv > 0
     row["entry_success"] = objective_met and npv > 0

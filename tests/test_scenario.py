@@ -124,3 +124,37 @@ def test_parameter_reference_is_current():
 
     assert parameters_doc.path().read_text(encoding="utf-8") == parameters_doc.render(), \
         "docs/PARAMETERS.md is stale: run python -m abm.parameters_doc"
+
+
+@pytest.mark.parametrize("overrides", [
+    {"months": float("nan")}, {"months": float("inf")}, {"market": 5}, {"entrants": 5}, {"": 1}, {3: 4},
+    {"contract": {"trust_flor": 0.3}}, {"partners[0].comitment": 0.2},
+])
+def test_malformed_overrides_are_scenario_errors(overrides):
+    with pytest.raises(ScenarioError):
+        load("alpha-beta").with_overrides(overrides)
+
+
+def test_typo_is_caught_even_when_the_list_is_empty():
+    s = load("alpha-beta").with_overrides({"incumbents": []})
+    with pytest.raises(ScenarioError, match="did you mean 'loyalty'"):
+        s.with_overrides({"incumbents.loyalyt": 3})
+
+
+def test_whole_sections_can_be_replaced_by_tables():
+    s = load("alpha-beta").with_overrides({"contract": {"trust_floor": 0.3}, "partners": [{"name": "Solo"}]})
+    assert s.contract.trust_floor == 0.3 and s.contract.trust_gain == load("alpha-beta").contract.trust_gain
+    assert [p.name for p in s.partners] == ["Solo"]
+
+
+def test_firm_names_are_unique_across_roles():
+    with pytest.raises(ScenarioError, match="different name"):
+        load("alpha-beta").with_overrides({"partners[0].name": "Alpha Co."})
+
+
+@pytest.mark.parametrize(("kw", "field"), [({"seed": "abc"}, "seed"), ({"seed": -1}, "seed"),
+                                           ({"steps": "x"}, "steps"), ({"steps": -3}, "steps")])
+def test_simulate_rejects_bad_seed_and_steps(kw, field):
+    with pytest.raises(abm.InputError) as err:
+        abm.simulate(**kw)
+    assert err.value.field == field

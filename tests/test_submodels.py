@@ -11,7 +11,7 @@ from abm.entry_mode import appraise_modes, choose_mode
 from abm.finance import split_month, terminal_value
 from abm.presets import load
 from abm.report import wilson
-from abm.scenario import ScenarioError
+from abm.scenario import ENTRY_MODES, ScenarioError
 
 
 def test_trust_builds_slowly_and_erodes_fast():
@@ -126,8 +126,19 @@ def test_small_entrant_prefers_an_alliance():
     s = load("alpha-beta")
     small = s.with_overrides(capital=12.0).entrants[0]
     big = s.with_overrides(capital=300.0).entrants[0]
-    assert choose_mode(appraise_modes(s, small, s.partners[0], 3.0)).mode == "alliance"
-    assert choose_mode(appraise_modes(s, big, s.partners[0], 3.0)).mode != "alliance"
+    small_modes = appraise_modes(s, small, s.partners[0], 3.0)
+    assert choose_mode(small_modes).mode == "alliance"
+    assert {a.mode for a in small_modes if a.feasible} == {"alone", "alliance"}
+    assert {a.mode for a in appraise_modes(s, big, s.partners[0], 3.0) if a.feasible} == set(ENTRY_MODES)
+    # unless the law requires a local entity: then even a small firm forms a JV
+    strict = s.with_overrides(requires_local_entity=True, capital=12.0)
+    assert choose_mode(appraise_modes(strict, strict.entrants[0], s.partners[0], 3.0)).mode == "joint_venture"
+
+
+def test_joint_venture_costs_the_entrant_more_to_set_up_than_an_alliance():
+    s = load("alpha-beta")
+    outlays = {a.mode: a.outlay for a in appraise_modes(s, s.entrants[0], s.partners[0], 3.0)}
+    assert outlays["alliance"] < outlays["joint_venture"] < outlays["alone"] < outlays["acquisition"]
 
 
 def test_cultural_distance_turns_the_choice_away_from_acquisition():

@@ -174,15 +174,22 @@ class Context:
             out.append(Outcome(name=name, column=column, rate=rate, label=label))
         return out
 
-    def levels(self, param: Param, frame: pd.DataFrame | None = None) -> pd.Series:
+    def levels(self, param: Param, bins: int = MAX_BINS) -> pd.Series:
         """The level each run falls in: the value itself, or its quantile bin's mean."""
-        frame = self.frame if frame is None else frame
-        values = frame[param.column]
+        values = self.frame[param.column]
         if not param.continuous:
             return values
-        bins = pd.qcut(values, MAX_BINS, duplicates="drop")
-        centres = values.groupby(bins, observed=True).transform("mean")
-        return centres.round(6)
+        edges = pd.qcut(values, bins, duplicates="drop")
+        centres = values.groupby(edges, observed=True).transform("mean")
+        return centres.map(lambda v: float(f"{v:.3g}"))
+
+    def line_bins(self, groups: int = 1) -> int:
+        """Quantile bins along one axis: about 10 runs per group and bin, 3 to MAX_BINS."""
+        return int(np.clip(len(self.frame) // (10 * max(1, groups)), 3, MAX_BINS))
+
+    def map_bins(self, groups: int = 1) -> int:
+        """Quantile bins per axis of a two-parameter map: about 10 runs per group and cell."""
+        return int(np.clip(math.isqrt(len(self.frame) // (10 * max(1, groups))), 2, MAX_BINS))
 
 
 def _currency(results: Results) -> str:
@@ -248,7 +255,8 @@ def _ordered(table: pd.DataFrame, param: Param) -> pd.DataFrame:
 def winners(ctx: Context, others: list[Param]) -> pd.DataFrame:
     """In every cell of ``others``, each outcome's best group value and its margin."""
     g = ctx.group
-    frame = ctx.frame.assign(**{o.column + "__lvl": ctx.levels(o) for o in others})
+    bins = ctx.map_bins(len(g.order))
+    frame = ctx.frame.assign(**{o.column + "__lvl": ctx.levels(o, bins) for o in others})
     keys = [o.column + "__lvl" for o in others]
     rows = []
     for cell, sub in frame.groupby(keys, sort=True, observed=True):
@@ -395,7 +403,7 @@ def plot_effects(ctx: Context, outcome: Outcome, path: Path) -> Path | None:
         return None
     plt, fig, axes = _grid(len(params), width=max(4.6, 8.4 / min(len(params), 3)), extra=0.9)
     for ax, param in zip(axes.flat, params, strict=False):
-        levels = ctx.levels(param)
+        levels = ctx.levels(param, ctx.line_bins(len(group.order) if group is not None else 1))
         series = [(None, None, ctx.frame.index)] if group is None else [
             (g, PALETTE[i % len(PALETTE)], ctx.frame.index[ctx.frame[group.column] == g])
             for i, g in enumerate(group.order)]
@@ -525,7 +533,8 @@ def plot_surface(ctx: Context, outcome: Outcome, x: Param, y: Param, facet: Para
     """Heatmap of the mean outcome over two parameters, one panel per facet value, one
     colour scale for all panels."""
     plt = _plt()
-    frame = ctx.frame.assign(__x=ctx.levels(x), __y=ctx.levels(y))
+    bins = ctx.map_bins(len(facet.order) if facet is not None else 1)
+    frame = ctx.frame.assign(__x=ctx.levels(x, bins), __y=ctx.levels(y, bins))
     panels = [(None, frame)] if facet is None else [(g, frame[frame[facet.column] == g]) for g in facet.order]
     xv, yv = sorted(frame["__x"].dropna().unique()), sorted(frame["__y"].dropna().unique())
     grids = []
@@ -746,6 +755,17 @@ def _write(ctx: Context, folder: Path) -> None:
     if not ctx.outcomes:
         lines += ["No outcome of the list has values in these results.", ""]
 
+    # all runs together
+    if ctx.outcomes:
+        overall = []
+        for o in ctx.outcomes:
+            st = describe(ctx.frame[o.column], o)
+            text = (f"{o.fmt(st['rate'])} ({o.fmt(st['ci_low'])}-{o.fmt(st['ci_high'])})" if o.rate else
+                    f"{o.fmt(st['mean'])} [{o.fmt(st['p10'])}, {o.fmt(st['p90'])}]")
+            overall.append([o.label, str(st["n"]), text])
+        lines += ["## All runs", "", *_md_table(["outcome", "runs with a value", "mean [p10, p90] or rate (95 % CI)"],
+                                               overall), ""]
+
     # sensitivity
     if ctx.kind in ("sobol", "morris") and ctx.outcomes:
         lines += _sensitivity(ctx, folder, tables)
@@ -757,7 +777,7 @@ def _write(ctx: Context, folder: Path) -> None:
         lines += _surfaces_section(ctx, folder)
 
     # by parameter
-    if ctx.outcomes:
+    if ctx.outcomes and ctx.params:
         lines += ["## Outcomes by parameter", ""]
         sampled = ctx.kind != "factorial"
         for param in ctx.params:

@@ -190,6 +190,12 @@ def tasks_for(spec: SweepSpec, design: Design, finished: np.ndarray | None = Non
                        "overrides": {p.key: values[p.column] for p in design.parameters}, "keep": keep}
 
 
+def dask_batch(runs: int, workers: int) -> int:
+    """Runs per Dask task: enough that scheduling (milliseconds a task) is small beside the
+    runs, few enough that every worker gets about 20 tasks to balance the load; 1 to 16."""
+    return max(1, min(16, runs // (20 * max(1, workers))))
+
+
 def _executor_choice(workers: Any, dask_local: Any, scheduler: Any) -> tuple[str, int]:
     from abm.executors import available_cores
 
@@ -253,7 +259,8 @@ def run_sweep(spec_or_path: Any, *, workers: Any = None, dask_local: Any = None,
                 print(_header(spec, design, executor, path, skipped), file=sys.stderr)
             tasks = tasks_for(spec, design, finished)
             if cluster is not None:
-                results = run_dask(run_task, tasks, client=cluster.client)
+                results = run_dask(run_task, tasks, client=cluster.client,
+                                   batch=dask_batch(total - skipped, cluster.workers()))
             else:
                 results = run_local(run_task, tasks, workers=n_workers)
             bar = _progress_bar(progress, total, skipped)

@@ -294,7 +294,7 @@ class Contract(Section):
     jv_formation_cost: float = spec(3.0, "legal and governance cost of forming a JV entity (seed 004: costly to set up)", lo=0, unit="million")
     jv_life_min: int = spec(36, "shortest planned JV life", lo=1, hi=600)
     jv_life_max: int = spec(120, "longest planned JV life", lo=1, hi=600)
-    ipo_min_share: float = spec(0.12, "JV share that makes an IPO possible", lo=0, hi=1)
+    ipo_min_share: float = spec(0.25, "JV share that makes an IPO possible (IPOs are the rare exit; most JVs end in a buyout)", lo=0, hi=1)
     valuation_multiple: float = spec(6.0, "value of a venture as a multiple of trailing annual profit", lo=0, hi=100)
     salvage_fraction: float = spec(0.3, "share of equity recovered in a liquidation", lo=0, hi=1)
     know_how_leak: float = spec(0.04, "monthly know-how a fully absorptive, unguarded partner learns", lo=0, hi=1, unit="per month")

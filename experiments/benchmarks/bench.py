@@ -447,6 +447,114 @@ def _hardware_ceiling(workers: int, loops: int = 3_000_000) -> float:
     return serial / parallel / workers
 
 
+def _child(job: str, args: dict, timeout_s: float = 3600) -> dict:
+    """Run ``job`` of this file in a fresh Python process; its JSON result."""
+    env = {**os.environ, "PYTHONHASHSEED": "0", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", job, json.dumps(args)],
+                          capture_output=True, text=True, timeout=timeout_s, env=env, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark subprocess {job} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class _PeakMemory:
+    """Samples the summed resident memory of this process and all its descendants."""
+
+    def __init__(self, every_s: float = 0.02):
+        self.every_s = every_s
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _now(self) -> int:
+        try:
+            import psutil
+        except ImportError:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        me = psutil.Process()
+        total = 0
+        for proc in [me, *me.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        return total
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._now())
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> _PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._now())
+
+
+def child_sweep(args: dict) -> dict:
+    """In a fresh process: one sweep through ``abm.sweep``; runs/s and peak memory."""
+    import abm
+
+    spec = sweep_spec(args["name"], args["runs"], args["months"], args["consumers"])
+    with tempfile.TemporaryDirectory() as tmp, _PeakMemory() as memory:
+        start = time.perf_counter()
+        abm.sweep(spec, workers=args["workers"], out=Path(tmp) / "sweep", progress=False)
+        elapsed = time.perf_counter() - start
+    return {"runs": args["runs"], "seconds": elapsed, "runs_per_s": args["runs"] / elapsed,
+            "peak_tree_rss_mb": memory.peak / 2**20}
+
+
+def child_batch_run(args: dict) -> dict:
+    """In a fresh process: the same grid through ``mesa.batch_run``; runs/s and peak memory."""
+    import mesa
+
+    from abm.model import MarketEntryModel
+
+    spec = sweep_spec("grid", args["runs"], args["months"], args["consumers"])
+    seeds = list(range(spec["replications"]))
+    parameters = {"entry_mode": ["alone", "alliance"], "partner_commitment": [0.2, 0.4, 0.6, 0.8, 1.0],
+                  "seed": seeds, "months": args["months"], "consumers": args["consumers"]}
+    with _PeakMemory() as memory:
+        start = time.perf_counter()
+        results = mesa.batch_run(MarketEntryModel, parameters, number_processes=args["workers"], iterations=1,
+                                 max_steps=args["months"], data_collection_period=-1, display_progress=False)
+        elapsed = time.perf_counter() - start
+    return {"runs": len(results), "seconds": elapsed, "runs_per_s": len(results) / elapsed,
+            "peak_tree_rss_mb": memory.peak / 2**20}
+
+
+CHILD_JOBS = {"sweep": child_sweep, "batch_run": child_batch_run}
+
+
+def measure_sweep_memory(s: Settings, workers: int) -> dict:
+    """Peak memory of a small and a 10x larger sweep, each in a fresh process."""
+    small, large = s.memory_runs
+    args = {"months": s.short_months, "consumers": s.short_consumers, "workers": workers}
+    a = _child("sweep", {**args, "name": "bench-memory-small", "runs": small})
+    b = _child("sweep", {**args, "name": "bench-memory-large", "runs": large})
+    return {"memory_growth_2k_to_20k": b["peak_tree_rss_mb"] / a["peak_tree_rss_mb"] - 1.0,
+            "details": {"small": a, "large": b, "months": s.short_months, "consumers": s.short_consumers,
+                        "workers": workers}}
+
+
+def measure_batch_run(s: Settings, workers: int) -> dict:
+    """Our sweep runner vs ``mesa.batch_run`` on the same grid, each in a fresh process; on
+    all cores (the headline; quick mode: in one process), and in one process each."""
+    pairs = {}
+    for label, n in (("serial", 1),) if s.grid_serial else (("all_cores", workers), ("serial", 1)):
+        args = {"months": s.short_months, "consumers": s.short_consumers, "workers": n, "runs": s.grid_runs}
+        ours = _child("sweep", {**args, "name": "bench-grid"})
+        theirs = _child("batch_run", args)
+        pairs[label] = {"ours": ours, "batch_run": theirs, "workers": n,
+                        "speedup": ours["runs_per_s"] / theirs["runs_per_s"],
+                        "memory_ratio": ours["peak_tree_rss_mb"] / theirs["peak_tree_rss_mb"]}
+    head = pairs["serial" if s.grid_serial else "all_cores"]
+    return {"speedup_vs_batch_run": head["speedup"], "memory_ratio_vs_batch_run": head["memory_ratio"],
+            "details": {**pairs, "runs": s.grid_runs, "months": s.short_months, "consumers": s.short_consumers}}
+
+
 # ---- 6. the app -------------------------------------------------------------------------------
 
 APP_CHARTS = ("share_option", "map_option", "partnership_option", "money_option")

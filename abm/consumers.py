@@ -12,8 +12,9 @@ Each month (see docs/ODD.md, submodels *Awareness* and *Brand choice*):
    market's. Brands not on sale are forgotten at a fixed monthly rate.
 2. Choice (multinomial logit). Consumer i buys the available brand j it is aware of that
    maximises
-   ``u_ij = quality_j - w_fit (taste_i - position_j)^2 - beta_i price_j / p_ref
-   + switching_cost * loyalty_j * [j bought last month] + e_ij``,
+   ``u_ij = quality_j - w_fit (taste_i - position_j)^2 - beta_i price_j
+   + switching_cost * loyalty_j * [j bought last month] + e_ij`` (``beta_i`` already holds
+   the division by the reference price),
    or nothing if the outside option ``u_0 + e_i0`` is higher; ``e`` are Gumbel shocks of
    scale ``s = choice_noise``. Brand j is available to i when it is on sale and its
    distribution covers i: each consumer holds a fixed rank per brand, and is covered when

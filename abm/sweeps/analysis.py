@@ -264,8 +264,8 @@ def winners(ctx: Context, others: list[Param]) -> pd.DataFrame:
         row: dict[str, Any] = {o.column: v for o, v in zip(others, cell, strict=True)}
         for o in ctx.outcomes:
             means = sub.groupby(g.column, observed=True)[o.column].mean().dropna()
-            if means.empty:
-                continue
+            if len(means) < 2:
+                continue  # nothing to compare (e.g. partnership outcomes where only one mode partners)
             ranked = means.sort_values(ascending=o.name in LOWER_IS_BETTER)
             row[f"{o.name}_best"] = ranked.index[0]
             row[f"{o.name}_best_value"] = ranked.iloc[0]
@@ -865,7 +865,8 @@ def _sensitivity(ctx: Context, folder: Path, tables: Path) -> list[str]:
                     for r in t.itertuples()]
             lines += _md_table(["parameter", "S1 (95 % CI)", "ST (95 % CI)"], body)
             lines += ["", f"Sum of S1: {table.S1.sum():.2f} (the rest is interactions"
-                      + (" and noise)" if reps == 1 else ")") + "."]
+                      + (" and noise)" if reps == 1 else ")") + ". Estimates near 0 can come out slightly "
+                      "negative; read them with their intervals."]
         else:
             t = table.sort_values("mu_star", ascending=False)
             body = [[f"`{r.parameter}`", f"{r.mu_star:.3g} ± {r.mu_star_conf:.3g}", f"{r.sigma:.3g}"]

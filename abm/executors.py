@@ -61,12 +61,15 @@ def run_local(fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], *, wor
     # workers' garbage collector would (it marks every object it visits), copying the
     # parent's heap page by page into each worker over a long sweep. Frozen objects are
     # never visited (Python docs, gc.freeze: call it before fork).
-    gc.collect()
-    gc.freeze()
+    ours = gc.get_freeze_count() == 0  # leave a caller's own freeze alone
+    if ours:
+        gc.collect()
+        gc.freeze()
     try:
         yield from _pool(fn, tasks, workers, limit)
     finally:
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 def _pool(fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], workers: int,

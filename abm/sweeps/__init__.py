@@ -11,13 +11,27 @@ docs/SWEEPS.md is the user guide; experiments/README.md the specification refere
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from abm.sweeps.design import Design, build_design, design_seed
-from abm.sweeps.runner import SweepAborted, evaluate, run_sweep, run_task
-from abm.sweeps.spec import Parameter, SweepSpec, load_spec
-from abm.sweeps.store import Results, load_results
+if TYPE_CHECKING:
+    from abm.sweeps.spec import SweepSpec
+
+# Loaded on first use, so that `abm --help` and the CLI's input checks stay fast.
+_LAZY = {"Design": "design", "build_design": "design", "design_seed": "design",
+         "SweepAborted": "runner", "evaluate": "runner", "run_sweep": "runner", "run_task": "runner",
+         "Parameter": "spec", "SweepSpec": "spec", "load_spec": "spec",
+         "Results": "store", "load_results": "store"}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'abm.sweeps' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"abm.sweeps.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
 
 
 def sweep(spec_or_path: str | Path | dict | SweepSpec, *, workers: int | None = None, dask_local: int | None = None,
@@ -44,6 +58,8 @@ def sweep(spec_or_path: str | Path | dict | SweepSpec, *, workers: int | None = 
         SweepAborted: the executor itself failed; finished runs are saved.
     """
     import sys
+
+    from abm.sweeps.runner import run_sweep
 
     outcome = run_sweep(spec_or_path, workers=workers, dask_local=dask_local, scheduler=scheduler, out=out,
                         progress=progress, chunk_runs=chunk_runs, echo=progress is True)

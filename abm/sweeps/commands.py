@@ -12,9 +12,6 @@ import math
 import sys
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from abm.errors import InputError
 
 
@@ -192,6 +189,9 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 
 
 def _plain(value: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, pd.Timestamp):

@@ -67,6 +67,8 @@ LABELS = {
 PATH_LABELS = {"market_share": "market share", "trust_entrant": "its trust in the partner",
                "trust_partner": "the partner's trust in it", "cash": "cash ({cur} m)",
                "awareness": "brand awareness", "coverage": "distribution coverage"}
+TIE = "tie"
+"""The best group value of a cell whose two best means are equal."""
 BLUE, DARK = "#1f77b4", "#0b3c6b"
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
@@ -267,9 +269,10 @@ def winners(ctx: Context, others: list[Param]) -> pd.DataFrame:
             if len(means) < 2:
                 continue  # nothing to compare (e.g. partnership outcomes where only one mode partners)
             ranked = means.sort_values(ascending=o.name in LOWER_IS_BETTER)
-            row[f"{o.name}_best"] = ranked.index[0]
+            margin = abs(ranked.iloc[0] - ranked.iloc[1])
+            row[f"{o.name}_best"] = ranked.index[0] if margin > 1e-12 else TIE
             row[f"{o.name}_best_value"] = ranked.iloc[0]
-            row[f"{o.name}_margin"] = abs(ranked.iloc[0] - ranked.iloc[1]) if len(ranked) > 1 else math.nan
+            row[f"{o.name}_margin"] = margin
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -484,7 +487,8 @@ def plot_winners(ctx: Context, table: pd.DataFrame, others: list[Param], outcome
     plt = _plt()
     xs, ys = others[0], others[1]
     xv, yv = sorted(table[xs.column].unique()), sorted(table[ys.column].unique())
-    groups = list(ctx.group.order)
+    groups = [*ctx.group.order, TIE]
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(groups) - 1)] + ["#b0b0b0"]
     grid = np.full((len(yv), len(xv)), np.nan)
     fig, ax = plt.subplots(figsize=(1.25 * len(xv) + 3.2, 0.8 * len(yv) + 2.0))
     for _, row in table.iterrows():
@@ -494,11 +498,9 @@ def plot_winners(ctx: Context, table: pd.DataFrame, others: list[Param], outcome
         i, j = yv.index(row[ys.column]), xv.index(row[xs.column])
         grid[i, j] = groups.index(best)
         value, margin = row[f"{outcome.name}_best_value"], row[f"{outcome.name}_margin"]
-        text = outcome.fmt(value)
-        if not math.isnan(margin):
-            text += f"\n+{outcome.fmt(margin)}"
-        ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="white")
-    cmap = ListedColormap([PALETTE[i % len(PALETTE)] for i in range(len(groups))])
+        text = outcome.fmt(value) + (f"\n+{outcome.fmt(margin)}" if best != TIE else "\ntie")
+        ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="black" if best == TIE else "white")
+    cmap = ListedColormap(colours)
     ax.imshow(grid, cmap=cmap, vmin=-0.5, vmax=len(groups) - 0.5, origin="lower", aspect="auto")
     ax.set_xticks(range(len(xv)))
     ax.set_xticklabels([f"{v:g}" if isinstance(v, float) else str(v) for v in xv])
@@ -507,8 +509,7 @@ def plot_winners(ctx: Context, table: pd.DataFrame, others: list[Param], outcome
     ax.set_xlabel(xs.label + (" (binned)" if xs.continuous else ""))
     ax.set_ylabel(ys.label + (" (binned)" if ys.continuous else ""))
     present = sorted({int(v) for v in grid.flat if not math.isnan(v)})
-    ax.legend(handles=[Patch(color=PALETTE[i % len(PALETTE)], label=str(groups[i]).replace("_", " "))
-                       for i in present], title=ctx.group.label, loc="upper left", bbox_to_anchor=(1.01, 1),
+    ax.legend(handles=[Patch(color=colours[i], label=str(groups[i]).replace("_", " ")) for i in present], title=ctx.group.label, loc="upper left", bbox_to_anchor=(1.01, 1),
               frameon=False, fontsize=9)
     better = "lowest" if outcome.name in LOWER_IS_BETTER else "highest"
     ax.set_title(f"Best {ctx.group.label} by {outcome.label} ({better} mean)\n"
@@ -904,15 +905,16 @@ def _winners_section(ctx: Context, folder: Path, tables: Path) -> list[str]:
     table.to_csv(tables / f"best_{ctx.group.column}.csv", index=False)
     lines = [f"## Where each {ctx.group.label} wins", "",
              f"Best {ctx.group.label} in every cell of " + " x ".join(o.label for o in others)
-             + " (by mean; margin = lead over the runner-up). Full table: "
+             + " (by mean; margin = lead over the runner-up; equal best means are a tie). Full table: "
              f"`tables/best_{ctx.group.column}.csv`.", ""]
     for o in ctx.outcomes:
         col = f"{o.name}_best"
         if col not in table:
             continue
         counts = table[col].value_counts()
-        lines += [f"- **{o.label}**: " + ", ".join(f"{str(g).replace('_', ' ')} best in {n} of {len(table)} cells"
-                                                  for g, n in counts.items())]
+        lines += [f"- **{o.label}**: " + ", ".join(
+            f"a tie in {n} of {len(table)} cells" if g == TIE else
+            f"{str(g).replace('_', ' ')} best in {n} of {len(table)} cells" for g, n in counts.items())]
     lines += [""]
     if len(others) == 2:
         for o in ctx.outcomes:

@@ -19,6 +19,7 @@ interrupted calibration resumes where it stopped.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 import tomllib
@@ -37,6 +38,18 @@ DECIMALS = {"contract.valuation_multiple": 1}
 """Decimals of each value as written into the defaults (2 unless named here)."""
 
 FAST_LEARNER = {"partners.absorptive_capacity": 0.9, "entrants.know_how_protection": 0.1}
+
+
+def model_revision() -> str:
+    """The git commit of the model evaluated (``+dirty`` if abm/ has uncommitted changes)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=HERE, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "abm"], capture_output=True, text=True,
+                               cwd=HERE, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def load_spec(path: Path = HERE / "spec.toml") -> dict:
@@ -117,7 +130,8 @@ def run_stage(spec: dict, stage: str, candidates: list[dict[str, float]], runs: 
         started = time.perf_counter()
         measured = evaluate(spec, values, runs, seed, workers)
         row = {"candidate": i, **values, **measured, "loss": loss(spec, measured), "runs_per_arm": runs,
-               "master_seed": seed, "seconds": round(time.perf_counter() - started, 1)}
+               "master_seed": seed, "seconds": round(time.perf_counter() - started, 1),
+               "model_revision": model_revision()}
         done = pd.concat([done, pd.DataFrame([row])], ignore_index=True)
         done.to_csv(path, index=False, float_format="%.6g")
         print(f"[{stage}] {i + 1}/{len(candidates)} loss {row['loss']:.2f}  "

@@ -78,10 +78,17 @@ def simulate(scenario: Scenario | str | None = None, *, seed: int | None = None,
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0):
         raise InputError("steps", steps, "a whole number of months >= 0, or None for the scenario's horizon")
     model = MarketEntryModel(scenario, seed=int(seed), **overrides)
-    model.run(steps)
-    result = collect(model)
-    model.release()
-    return result
+    try:
+        model.run(steps)
+        return collect(model)
+    finally:
+        model.release()
+
+
+def summary_row(model: MarketEntryModel, entrant_index: int = 0) -> dict[str, Any]:
+    """One entrant's summary row (the focal, first, by default) straight from a model that
+    has run, without building the monthly frames: for sweeps that keep only summaries."""
+    return _entrant_summary(model, model.entrants[entrant_index])
 
 
 def collect(model: MarketEntryModel) -> RunResult:

@@ -244,8 +244,8 @@ def test_results_are_plain_parquet_with_one_schema_across_chunks(serial_smoke):
 
 @pytest.mark.slow
 def test_memory_does_not_grow_with_sweep_size(tmp_path):
-    """Peak RSS of a 400-run sweep stays within a few MB of a 40-run one. A run that
-    leaked its model (Mesa 3.3.1 keeps models alive) costs ~0.15 MB each: 60 MB here."""
+    """Peak RSS of a 300-run sweep stays within a few MB of a 30-run one. A run that
+    leaked its model (Mesa 3.3.1 keeps models alive) costs ~0.15 MB each: 40 MB here."""
     script = (
         "import resource, sys, abm\n"
         "n = int(sys.argv[1])\n"
@@ -253,14 +253,15 @@ def test_memory_does_not_grow_with_sweep_size(tmp_path):
         "        'parameters': {'entry_mode': ['alliance']}, 'keep': {'steps': True, 'every': 3}}\n"
         "abm.sweep(spec, workers=1, out=sys.argv[2], progress=False, chunk_runs=50)\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    procs = {n: subprocess.Popen([sys.executable, "-c", script, str(n), str(tmp_path / f"m{n}")],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (30, 300)}
     peaks = {}
-    for n in (40, 400):
-        p = subprocess.run([sys.executable, "-c", script, str(n), str(tmp_path / f"m{n}")], capture_output=True,
-                           text=True, timeout=300)
-        assert p.returncode == 0, p.stderr
-        peaks[n] = int(p.stdout.split()[-1]) / 1024  # MB (ru_maxrss is in KiB on Linux)
+    for n, proc in procs.items():
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        peaks[n] = int(out.split()[-1]) / 1024  # MB (ru_maxrss is in KiB on Linux)
         assert len(load_results(tmp_path / f"m{n}").summary) == n
-    assert peaks[400] - peaks[40] < 20, peaks
+    assert peaks[300] - peaks[30] < 20, peaks
 
 
 # ---- rerun and analysis ---------------------------------------------------------------------

@@ -61,7 +61,7 @@ def run_outcomes(scenario: Scenario, seed: int, *, keep_steps: bool = False) -> 
     for short runs that halves the cost of a run.
     """
     from abm.model import MarketEntryModel
-    from abm.simulation import _entrant_summary, collect
+    from abm.simulation import collect, summary_row
 
     model = MarketEntryModel(scenario, seed=seed)
     try:
@@ -69,7 +69,7 @@ def run_outcomes(scenario: Scenario, seed: int, *, keep_steps: bool = False) -> 
         if keep_steps:
             result = collect(model)
             return result.outcomes(), result.steps
-        return _entrant_summary(model, model.entrants[0]), None
+        return summary_row(model), None
     finally:
         model.release()
 

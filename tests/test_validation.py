@@ -14,7 +14,6 @@ from abm.validation import population
 from abm.validation.ablations import run_ablations
 from abm.validation.bass import bass_cdf, fit_bass, fit_with_ci
 from abm.validation.experiment import QUICK, Condition, run_experiment
-from abm.validation.facts import check_facts
 
 SEED = 2025  # the CLI's default master seed: the ablations re-run the quick report's entries
 
@@ -163,7 +162,7 @@ def test_freezing_trust_breaks_the_alliance_failure_rate(ablations, quick_report
 
 def test_unequal_commitment_acts_through_trust(ablations):
     check = next(c for c in ablations["trust_frozen"].checks if c.key == "unequal_commitment")
-    assert not check.holds and check.low < 0 < check.high or check.estimate > -5
+    assert (not check.holds and check.low < 0 < check.high) or check.estimate > -5
 
 
 def test_ignored_regulatory_ties_no_longer_speed_licences(ablations):

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from abm.scenario import OVERRIDES, Contract, Entrant, Incumbent, Market, ModeChoice, Partner, Regulator, Scenario, field_docs
+from abm.scenario import (
+    OVERRIDES,
+    Contract,
+    Entrant,
+    Incumbent,
+    Market,
+    ModeChoice,
+    Partner,
+    Regulator,
+    Scenario,
+    field_docs,
+)
 
 SECTIONS = [
     ("Scenario (top level)", "", Scenario),

@@ -48,15 +48,9 @@ def register(subparsers: Any) -> None:
 
 
 def _whole(name: str, text: Any) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(name, text, "a whole number >= 1") from None
-    if value < 1:
-        raise InputError(name, value, "a whole number >= 1")
-    return value
+    from abm.cli import positive_int
+
+    return None if text is None else positive_int(name, text)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

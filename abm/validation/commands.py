@@ -25,15 +25,9 @@ DEFAULT_OUT = Path("results") / "validation"
 
 
 def _positive_int(name: str, text: str | None, default: int) -> int:
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(name, text, "a whole number >= 1") from None
-    if value < 1:
-        raise InputError(name, value, "a whole number >= 1")
-    return value
+    from abm.cli import positive_int
+
+    return default if text is None else positive_int(name, text)
 
 
 def _seed(text: str) -> int:

@@ -170,6 +170,31 @@ def entry_scenario(base: Scenario, condition: Condition, arm: str, master_seed: 
     return apply_overrides(scenario, overrides) if overrides else scenario
 
 
+def _entrant_value_at_partnership_end(scenario: Scenario, summary: dict[str, Any], path: pd.DataFrame,
+                                      partnerships: pd.DataFrame) -> float:
+    """The entrant's return on its partnership, scored when the partnership ends: NPV to
+    date at its end month plus the going-concern value of the business it then still holds
+    (a multiple of its trailing 12 months' cash flow, discounted); the summary NPV if the
+    partnership is still live at the horizon. NaN without a partnership.
+
+    A diagnostic for reading Bleeke & Ernst, who scored alliances, not the entrant's whole
+    entry (docs/VALIDATION.md, *Two definitions of success*)."""
+    if partnerships.empty:
+        return float("nan")
+    last = partnerships.iloc[-1]
+    if last.end_cause == "active":
+        return float(summary["npv"])
+    end = int(last.end_month)
+    upto = path[path.month <= end]
+    npv = float(upto.npv_to_date.iloc[-1])
+    if last.exit_route in ("buyout_by_partner", "ipo"):
+        return npv  # it sold its stake; the proceeds are in the NPV
+    trailing = float(upto.cash_flow.iloc[-12:].sum())
+    e = scenario.entrants[0]
+    value = max(0.0, scenario.contract.valuation_multiple * trailing)
+    return npv + value * (1.0 + e.cost_of_capital) ** (-end / 12.0)
+
+
 def _run(task: tuple) -> dict[str, Any]:
     """One run; returns the focal entrant's summary plus the read-outs facts need."""
     condition, arm, index, base, master_seed = task
@@ -184,6 +209,7 @@ def _run(task: tuple) -> dict[str, Any]:
     direct_jv = p[(p.entrant == focal) & (p.kind == "joint_venture") & (~p.upgraded_to_jv)]
     row["jv_months"] = [int(m) for m in direct_jv.months]
     row["jv_ended"] = [c != "active" for c in direct_jv.end_cause]
+    row["entrant_npv_partnership"] = _entrant_value_at_partnership_end(scenario, row, path, p[p.entrant == focal])
     moves = result.events[result.events.kind.isin(["incumbent_price_cut", "incumbent_marketing_push"])]
     counts = moves.actor.value_counts()
     row["incumbent_moves"] = [int(counts.get(inc.name, 0)) for inc in scenario.incumbents]

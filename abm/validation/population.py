@@ -40,7 +40,8 @@ class Draw:
     Args:
         path: dotted scenario path (``partners.commitment`` sets every partner).
         law: ``beta`` (a, b), ``lognormal`` (median, sigma), ``choice`` (values) or
-            ``scale`` (low, high: a uniform factor on the preset's value).
+            ``scale`` (low, high: a uniform factor on the preset's value) or
+            ``lognormal_scale`` (sigma: a log-normal factor of median 1 on the preset's value).
         params: the law's parameters.
         why: the reason for this choice, printed in the report.
     """
@@ -61,6 +62,9 @@ class Draw:
         if self.law == "scale":
             lo, hi = self.params
             return float(base * rng.uniform(lo, hi))
+        if self.law == "lognormal_scale":
+            (sigma,) = self.params
+            return float(base * np.exp(sigma * rng.standard_normal()))
         raise ValueError(f"unknown law {self.law!r}")
 
     def describe(self) -> str:
@@ -75,6 +79,10 @@ class Draw:
             return f"log-normal, median {median:g}, sigma {sigma:g} (90 %: {lo:.3g}-{hi:.3g})"
         if self.law == "choice":
             return "uniform over " + ", ".join(map(str, self.params))
+        if self.law == "lognormal_scale":
+            (sigma,) = self.params
+            return (f"preset value x log-normal factor, median 1, sigma {sigma:g} "
+                    f"(90 %: {np.exp(-1.645 * sigma):.2f}-{np.exp(1.645 * sigma):.2f})")
         lo, hi = self.params
         return f"preset value x Uniform({lo:g}, {hi:g})"
 
@@ -123,6 +131,13 @@ DISTRIBUTIONS: tuple[Draw, ...] = (
     Draw("regulators.processing_months", "lognormal", (6.0, 0.4),
          "licence review times: about 3 months to 2 years once stringency is applied (DOMAIN 2)"),
     Draw("regulators.surprise_rate", "lognormal", (0.1, 0.7), "rule changes, a few per decade"),
+    # the market (drawn last, so adding it left every earlier draw of an entry unchanged)
+    Draw("market.buyers", "lognormal_scale", (0.6,),
+         "how many buyers the product can reach differs widely from one host market to the next "
+         "(population, income, category size) and is known only roughly before entry; median: the "
+         "case's market. Sigma 0.6 is an assumption, not a source figure: it puts 90 % of markets "
+         "within 0.37-2.7 times the case's, and it is what lets an entry lose money for both "
+         "partners (docs/VALIDATION.md, *Calibration*)"),
 )
 """Every trait the population redraws, with its law and reason."""
 
@@ -152,11 +167,15 @@ def draw_entry(rng: np.random.Generator, base: Scenario) -> dict[str, Any]:
             while home == out["market.host_country"]:
                 home = codes[int(rng.integers(len(codes)))]
             out[d.path] = home
-        elif d.law == "scale":
+        elif d.law in ("scale", "lognormal_scale"):
             section, name = d.path.split(".")
             factor = d.sample(rng, 1.0)
-            for i, item in enumerate(getattr(base, section)):
-                out[f"{section}[{i}].{name}"] = round(getattr(item, name) * factor, 6)
+            items = getattr(base, section)
+            if isinstance(items, list):
+                for i, item in enumerate(items):
+                    out[f"{section}[{i}].{name}"] = round(getattr(item, name) * factor, 6)
+            else:
+                out[d.path] = round(getattr(items, name) * factor, 6)
         else:
             out[d.path] = d.sample(rng)
     out["entrants.cultural_distance"] = None  # computed from the two countries

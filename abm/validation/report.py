@@ -17,7 +17,7 @@ from abm.partnership import FAILURE_CAUSES
 from abm.validation import bass, population
 from abm.validation.ablations import AblationResult
 from abm.validation.experiment import Results
-from abm.validation.facts import FactCheck, facts_frame
+from abm.validation.facts import FactCheck, facts_frame, partnership_period_returns
 
 COLOURS = {"ok": "#2c7a3f", "no": "#c0392b", "band": "#f2c14e", "model": "#1f4e79", "grey": "0.55"}
 
@@ -318,6 +318,13 @@ def report_markdown(results: Results, checks: list[FactCheck], ablations: list[A
               "A partnership can meet its goals and still not pay one partner back (set-up costs, a thin share of "
               "the profit), so the share meeting goals exceeds the share succeeding for both; both figures come "
               "from the same runs.", ""]
+    alt = partnership_period_returns(results)
+    if alt is not None:
+        lines += [f"Bleeke & Ernst scored alliances, not whole entries. Scoring each partnership when it ends (the "
+                  f"entrant's NPV up to that month plus the going-concern value of what it then holds; the partner's "
+                  f"NPV from the partnership) instead of the entrant's whole entry to year 10 gives "
+                  f"{alt['success_for_both']:.0%} success for both and {alt['failure_for_both']:.0%} failure for both "
+                  f"(n = {alt['n']:,}; a diagnostic, not the project's definition).", ""]
     if "outcomes" in figures:
         lines += [f"![outcomes]({figures['outcomes']})", ""]
     for key, title in (("jv_durations", "JV durations"), ("bass", "Awareness diffusion")):

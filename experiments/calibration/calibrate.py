@@ -34,7 +34,7 @@ from abm.validation.experiment import Condition, run_experiment
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "output"
-DECIMALS = {"contract.valuation_multiple": 1}
+DECIMALS = {"contract.valuation_multiple": 1, "market.buyers": -4}
 """Decimals of each value as written into the defaults (2 unless named here)."""
 
 FAST_LEARNER = {"partners.absorptive_capacity": 0.9, "entrants.know_how_protection": 0.1}
@@ -95,6 +95,8 @@ def evaluate(spec: dict, values: dict[str, float], runs: int, seed: int, workers
 def loss(spec: dict, measured: dict[str, float]) -> float:
     total = 0.0
     for name, t in spec["targets"].items():
+        if not t.get("in_loss", True):
+            continue
         x = measured[name]
         if "centre" in t:
             gap = x - t["centre"]

@@ -106,17 +106,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = fresh_output_dir(args.out, f"run-{scenario.name}")
 
     # heavy imports only once the input is known to be good
-    from tqdm import tqdm
-
     from abm import compare as cmp_mod
     from abm import report
+    from abm.progress import progress_bar
 
     total = reps * len(variants)
     print(f"{scenario.title}\n{len(variants)} variants x {reps} replications = {total} runs of "
           f"{scenario.months} months on {workers} worker{'s' if workers > 1 else ''}, master seed {seed}",
           file=sys.stderr)
     started = time.perf_counter()
-    bar = tqdm(total=total, unit="run", file=sys.stderr, disable=args.quiet, dynamic_ncols=True)
+    bar = progress_bar(total=total, disable=args.quiet)
 
     def progress(done: int, _total: int) -> None:
         bar.update(done - bar.n)

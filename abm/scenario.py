@@ -170,7 +170,7 @@ class Market(Section):
     regions_x: int = spec(3, "regions across the map (distribution is planned per region)", lo=1, hi=20)
     regions_y: int = spec(3, "regions down the map", lo=1, hi=20)
     neighbourhoods: int = spec(16, "word-of-mouth neighbourhoods per side of the map", lo=1, hi=500)
-    buyers: float = spec(1_250_000.0, "real buyers in the market; each simulated consumer stands for buyers / consumers", lo=0, open_lo=True)
+    buyers: float = spec(780_000.0, "real buyers in the market; each simulated consumer stands for buyers / consumers (calibrated, ODD §9)", lo=0, open_lo=True)
     reference_price: float = spec(25.0, "price at which price disutility equals price_sensitivity", lo=0, open_lo=True, unit="currency")
     price_sensitivity: float = spec(2.0, "mean utility lost per reference price", lo=0, hi=50)
     price_sensitivity_spread: float = spec(0.3, "log-normal spread of price sensitivity across consumers", lo=0, hi=3)
@@ -232,7 +232,7 @@ class Partner(Section):
     outside_option: float = spec(0.1, "pull of its other opportunities (shifting priorities)", lo=0, hi=1)
     base_region: int = spec(4, "region where its network is densest", lo=0, hi=399)
     profit_share: float = spec(0.30, "share of an alliance's gross profit it keeps for distributing", lo=0, hi=1)
-    service_cost: float = spec(0.08, "its monthly cost of serving a partnership at full commitment", lo=0, unit="million per month")
+    service_cost: float = spec(0.08, "its monthly cost of serving a partnership at full commitment (calibrated, ODD §9)", lo=0, unit="million per month")
     cost_of_capital: float = spec(0.12, "its cost of capital", lo=0, hi=1, unit="per year")
     acquisition_price: float = spec(35.0, "price to buy it outright", lo=0, unit="million")
 
@@ -278,11 +278,11 @@ class Regulator(Section):
 class Contract(Section):
     """Partnership terms and behaviour shared by every alliance and joint venture."""
 
-    initial_trust: float = spec(0.5, "trust of each side at signing", lo=0, hi=1)
-    trust_gain: float = spec(0.10, "lambda+: trust build rate on a good signal (Das & Teng; DOMAIN 3)", lo=0, hi=1, unit="per month")
-    trust_loss: float = spec(0.30, "lambda-: trust erosion rate on a bad signal", lo=0, hi=1, unit="per month")
-    trust_floor: float = spec(0.25, "termination clause: trust below this ends the partnership", lo=0, hi=1)
-    expected_commitment: float = spec(0.75, "delivered share each side counts as keeping its word", lo=0, hi=1)
+    initial_trust: float = spec(0.53, "trust of each side at signing (calibrated, ODD §9)", lo=0, hi=1)
+    trust_gain: float = spec(0.11, "lambda+: trust build rate on a good signal (Das & Teng; DOMAIN 3; calibrated, ODD §9)", lo=0, hi=1, unit="per month")
+    trust_loss: float = spec(0.33, "lambda-: trust erosion rate on a bad signal (tied to 3 x trust_gain, DOMAIN 3)", lo=0, hi=1, unit="per month")
+    trust_floor: float = spec(0.24, "termination clause: trust below this ends the partnership (calibrated, ODD §9)", lo=0, hi=1)
+    expected_commitment: float = spec(0.54, "delivered share each side counts as keeping its word (calibrated, ODD §9)", lo=0, hi=1)
     commitment_noise: float = spec(0.08, "month-to-month spread of delivered commitment", lo=0, hi=1)
     alliance_term_months: int = spec(60, "alliance contract term before expiry", lo=1, hi=600)
     review_month: int = spec(24, "month of the deepen-or-pivot review (seed case: year two)", lo=1, hi=600)
@@ -295,9 +295,9 @@ class Contract(Section):
     jv_life_min: int = spec(36, "shortest planned JV life", lo=1, hi=600)
     jv_life_max: int = spec(120, "longest planned JV life", lo=1, hi=600)
     ipo_min_share: float = spec(0.25, "JV share that makes an IPO possible (IPOs are the rare exit; most JVs end in a buyout)", lo=0, hi=1)
-    valuation_multiple: float = spec(6.0, "value of a venture as a multiple of trailing annual profit", lo=0, hi=100)
+    valuation_multiple: float = spec(6.6, "value of a venture as a multiple of trailing annual profit (calibrated, ODD §9)", lo=0, hi=100)
     salvage_fraction: float = spec(0.3, "share of equity recovered in a liquidation", lo=0, hi=1)
-    know_how_leak: float = spec(0.04, "monthly know-how a fully absorptive, unguarded partner learns", lo=0, hi=1, unit="per month")
+    know_how_leak: float = spec(0.23, "monthly know-how a fully absorptive, unguarded partner learns (calibrated, ODD §9)", lo=0, hi=1, unit="per month")
     defection_knowledge: float = spec(0.6, "know-how at which an ambitious partner can turn rival", lo=0, hi=1)
     integration_risk: float = spec(0.01, "monthly hazard per unit cultural distance that an acquisition's integration fails", lo=0, hi=1)
 

@@ -1,7 +1,6 @@
 """Validation: the population sampler, the Bass fit, the quick validation through the CLI,
 and mechanism checks (switch a mechanism off and the fact resting on it breaks)."""
 
-import dataclasses
 import subprocess
 import sys
 
@@ -107,11 +106,6 @@ def test_quick_validation_writes_the_report(quick_report):
         assert f"| {facts.set_index('key').loc[key, 'fact']} |" in text
 
 
-CALIBRATION_PENDING = pytest.mark.xfail(strict=True, reason=(
-    "calibration pending (issue 6): with the current defaults the quick validation misses JV goals met (0.47 vs 60-70 %), alliances fail (0.55 vs 30-40 %), failure for both (0.05 vs ~1/3) and the learning-race contrast (0); strict, so this fails once calibration makes the facts hold"))
-
-
-@CALIBRATION_PENDING
 def test_every_documented_fact_is_consistent_in_the_quick_validation(quick_report):
     facts = pd.read_csv(quick_report / "facts.csv").set_index("key")
     not_consistent = facts[~facts.consistent.astype(bool)]
@@ -151,24 +145,25 @@ def ablations():
     return {a.ablation.name: a for a in run_ablations(QUICK, master_seed=SEED, workers=2)}
 
 
-@CALIBRATION_PENDING
 def test_freezing_trust_breaks_the_alliance_failure_rate(ablations, quick_report):
-    frozen = ablations["trust_frozen"]
-    assert frozen.broken("alliances_fail")
-    failed = next(c for c in frozen.checks if c.key == "alliances_fail")
     reference = pd.read_csv(quick_report / "facts.csv").set_index("key").loc["alliances_fail"]
-    assert reference.consistent and not failed.consistent
+    frozen = next(c for c in ablations["trust_frozen"].checks if c.key == "alliances_fail")
+    assert reference.consistent
+    assert ablations["trust_frozen"].broken("alliances_fail")
+    assert not frozen.consistent
 
 
-def test_unequal_commitment_acts_through_trust(ablations):
-    check = next(c for c in ablations["trust_frozen"].checks if c.key == "unequal_commitment")
-    assert (not check.holds and check.low < 0 < check.high) or check.estimate > -5
+def test_unequal_commitment_ends_partnerships_mainly_through_trust(ablations, quick_report):
+    reference = pd.read_csv(quick_report / "facts.csv").set_index("key").loc["unequal_commitment"]
+    frozen = next(c for c in ablations["trust_frozen"].checks if c.key == "unequal_commitment")
+    assert reference.estimate < -12  # months
+    assert abs(frozen.estimate) < 0.25 * abs(reference.estimate)
 
 
 def test_ignored_regulatory_ties_no_longer_speed_licences(ablations):
     check = next(c for c in ablations["ties_ignored"].checks if c.key == "regulatory_ties")
     assert not check.holds
-    assert abs(check.estimate) < 1.0  # months
+    assert abs(check.estimate) < 0.5  # months
 
 
 def test_without_the_learning_race_learning_asymmetry_changes_nothing(ablations):
@@ -181,8 +176,11 @@ def test_without_word_of_mouth_awareness_is_no_s_curve(ablations):
     assert not q.consistent and q.estimate < 0.05
 
 
-def test_quick_plan_is_small_enough_for_the_test_suite():
-    long_runs = sum(c.n * len(c.arms) for c in
-                    [dataclasses.replace(c) for c in __import__("abm.validation.experiment", fromlist=["x"])
-                     .conditions(QUICK)] if c.months > 36)
-    assert long_runs <= 1000
+def test_without_varied_markets_fewer_partnerships_fail_for_both(ablations, quick_report):
+    """Bleeke & Ernst's third that fails for both rests on host markets of different sizes:
+    drawn at the case's size, losses for the entrant become rare and the share falls below the band."""
+    reference = pd.read_csv(quick_report / "facts.csv").set_index("key").loc["failure_for_both"]
+    one_size = next(c for c in ablations["one_market_size"].checks if c.key == "failure_for_both")
+    assert reference.holds
+    assert not one_size.holds and one_size.estimate < one_size.band[0]
+    assert one_size.estimate < reference.estimate - 0.06

@@ -290,9 +290,9 @@ def _header(spec: SweepSpec, design: Design, executor: str, path: Path, skipped:
 def _progress_bar(progress: Any, total: int, initial: int):
     if progress is not True:
         return None
-    from tqdm import tqdm
+    from abm.progress import progress_bar
 
-    return tqdm(total=total, initial=initial, unit="run", file=sys.stderr, dynamic_ncols=True, smoothing=0.05,
+    return progress_bar(total=total, initial=initial, smoothing=0.05,
                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
 
 

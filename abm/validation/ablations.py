@@ -23,6 +23,7 @@ class Ablation:
     overrides: dict[str, Any]
     conditions: tuple[str, ...]
     breaks: tuple[str, ...]   # keys of the facts expected to break
+    fixed: tuple[str, ...] = ()  # population traits no longer drawn (kept at the case's value)
 
 
 ABLATIONS: tuple[Ablation, ...] = (
@@ -36,6 +37,9 @@ ABLATIONS: tuple[Ablation, ...] = (
              {"contract.know_how_leak": 0.0}, ("learning_race",), ("learning_race",)),
     Ablation("no_word_of_mouth", "word of mouth (bass_q = 0)", {"market.bass_q": 0.0},
              ("diffusion",), ("bass_q",)),
+    Ablation("one_market_size", "variety of host markets (every entry's market has the case's size: "
+             "market.buyers is not drawn)", {}, ("alliances", "joint_ventures"), ("failure_for_both",),
+             fixed=("market.buyers",)),
     Ablation("no_integration_risk", "acquisition integration risk rising with distance (integration_risk = 0)",
              {"contract.integration_risk": 0.0}, ("distance_mode_choice",), ("distance_acquisition",)),
 )
@@ -67,7 +71,7 @@ def run_ablations(plan: Plan, *, master_seed: int = 2025, workers: int = 1, runs
     for ab in ABLATIONS:
         if only is not None and ab.name not in only:
             continue
-        selected = [c for c in conditions(plan) if c.name in ab.conditions]
+        selected = [replace(c, fixed=c.fixed + ab.fixed) for c in conditions(plan) if c.name in ab.conditions]
         if runs is not None:
             selected = [replace(c, n=min(c.n, runs)) for c in selected]
         plans.append((ab, selected))

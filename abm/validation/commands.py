@@ -52,9 +52,8 @@ def check_out(out: Path) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from abm.executors import available_cores
+    from abm.progress import progress_bar
     from abm.validation.ablations import run_ablations
     from abm.validation.experiment import FULL, QUICK, run_experiment
     from abm.validation.facts import check_facts
@@ -68,7 +67,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"Validation ({plan.name} mode), master seed {seed}, {workers} worker{'s' if workers > 1 else ''}",
           file=sys.stderr)
     started = time.perf_counter()
-    bar = tqdm(unit="run", file=sys.stderr, disable=args.quiet, dynamic_ncols=True)
+    bar = progress_bar(disable=args.quiet)
 
     def progress(done: int, total: int) -> None:
         bar.total = total
@@ -79,8 +78,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     checks = check_facts(results)
     ablations = []
     if not args.quick and not args.no_mechanism_checks:
-        bar = tqdm(unit="run", file=sys.stderr, disable=args.quiet, dynamic_ncols=True,
-                   desc="mechanism checks")
+        bar = progress_bar(disable=args.quiet, desc="mechanism checks")
         ablations = run_ablations(plan, master_seed=seed, workers=workers, runs=plan.ablation,
                                   progress=progress)
         bar.close()

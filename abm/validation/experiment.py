@@ -48,6 +48,7 @@ class Condition:
         population: draw each entry from the population (else run the base case as is).
         base: overrides applied to the base scenario before the draw.
         awareness: also return the focal entrant's monthly awareness path.
+        fixed: population traits left at the base's value instead of drawn.
     """
 
     name: str
@@ -58,6 +59,7 @@ class Condition:
     population: bool = True
     base: dict[str, Any] = field(default_factory=dict)
     awareness: bool = False
+    fixed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ def entry_scenario(base: Scenario, condition: Condition, arm: str, master_seed: 
     """Entry ``index`` of one arm: the population draw (if any), then the arm's setting."""
     scenario = base
     if condition.population:
-        scenario = apply_overrides(base, draw_entry(entry_rng(master_seed, index), base))
+        scenario = apply_overrides(base, draw_entry(entry_rng(master_seed, index), base, condition.fixed))
     setting = condition.arms[arm]
     overrides = setting(scenario) if callable(setting) else setting
     return apply_overrides(scenario, overrides) if overrides else scenario

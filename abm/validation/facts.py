@@ -158,7 +158,8 @@ def alliances_fail(r: Results) -> FactCheck | None:
     df = partnered(r.runs["alliances"])
     est, lo, hi, n = proportion(df.partnership_failed)
     causes = df[df.partnership_failed].partnership_end_cause.value_counts(normalize=True)
-    top = ", ".join(f"{c.replace('_', ' ')} {v:.0%}" for c, v in causes.head(3).items())
+    label = {"planned_end": "JV liquidated at its planned end"}
+    top = ", ".join(f"{label.get(c, c.replace('_', ' '))} {v:.0%}" for c, v in causes.head(3).items())
     return FactCheck("alliances_fail", "Alliances fail", "seed 004 (DOMAIN 2)", "30-40 %", "level",
                      est, lo, hi, (0.30, 0.40), n=n,
                      note=f"failed = ended by trust floor, missed objectives, defection, walk-away, "
@@ -198,7 +199,8 @@ def setup_saving(r: Results) -> FactCheck | None:
                      (0.35, 0.45), unit="ratio", basis="input", n=n,
                      note=f"contract.alliance_setup_saving = 0.40 is fixed from the seed, so the entry outlay "
                           f"ratio is one by construction; over 10 years, with later investments (JV upgrade, "
-                          f"buyouts), the alliance invests {total:.0%} less than going alone")
+                          f"buyouts), the alliance invests {abs(total):.0%} {'less' if total >= 0 else 'more'} "
+                          f"than going alone")
 
 
 def _pooled_partnerships(r: Results) -> pd.DataFrame | None:

@@ -155,11 +155,17 @@ def entry_rng(master_seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(master_seed), int(index), POPULATION_STREAM]))
 
 
-def draw_entry(rng: np.random.Generator, base: Scenario) -> dict[str, Any]:
-    """Dotted overrides describing one entry of the population."""
+def draw_entry(rng: np.random.Generator, base: Scenario, fixed: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Dotted overrides describing one entry of the population.
+
+    Traits named in ``fixed`` are drawn (so every other draw of the entry is unchanged) but
+    left at the base's value: how a mechanism check removes one source of variety."""
     codes = nations()
     out: dict[str, Any] = {}
     for d in DISTRIBUTIONS:
+        if d.path in fixed:
+            d.sample(rng, 1.0)
+            continue
         if d.path == "market.host_country":
             out[d.path] = codes[int(rng.integers(len(codes)))]
         elif d.path == "entrants.home_country":

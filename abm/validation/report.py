@@ -309,7 +309,8 @@ def report_markdown(results: Results, checks: list[FactCheck], ablations: list[A
     lines += ["", "## Two definitions of success, one population", "",
               "Defined once in `abm/simulation.py` (docs/ODD.md, *Success and failure*):", "",
               "- *partnership failed*: the partnership ended by one of: "
-              + ", ".join(c.replace("_", " ") for c in FAILURE_CAUSES) + ";",
+              + ", ".join(c.replace("_", " ") for c in FAILURE_CAUSES) + ", or a JV that was liquidated (even at "
+              "its planned end);",
               "- *partnership goals met*: it did not fail and the entrant's share while partnered reached the "
               "review objective (half the target share) - the seeds' 'JVs meet their primary goals';",
               "- *success for both* / *failure for both*: NPV at each partner's own cost of capital (terminal value "

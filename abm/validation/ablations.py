@@ -24,12 +24,16 @@ class Ablation:
     conditions: tuple[str, ...]
     breaks: tuple[str, ...]   # keys of the facts expected to break
     fixed: tuple[str, ...] = ()  # population traits no longer drawn (kept at the case's value)
+    remainder: str = ""          # what else carries the fact, if it survives the switch-off
 
 
 ABLATIONS: tuple[Ablation, ...] = (
     Ablation("trust_frozen", "trust dynamics (trust_gain = trust_loss = 0: trust stays at its value at signing)",
              {"contract.trust_gain": 0.0, "contract.trust_loss": 0.0},
-             ("alliances", "unequal_commitment"), ("alliances_fail", "unequal_commitment")),
+             ("alliances", "unequal_commitment"), ("alliances_fail", "unequal_commitment"),
+             remainder="unequal commitment: most of the effect goes with trust; the rest does not pass "
+                       "through trust (tests/test_validation.py asserts that freezing trust removes at least "
+                       "three quarters of it)"),
     Ablation("ties_ignored", "regulatory ties (the regulator ignores them: tie_speedup = tie_weight = 0)",
              {"regulators.tie_speedup": 0.0, "regulators.tie_weight": 0.0},
              ("regulatory_ties",), ("regulatory_ties",)),
@@ -41,7 +45,10 @@ ABLATIONS: tuple[Ablation, ...] = (
              "market.buyers is not drawn)", {}, ("alliances", "joint_ventures"), ("failure_for_both",),
              fixed=("market.buyers",)),
     Ablation("no_integration_risk", "acquisition integration risk rising with distance (integration_risk = 0)",
-             {"contract.integration_risk": 0.0}, ("distance_mode_choice",), ("distance_acquisition",)),
+             {"contract.integration_risk": 0.0}, ("distance_mode_choice",), ("distance_acquisition",),
+             remainder="fewer acquisitions with distance: the appraisal also lowers every partnered mode's "
+                       "expected product fit with distance, and an acquisition, which keeps all of the profit, "
+                       "loses most from it (docs/ODD.md §7.2), so integration risk is one of two carriers"),
 )
 """The mechanisms checked, each with the facts that rest on it."""
 

@@ -21,3 +21,11 @@ class InputError(ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"{field} = {value!r} is not allowed: {allowed}")
+
+
+def did_you_mean(name: Any, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or ``""`` if none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

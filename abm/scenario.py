@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import math
 import re
 import tomllib
@@ -25,7 +24,7 @@ from typing import Any, ClassVar
 
 import tomli_w
 
-from abm.errors import InputError
+from abm.errors import InputError, did_you_mean
 
 ENTRY_MODES = ("alone", "alliance", "joint_venture", "acquisition")
 """Entry modes a firm can take; ``auto`` in a scenario lets the entrant choose among them."""
@@ -83,8 +82,7 @@ class Section:
         for key, value in data.items():
             where = f"{path}.{key}" if path else key
             if key not in names:
-                close = difflib.get_close_matches(key, names, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(key, names)
                 raise ScenarioError(where, value, f"unknown setting{hint}; known: {', '.join(names)}")
             if key in cls._item_types:
                 if not isinstance(value, list):
@@ -487,8 +485,7 @@ class Scenario(Section):
 
 
 def _field_hint(path: str, name: str, cls: type[Section]) -> str:
-    close = difflib.get_close_matches(name, cls.field_names(), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    hint = did_you_mean(name, cls.field_names())
     if cls is Scenario:
         return _unknown_path_hint(path) + hint
     return f"a field of {cls.__name__}{hint}"

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm.errors import InputError
+from abm.errors import InputError, did_you_mean
 from abm.scenario import OVERRIDES, Scenario, ScenarioError, Section
 
 DESIGNS = ("factorial", "monte_carlo", "latin_hypercube", "sobol", "morris")
@@ -224,8 +224,7 @@ def question_of(text: str) -> str:
 def _unknown_keys(data: dict, allowed: tuple[str, ...], where: str) -> None:
     for key in data:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(key, allowed)
             raise InputError(f"{where}{key}", data[key], f"unknown key{hint}; known: {', '.join(allowed)}")
 
 
@@ -555,8 +554,7 @@ def _keep(table: dict) -> Keep:
             raise InputError("keep.columns", columns, "a non-empty list of step columns")
         for c in columns:
             if c not in STEP_COLUMNS:
-                close = difflib.get_close_matches(str(c), STEP_COLUMNS, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(c, STEP_COLUMNS)
                 raise InputError("keep.columns", c, f"a step column{hint}: {', '.join(STEP_COLUMNS)}")
         columns = tuple(dict.fromkeys(["month", "firm", *columns]))
     if not steps and any(k in table for k in ("every", "firms", "columns")):
@@ -575,8 +573,7 @@ def _analysis(table: dict, params: list[Parameter]) -> AnalysisSpec:
             raise InputError("analysis.outcomes", outcomes, "a non-empty list of summary columns")
         for o in outcomes:
             if o not in known:
-                close = difflib.get_close_matches(str(o), known, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(o, known)
                 raise InputError("analysis.outcomes", o, f"a summary column{hint}: {', '.join(known)}")
         outcomes = tuple(outcomes)
     group = table.get("group")

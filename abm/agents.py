@@ -39,7 +39,7 @@ class Firm(mesa.Agent):
         self.price = 1.0
         self.unit_cost = 0.0
         self.marketing = 0.0
-        self.position = 0.0          # product position on the taste axis; 0 = local norm
+        self.position = 0.0  # product position on the taste axis; 0 = local norm
         self.loyalty = 1.0
         self.coverage = np.zeros(model.n_regions)
         self.customers = 0
@@ -89,7 +89,9 @@ class Regulator(mesa.Agent):
                 app.status, app.attempts = "pending", app.attempts + 1
                 app.compliance = licensing.improved_compliance(app.compliance)
                 app.filed_month = month
-                self.model.log(name, "licence_refiled", f"{name} re-filed its licence application (attempt {app.attempts})")
+                self.model.log(
+                    name, "licence_refiled", f"{name} re-filed its licence application (attempt {app.attempts})"
+                )
             if app.status != "pending":
                 continue
             if app.clock_stop >= 1:
@@ -102,11 +104,19 @@ class Regulator(mesa.Agent):
             app.decided_month = month
             if rng.random() < odds:
                 app.status = "approved"
-                self.model.log(self.name, "licence_approved", f"licence approved for {name} after {month - app.first_filed_month} months")
+                self.model.log(
+                    self.name,
+                    "licence_approved",
+                    f"licence approved for {name} after {month - app.first_filed_month} months",
+                )
             else:
                 app.status = "rejected"
                 self.refile_at[name] = month + 3
-                self.model.log(self.name, "licence_rejected", f"licence application of {name} rejected; it will re-file in 3 months")
+                self.model.log(
+                    self.name,
+                    "licence_rejected",
+                    f"licence application of {name} rejected; it will re-file in 3 months",
+                )
 
     def change_rules(self) -> None:
         """A regulatory surprise, at ``surprise_rate`` per year: delay, suspension or conditions."""
@@ -120,7 +130,9 @@ class Regulator(mesa.Agent):
             for app in pending:
                 app.clock_stop += rng.exponential(c.surprise_months)
             if pending:
-                self.model.log(self.name, "rule_change", f"rule change: reviews paused ({len(pending)} applications delayed)")
+                self.model.log(
+                    self.name, "rule_change", f"rule change: reviews paused ({len(pending)} applications delayed)"
+                )
         elif kind == "suspension":
             approved = [a for a in live if a.status == "approved" and a.suspended_until <= month]
             if not approved:
@@ -128,12 +140,16 @@ class Regulator(mesa.Agent):
             app = approved[int(rng.integers(len(approved)))]
             months = max(1, math.ceil(rng.exponential(c.surprise_months) * (1.0 - 0.5 * app.ties)))
             app.suspended_until = month + months
-            self.model.log(self.name, "licence_suspended", f"rule change: licence of {app.applicant} suspended for {months} months")
+            self.model.log(
+                self.name, "licence_suspended", f"rule change: licence of {app.applicant} suspended for {months} months"
+            )
         elif live:
             for app in live:
                 entrant = self.model.entrant_by_name[app.applicant]
                 entrant.conditions_cost += c.condition_cost * (1.0 - 0.5 * app.ties)
-            self.model.log(self.name, "rule_change", "rule change: new conditions add compliance costs for foreign firms")
+            self.model.log(
+                self.name, "rule_change", "rule change: new conditions add compliance costs for foreign firms"
+            )
 
     def withdraw(self, entrant_name: str) -> None:
         """The entrant left: its application or licence lapses and no rule change hits it."""
@@ -161,12 +177,12 @@ class Entrant(Firm):
         self.marketing = config.marketing
         self.compliance = config.compliance
         self.misfit = model.scenario.market.misfit_per_distance * cultural_distance
-        self.adaptation = 0.0            # local knowledge learned, [0, 1]
+        self.adaptation = 0.0  # local knowledge learned, [0, 1]
         self.position = self.misfit
-        self.build_progress = 0.0        # own distribution build, [0, 1]
+        self.build_progress = 0.0  # own distribution build, [0, 1]
         self.inherited_coverage = np.zeros(model.n_regions)
-        self.mode = config.entry_mode    # current mode; resolved at entry
-        self.initial_mode = "none"       # the mode it entered with
+        self.mode = config.entry_mode  # current mode; resolved at entry
+        self.initial_mode = "none"  # the mode it entered with
         self.partner: LocalPartner | None = None
         self.partnership: Partnership | None = None
         self.acquired: LocalPartner | None = None
@@ -183,15 +199,15 @@ class Entrant(Firm):
         self.net_cash = 0.0
         self.terminal_value = 0.0
         self.venture_flows: list[float] = []  # the venture's monthly operating profit
-        self.own_flows: list[float] = []      # the entrant's own monthly cash flow
+        self.own_flows: list[float] = []  # the entrant's own monthly cash flow
         self.partner_take = 0.0
         self.variable_cost = 0.0
         self.fixed_cost = 0.0
         self.peak_share_partnered = 0.0
         self.target_month_reached: int | None = None
-        self.licence_month: int | None = None        # month it became licensed (again)
+        self.licence_month: int | None = None  # month it became licensed (again)
         self.first_licence_month: int | None = None  # month it was first licensed
-        self.partner_engagement = 0.0    # smoothed delivered commitment of the partner
+        self.partner_engagement = 0.0  # smoothed delivered commitment of the partner
 
     # ---- state -----------------------------------------------------------------------
 
@@ -246,7 +262,9 @@ class Entrant(Firm):
             return
         pace = 0.5 if self.partnership is not None else 1.0
         self.build_progress = min(1.0, self.build_progress + pace / self.config.build_months)
-        own = self.config.own_reach * np.clip(2.0 * self.build_progress - self.model.region_distance[self.config.base_region], 0.0, 1.0)
+        own = self.config.own_reach * np.clip(
+            2.0 * self.build_progress - self.model.region_distance[self.config.base_region], 0.0, 1.0
+        )
         own = np.maximum(own, self.inherited_coverage)
         partner = np.zeros_like(own)
         if self.partnership is not None and self.partner is not None:
@@ -347,7 +365,11 @@ class Incumbent(Firm):
             return
         self.alarm_level = 2.0 * newcomer_share
         if self.model.rng.random() >= c.reaction_probability:
-            self.model.log(self.name, "incumbent_watches", f"{self.name} notices newcomers at {newcomer_share:.1%} share but holds its course")
+            self.model.log(
+                self.name,
+                "incumbent_watches",
+                f"{self.name} notices newcomers at {newcomer_share:.1%} share but holds its course",
+            )
             return
         kind = c.reaction
         if kind == "mixed":

@@ -70,6 +70,7 @@ def positive_int(name: str, text: str) -> int:
 
 # ---- abm run ---------------------------------------------------------------------------
 
+
 def cmd_run(args: argparse.Namespace) -> int:
     from abm.executors import available_cores
     from abm.presets import resolve_scenario
@@ -111,17 +112,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from abm.progress import progress_bar
 
     total = reps * len(variants)
-    print(f"{scenario.title}\n{len(variants)} variants x {reps} replications = {total} runs of "
-          f"{scenario.months} months on {workers} worker{'s' if workers > 1 else ''}, master seed {seed}",
-          file=sys.stderr)
+    print(
+        f"{scenario.title}\n{len(variants)} variants x {reps} replications = {total} runs of "
+        f"{scenario.months} months on {workers} worker{'s' if workers > 1 else ''}, master seed {seed}",
+        file=sys.stderr,
+    )
     started = time.perf_counter()
     bar = progress_bar(total=total, disable=args.quiet)
 
     def progress(done: int, _total: int) -> None:
         bar.update(done - bar.n)
 
-    result = cmp_mod.compare(scenario, variants, replications=reps, master_seed=seed, workers=workers,
-                             progress=progress)
+    result = cmp_mod.compare(
+        scenario, variants, replications=reps, master_seed=seed, workers=workers, progress=progress
+    )
     bar.close()
     elapsed = time.perf_counter() - started
 
@@ -138,8 +142,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if len(result.failures):
             result.failures.to_parquet(tmp / "failures.parquet", index=False)
         report.fan_chart(result, tmp / "share_fan_chart.png")
-        (tmp / "summary.md").write_text(report.summary_markdown(result, table, "share_fan_chart.png", elapsed),
-                                        encoding="utf-8")
+        (tmp / "summary.md").write_text(
+            report.summary_markdown(result, table, "share_fan_chart.png", elapsed), encoding="utf-8"
+        )
         (tmp / "scenario.toml").write_text(scenario.to_toml(), encoding="utf-8")
         if out.exists():
             out.rmdir()  # checked empty above
@@ -147,13 +152,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    print(f"\n{total - len(result.failures)} runs done, {len(result.failures)} failed, in {elapsed:.1f} s "
-          f"({elapsed / total * 1000:.0f} ms per run wall, {workers} workers)")
+    print(
+        f"\n{total - len(result.failures)} runs done, {len(result.failures)} failed, in {elapsed:.1f} s "
+        f"({elapsed / total * 1000:.0f} ms per run wall, {workers} workers)"
+    )
     print(f"Results: {out}/ (summary.md, share_fan_chart.png, *.parquet)")
     return 0
 
 
 # ---- scenarios ----------------------------------------------------------------------------
+
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     from abm import presets
@@ -196,8 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", choices=("modes", "partners"), default="modes", help="what varies (default: modes)")
     p.add_argument("--modes", default=None, help="comma-separated entry modes (default: all four)")
     p.add_argument("--months", default=None, help="override the scenario's horizon")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a parameter, e.g. --set partner_commitment=0.6 or --set 'partners[0].regulatory_ties=0.9'")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter, e.g. --set partner_commitment=0.6 or --set 'partners[0].regulatory_ties=0.9'",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 

@@ -55,9 +55,16 @@ def _one_run(task: tuple) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     return row, steps, events
 
 
-def compare(scenario: Scenario, variants: dict[str, dict[str, Any]], *, replications: int = 100,
-            master_seed: int = 1, workers: int = 1, keep_steps: bool = True,
-            progress: Callable[[int, int], None] | None = None) -> Comparison:
+def compare(
+    scenario: Scenario,
+    variants: dict[str, dict[str, Any]],
+    *,
+    replications: int = 100,
+    master_seed: int = 1,
+    workers: int = 1,
+    keep_steps: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Comparison:
     """Run every variant ``replications`` times; results in a deterministic order.
 
     Args:
@@ -83,8 +90,15 @@ def compare(scenario: Scenario, variants: dict[str, dict[str, Any]], *, replicat
     for done, (run_id, out) in enumerate(run_local(_one_run, tasks, workers=workers), start=1):
         if isinstance(out, Exception):
             _, (_, _, seed, label, r, _, _) = tasks[run_id]
-            failures.append({"run_id": run_id, "variant": label, "replication": r, "seed": seed,
-                             "error": f"{type(out).__name__}: {out}"})
+            failures.append(
+                {
+                    "run_id": run_id,
+                    "variant": label,
+                    "replication": r,
+                    "seed": seed,
+                    "error": f"{type(out).__name__}: {out}",
+                }
+            )
         else:
             rows[run_id], steps[run_id], events[run_id] = out
         if progress:
@@ -93,5 +107,13 @@ def compare(scenario: Scenario, variants: dict[str, dict[str, Any]], *, replicat
     summary = pd.DataFrame([rows[i] for i in order])
     steps_df = pd.concat([steps[i] for i in order], ignore_index=True) if keep_steps and order else pd.DataFrame()
     events_df = pd.concat([events[i] for i in order], ignore_index=True) if order else pd.DataFrame()
-    return Comparison(scenario, master_seed, replications, variants, summary, steps_df, events_df,
-                      pd.DataFrame(failures, columns=["run_id", "variant", "replication", "seed", "error"]))
+    return Comparison(
+        scenario,
+        master_seed,
+        replications,
+        variants,
+        summary,
+        steps_df,
+        events_df,
+        pd.DataFrame(failures, columns=["run_id", "variant", "replication", "seed", "error"]),
+    )

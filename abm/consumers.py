@@ -62,14 +62,14 @@ _FAST_RANGE = 80.0
 class BrandOffer:
     """What every brand puts before consumers this month; arrays of length n_brands."""
 
-    on_sale: np.ndarray        # bool: licensed, in the market, not suspended
-    promoting: np.ndarray      # bool: marketing runs and word of mouth spreads
-    quality: np.ndarray        # utility
-    price: np.ndarray          # currency per buyer-month
-    position: np.ndarray       # product position on the taste axis (0 = local norm)
-    loyalty: np.ndarray        # multiplier on the switching cost
-    marketing_pull: np.ndarray # Bass p per month from marketing
-    coverage: np.ndarray       # (n_brands, n_regions) share of each region reached
+    on_sale: np.ndarray  # bool: licensed, in the market, not suspended
+    promoting: np.ndarray  # bool: marketing runs and word of mouth spreads
+    quality: np.ndarray  # utility
+    price: np.ndarray  # currency per buyer-month
+    position: np.ndarray  # product position on the taste axis (0 = local norm)
+    loyalty: np.ndarray  # multiplier on the switching cost
+    marketing_pull: np.ndarray  # Bass p per month from marketing
+    coverage: np.ndarray  # (n_brands, n_regions) share of each region reached
 
 
 class ConsumerMarket:
@@ -101,7 +101,8 @@ class ConsumerMarket:
         self.taste = rng.normal(0.0, market.taste_spread, n)
         sigma = market.price_sensitivity_spread
         self.price_weight = (market.price_sensitivity / market.reference_price) * rng.lognormal(
-            -0.5 * sigma * sigma, sigma, n)
+            -0.5 * sigma * sigma, sigma, n
+        )
         self._rank = rng.random((n_brands, n), dtype=np.float32)
         self._aware = np.zeros((n_brands, n), dtype=bool)
         self.last_choice = np.full(n, -1, dtype=np.int8 if n_brands < 127 else np.int16)
@@ -219,8 +220,9 @@ class ConsumerMarket:
         forgetters = np.flatnonzero(~on_sale & (total > 0)) if m.awareness_decay > 0 else learners[:0]
         if len(learners):
             w = m.local_word_of_mouth
-            neighbours = (w * cell_aware[learners] / self.cell_size[self._cells]
-                          + ((1.0 - w) / self.n) * total[learners, None])
+            neighbours = (
+                w * cell_aware[learners] / self.cell_size[self._cells] + ((1.0 - w) / self.n) * total[learners, None]
+            )
             rate = np.asarray(offer.marketing_pull, dtype=float)[learners, None] + (m.bass_q / 12.0) * neighbours
             learn_rate = rate[:, self._seg_cell_index]
             unaware_in = self._seg_size - aware_in[learners]
@@ -234,11 +236,15 @@ class ConsumerMarket:
         for start, stop, g0, g1 in self._chunks:
             learn = forget = None
             if len(learners):
-                learn = self._poisson_hits(~self._aware[learner_rows, start:stop],
-                                           unaware_in[:, g0:g1], learn_rate[:, g0:g1])
+                learn = self._poisson_hits(
+                    ~self._aware[learner_rows, start:stop], unaware_in[:, g0:g1], learn_rate[:, g0:g1]
+                )
             if len(forgetters):
-                forget = self._poisson_hits(self._aware[forgetters, start:stop], aware_in_f[:, g0:g1],
-                                            np.full((len(forgetters), g1 - g0), forget_rate))
+                forget = self._poisson_hits(
+                    self._aware[forgetters, start:stop],
+                    aware_in_f[:, g0:g1],
+                    np.full((len(forgetters), g1 - g0), forget_rate),
+                )
             if learn is not None:
                 row, col = learn
                 self._aware[learners[row], start + col] = True
@@ -289,8 +295,11 @@ class ConsumerMarket:
         for brand in changed:
             at = coverage[brand, self._seg_region].astype(np.float32)
             for start, stop, g0, g1 in self._chunks:
-                np.less(self._rank[brand, start:stop], np.repeat(at[g0:g1], self._seg_size[g0:g1]),
-                        out=self._covered[brand, start:stop])
+                np.less(
+                    self._rank[brand, start:stop],
+                    np.repeat(at[g0:g1], self._seg_size[g0:g1]),
+                    out=self._covered[brand, start:stop],
+                )
             self._covered_count[brand] = np.count_nonzero(self._covered[brand])
             self._covered_for[brand] = coverage[brand]
         if len(changed):
@@ -315,9 +324,11 @@ class ConsumerMarket:
     def _refresh_appeal(self, offer: BrandOffer, selling: np.ndarray) -> None:
         """Recompute ``exp(u_j / s)`` without loyalty for brands whose offer changed."""
         key = self._appeal_for
-        stale_mask = ((np.asarray(offer.quality, dtype=float)[selling] != key[selling, 0])
-                      | (np.asarray(offer.position, dtype=float)[selling] != key[selling, 1])
-                      | (np.asarray(offer.price, dtype=float)[selling] != key[selling, 2]))
+        stale_mask = (
+            (np.asarray(offer.quality, dtype=float)[selling] != key[selling, 0])
+            | (np.asarray(offer.position, dtype=float)[selling] != key[selling, 1])
+            | (np.asarray(offer.price, dtype=float)[selling] != key[selling, 2])
+        )
         if not stale_mask.any():
             return
         stale = selling[stale_mask]
@@ -347,9 +358,12 @@ class ConsumerMarket:
             self._set_customers(customers)
             return self.customers
         m = self.market
-        bonus = ((m.switching_cost / m.choice_noise) * np.asarray(offer.loyalty, dtype=float)[selling]
-                 ).astype(np.float32)[:, None]
-        highest = (float(np.max(np.asarray(offer.quality, dtype=float)[selling])) - m.no_purchase_utility) / m.choice_noise
+        bonus = ((m.switching_cost / m.choice_noise) * np.asarray(offer.loyalty, dtype=float)[selling]).astype(
+            np.float32
+        )[:, None]
+        highest = (
+            float(np.max(np.asarray(offer.quality, dtype=float)[selling])) - m.no_purchase_utility
+        ) / m.choice_noise
         fast = highest + max(float(bonus.max()), 0.0) <= _FAST_RANGE
         if fast:
             self._refresh_appeal(offer, selling)
@@ -376,13 +390,14 @@ class ConsumerMarket:
                 spare += 1.0
                 weight[1:] *= spare
             else:
-                self._shifted_weights(weight, spare, avail, last == brand_ids,
-                                      base, position, price, bonus, start, stop)
+                self._shifted_weights(
+                    weight, spare, avail, last == brand_ids, base, position, price, bonus, start, stop
+                )
             for j in range(1, k + 1):  # cumulative weights
                 weight[j] += weight[j - 1]
             bits = self.rng.bit_generator.random_raw((width + 1) // 2).view(np.uint32)[:width]
             x = (bits >> np.uint32(8)).astype(np.float32)
-            x *= np.float32(2.0 ** -24)  # uniform on [0, 1) at float32 resolution
+            x *= np.float32(2.0**-24)  # uniform on [0, 1) at float32 resolution
             x *= weight[k]
             below = weight[:k] < x  # below[j]: the pick lies past option j's start
             picked = below.sum(axis=0, dtype=last.dtype)
@@ -397,8 +412,9 @@ class ConsumerMarket:
         self._set_customers(customers)
         return self.customers
 
-    def _shifted_weights(self, weight, spare, avail, loyal, base, position, price, bonus,
-                         start: int, stop: int) -> None:
+    def _shifted_weights(
+        self, weight, spare, avail, loyal, base, position, price, bonus, start: int, stop: int
+    ) -> None:
         """Logit weights with each consumer's best option shifted to ``exp(0)``; for
         utility ranges where unshifted float32 weights could overflow."""
         utility = weight[1:]

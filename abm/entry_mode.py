@@ -21,8 +21,9 @@ def partner_attractiveness(partner: Partner, cultural_distance: float) -> float:
     regulatory insight) plus how well the two firms will work together.
     """
     fit = cultural_fit(partner.cultural_fit, cultural_distance)
-    return (0.3 * partner.consumer_knowledge + 0.3 * partner.distribution_reach
-            + 0.2 * partner.regulatory_ties + 0.2 * fit)
+    return (
+        0.3 * partner.consumer_knowledge + 0.3 * partner.distribution_reach + 0.2 * partner.regulatory_ties + 0.2 * fit
+    )
 
 
 @dataclass
@@ -39,8 +40,10 @@ class ModeAppraisal:
 
 
 def _licence_months(scenario: Scenario, entrant: Entrant, ties: float) -> float:
-    months = [licensing.mean_processing_months(r.processing_months, r.stringency, ties, r.tie_speedup)
-              for r in scenario.regulators]
+    months = [
+        licensing.mean_processing_months(r.processing_months, r.stringency, ties, r.tie_speedup)
+        for r in scenario.regulators
+    ]
     return max(months, default=0.0)
 
 
@@ -68,8 +71,9 @@ def jv_setup_cost(scenario: Scenario, entrant: Entrant) -> float:
     return entrant.setup_cost * (1.0 - c.jv_setup_saving) + c.jv_formation_cost
 
 
-def appraise_modes(scenario: Scenario, entrant: Entrant, partner: Partner | None,
-                   cultural_distance: float) -> list[ModeAppraisal]:
+def appraise_modes(
+    scenario: Scenario, entrant: Entrant, partner: Partner | None, cultural_distance: float
+) -> list[ModeAppraisal]:
     """Expected value and risk of each mode over the appraisal horizon.
 
     Expected value: the monthly profit at the target share, scaled by the reach, product fit
@@ -83,8 +87,7 @@ def appraise_modes(scenario: Scenario, entrant: Entrant, partner: Partner | None
     """
     m, c, mc = scenario.market, scenario.contract, scenario.mode_choice
     horizon = mc.horizon_months
-    at_target = (entrant.target_share * m.buyers
-                 * (entrant.price - entrant.unit_cost) / 1e6)
+    at_target = entrant.target_share * m.buyers * (entrant.price - entrant.unit_cost) / 1e6
     fixed = entrant.operating_cost + entrant.marketing
     cap = min((r.foreign_ownership_cap for r in scenario.regulators), default=1.0)
     local_needed = any(r.requires_local_entity for r in scenario.regulators)
@@ -99,16 +102,23 @@ def appraise_modes(scenario: Scenario, entrant: Entrant, partner: Partner | None
         reach = 1 - (1 - entrant.own_reach * own_share * 0.5) * (1 - reach_partner)
         fit = math.exp(-0.15 * cultural_distance * (1.0 - knowledge))
         selling = max(0.0, horizon - licence)
-        keep = {"alone": 1.0, "alliance": 1.0 - (p.profit_share if p else 0.0),
-                "joint_venture": jv_stake(scenario, entrant), "acquisition": 1.0}[mode]
+        keep = {
+            "alone": 1.0,
+            "alliance": 1.0 - (p.profit_share if p else 0.0),
+            "joint_venture": jv_stake(scenario, entrant),
+            "acquisition": 1.0,
+        }[mode]
         outlay = mode_outlay(scenario, entrant, mode, p)
         monthly = at_target * reach * fit - fixed
         going_concern = c.valuation_multiple * 12 * max(0.0, monthly)  # value at the horizon
         ev = (monthly * selling + going_concern) * keep - outlay
         stake_value = max(at_target * reach * selling * keep, 1e-9)
-        fail = {"alone": 0.25 * (1.0 - math.exp(-0.3 * cultural_distance)),
-                "alliance": 0.35, "joint_venture": 0.30,
-                "acquisition": 1.0 - math.exp(-c.integration_risk * cultural_distance * 24)}[mode]
+        fail = {
+            "alone": 0.25 * (1.0 - math.exp(-0.3 * cultural_distance)),
+            "alliance": 0.35,
+            "joint_venture": 0.30,
+            "acquisition": 1.0 - math.exp(-c.integration_risk * cultural_distance * 24),
+        }[mode]
         risk = math.sqrt(fail * (1.0 - fail)) * stake_value
         risk += outlay * outlay / max(entrant.capital, 1e-9)
         feasible, reason = True, ""

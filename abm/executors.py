@@ -34,8 +34,9 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def run_local(fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], *, workers: int = 1,
-              in_flight: int | None = None) -> Iterator[tuple[int, Any]]:
+def run_local(
+    fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], *, workers: int = 1, in_flight: int | None = None
+) -> Iterator[tuple[int, Any]]:
     """Run ``fn(task)`` for every ``(index, task)``; yield ``(index, result)`` as they finish.
 
     Args:
@@ -72,8 +73,9 @@ def run_local(fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], *, wor
             gc.unfreeze()
 
 
-def _pool(fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], workers: int,
-          limit: int) -> Iterator[tuple[int, Any]]:
+def _pool(
+    fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], workers: int, limit: int
+) -> Iterator[tuple[int, Any]]:
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
         pending: dict[Future, int] = {}
         source = iter(tasks)
@@ -127,13 +129,21 @@ class DaskCluster:
             is not one, a scheduler that cannot be reached, or workers without ``abm``.
     """
 
-    def __init__(self, *, local_workers: int | None = None, scheduler: str | None = None,
-                 timeout_s: float = DASK_CONNECT_TIMEOUT_S):
+    def __init__(
+        self,
+        *,
+        local_workers: int | None = None,
+        scheduler: str | None = None,
+        timeout_s: float = DASK_CONNECT_TIMEOUT_S,
+    ):
         from abm.errors import InputError
 
         if (local_workers is None) == (scheduler is None):
-            raise InputError("executor", {"dask_local": local_workers, "scheduler": scheduler},
-                             "either a number of local Dask workers or a scheduler address, not both")
+            raise InputError(
+                "executor",
+                {"dask_local": local_workers, "scheduler": scheduler},
+                "either a number of local Dask workers or a scheduler address, not both",
+            )
         self.local_workers = local_workers
         self.scheduler = scheduler
         self.timeout_s = timeout_s
@@ -148,8 +158,13 @@ class DaskCluster:
         from abm.errors import InputError
 
         if self.local_workers is not None:
-            self.cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.cluster = LocalCluster(
+                n_workers=self.local_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             self.client = Client(self.cluster)
             self.client.run(_abm_version)
             return self
@@ -159,14 +174,21 @@ class DaskCluster:
         try:
             self.client = Client(address, timeout=f"{self.timeout_s}s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError("--scheduler", address, f"a reachable Dask scheduler; none answered within "
-                             f"{self.timeout_s:g} s ({type(exc).__name__})") from None
+            raise InputError(
+                "--scheduler",
+                address,
+                f"a reachable Dask scheduler; none answered within {self.timeout_s:g} s ({type(exc).__name__})",
+            ) from None
         try:
             self.client.run(_abm_version)
         except Exception as exc:
             self.client.close()
-            raise InputError("--scheduler", address, "a cluster whose workers can import abm (install this "
-                             f"package on them); a worker said: {type(exc).__name__}: {exc}") from None
+            raise InputError(
+                "--scheduler",
+                address,
+                "a cluster whose workers can import abm (install this "
+                f"package on them); a worker said: {type(exc).__name__}: {exc}",
+            ) from None
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -196,8 +218,14 @@ def call_each(fn: Callable[[Any], Any], batch: list[tuple[int, Any]]) -> list[tu
     return out
 
 
-def run_dask(fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], *, client: Any,
-             batch: int = 1, in_flight: int | None = None) -> Iterator[tuple[int, Any]]:
+def run_dask(
+    fn: Callable[[Any], Any],
+    tasks: Iterable[tuple[int, Any]],
+    *,
+    client: Any,
+    batch: int = 1,
+    in_flight: int | None = None,
+) -> Iterator[tuple[int, Any]]:
     """Like :func:`run_local`, on a Dask cluster: yield ``(index, result-or-exception)``.
 
     Each Dask task runs ``batch`` tasks in a row: a Dask task costs milliseconds of

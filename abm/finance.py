@@ -20,18 +20,26 @@ class MonthlyAccounts:
     revenue: float
     variable_cost: float
     fixed_cost: float
-    entrant_cash_flow: float   # what the entrant books
-    partner_take: float        # what the venture pays to / shares with the partner
-    partner_cash_flow: float   # the partner's net, after its own service cost
+    entrant_cash_flow: float  # what the entrant books
+    partner_take: float  # what the venture pays to / shares with the partner
+    partner_cash_flow: float  # the partner's net, after its own service cost
 
     @property
     def operating_profit(self) -> float:
         return self.revenue - self.variable_cost - self.fixed_cost
 
 
-def split_month(mode: str, revenue: float, variable_cost: float, fixed_cost: float, *,
-                stake: float = 1.0, profit_share: float = 0.0, partner_service_cost: float = 0.0,
-                partner_delivered: float = 0.0) -> MonthlyAccounts:
+def split_month(
+    mode: str,
+    revenue: float,
+    variable_cost: float,
+    fixed_cost: float,
+    *,
+    stake: float = 1.0,
+    profit_share: float = 0.0,
+    partner_service_cost: float = 0.0,
+    partner_delivered: float = 0.0,
+) -> MonthlyAccounts:
     """One month of a venture's accounts under ``mode``; money is conserved:
     ``entrant_cash_flow + partner_take == revenue - variable_cost - fixed_cost``."""
     operating = revenue - variable_cost - fixed_cost

@@ -17,15 +17,15 @@ class Application:
     """One entrant's licence application to one regulator."""
 
     applicant: str
-    mode: str                  # entry mode the licence is for
-    compliance: float          # quality of the application, [0, 1]
-    ties: float                # regulatory ties of the local partner behind it, [0, 1]
-    foreign_equity: float      # share of the licensed entity owned by the foreign firm
-    filed_month: int           # month of the latest filing
+    mode: str  # entry mode the licence is for
+    compliance: float  # quality of the application, [0, 1]
+    ties: float  # regulatory ties of the local partner behind it, [0, 1]
+    foreign_equity: float  # share of the licensed entity owned by the foreign firm
+    filed_month: int  # month of the latest filing
     first_filed_month: int = -1
-    status: str = "pending"    # pending | approved | rejected | refused | withdrawn
+    status: str = "pending"  # pending | approved | rejected | refused | withdrawn
     decided_month: int | None = None
-    clock_stop: float = 0.0    # months during which no decision can come (a rule change)
+    clock_stop: float = 0.0  # months during which no decision can come (a rule change)
     suspended_until: int = -1  # licensed but suspended before this month
     attempts: int = 1
 
@@ -34,8 +34,9 @@ class Application:
             self.first_filed_month = self.filed_month
 
 
-def eligibility(mode: str, foreign_equity: float, requires_local_entity: bool,
-                foreign_ownership_cap: float) -> str | None:
+def eligibility(
+    mode: str, foreign_equity: float, requires_local_entity: bool, foreign_ownership_cap: float
+) -> str | None:
     """Why a regulator must refuse an application outright, or None if it may decide.
 
     A market that requires a local entity licenses only JVs and acquired local firms; a
@@ -44,13 +45,11 @@ def eligibility(mode: str, foreign_equity: float, requires_local_entity: bool,
     if requires_local_entity and mode not in LOCAL_ENTITY_MODES:
         return "the market requires a locally incorporated entity"
     if foreign_equity > foreign_ownership_cap + 1e-12:
-        return (f"foreign ownership {foreign_equity:.0%} exceeds the cap of "
-                f"{foreign_ownership_cap:.0%}")
+        return f"foreign ownership {foreign_equity:.0%} exceeds the cap of {foreign_ownership_cap:.0%}"
     return None
 
 
-def mean_processing_months(processing_months: float, stringency: float, ties: float,
-                           tie_speedup: float) -> float:
+def mean_processing_months(processing_months: float, stringency: float, ties: float, tie_speedup: float) -> float:
     """Expected months to a decision: ``m0 (1 + s) (1 - k ties)``.
 
     Stringency s lengthens review (up to double); a partner's regulatory ties shorten it by
@@ -59,15 +58,13 @@ def mean_processing_months(processing_months: float, stringency: float, ties: fl
     return processing_months * (1.0 + stringency) * (1.0 - tie_speedup * ties)
 
 
-def decision_hazard(processing_months: float, stringency: float, ties: float,
-                    tie_speedup: float) -> float:
+def decision_hazard(processing_months: float, stringency: float, ties: float, tie_speedup: float) -> float:
     """Monthly probability that a pending application is decided (geometric waiting time)."""
     mean = mean_processing_months(processing_months, stringency, ties, tie_speedup)
     return 1.0 if mean <= 1.0 else 1.0 / mean
 
 
-def approval_probability(compliance: float, stringency: float, ties: float,
-                         tie_weight: float) -> float:
+def approval_probability(compliance: float, stringency: float, ties: float, tie_weight: float) -> float:
     """Odds that a decided application is approved.
 
     ``P = clip(0.35 + 0.6 c - 0.5 s + w ties, 0.02, 0.99)``: better applications (c) pass

@@ -20,12 +20,12 @@ if TYPE_CHECKING:
     from abm.model import MarketEntryModel
 
 
-def form(model: MarketEntryModel, entrant: Entrant, partner: LocalPartner, kind: str,
-         stake: float = 1.0) -> Partnership:
+def form(
+    model: MarketEntryModel, entrant: Entrant, partner: LocalPartner, kind: str, stake: float = 1.0
+) -> Partnership:
     c = model.scenario.contract
     fit = rules.cultural_fit(partner.config.cultural_fit, entrant.cultural_distance)
-    p = Partnership(entrant.name, partner.name, kind, model.month, c.initial_trust, c.initial_trust,
-                    fit, stake=stake)
+    p = Partnership(entrant.name, partner.name, kind, model.month, c.initial_trust, c.initial_trust, fit, stake=stake)
     if kind == "alliance":
         p.planned_end = model.month + c.alliance_term_months
     else:
@@ -36,7 +36,11 @@ def form(model: MarketEntryModel, entrant: Entrant, partner: LocalPartner, kind:
     partner.engaged_with = entrant
     entrant.partner_engagement = partner.config.commitment
     model.partnerships.append(p)
-    label = "strategic alliance" if kind == "alliance" else f"joint venture ({stake:.0%} stake, planned for {p.planned_end - model.month} months)"
+    label = (
+        "strategic alliance"
+        if kind == "alliance"
+        else f"joint venture ({stake:.0%} stake, planned for {p.planned_end - model.month} months)"
+    )
     model.log(entrant.name, "partnership_formed", f"{entrant.name} forms a {label} with {partner.name}")
     return p
 
@@ -63,20 +67,26 @@ def evolve(model: MarketEntryModel, p: Partnership) -> None:
 
     results = 0.0
     if entrant.licence_month is not None:
-        results = rules.results_signal(entrant.market_share, cfg.target_share,
-                                       month - entrant.licence_month, cfg.target_month)
+        results = rules.results_signal(
+            entrant.market_share, cfg.target_share, month - entrant.licence_month, cfg.target_month
+        )
     s_e = rules.trust_signal(p.delivered_partner, p.delivered_entrant, c.expected_commitment, p.fit, results)
     s_p = rules.trust_signal(p.delivered_entrant, p.delivered_partner, c.expected_commitment, p.fit, results)
     p.trust_entrant = rules.update_trust(p.trust_entrant, s_e, c.trust_gain, c.trust_loss)
     p.trust_partner = rules.update_trust(p.trust_partner, s_p, c.trust_gain, c.trust_loss)
-    p.partner_know_how += rules.know_how_gain(p.partner_know_how, c.know_how_leak, pcfg.absorptive_capacity,
-                                              cfg.know_how_protection, p.delivered_entrant)
+    p.partner_know_how += rules.know_how_gain(
+        p.partner_know_how, c.know_how_leak, pcfg.absorptive_capacity, cfg.know_how_protection, p.delivered_entrant
+    )
     draws = model.rng.random(2)
-    if draws[0] < rules.defection_hazard(p.partner_know_how, entrant.local_knowledge, pcfg.ambition, c.defection_knowledge):
+    if draws[0] < rules.defection_hazard(
+        p.partner_know_how, entrant.local_knowledge, pcfg.ambition, c.defection_knowledge
+    ):
         end(model, p, "partner_defected")
         partner.launch_rival_brand(p.partner_know_how, entrant)
         model.consumers.seed_awareness(partner.brand, 0.3, partner.coverage)
-        model.log(partner.name, "rival_launched", f"{partner.name} launches a rival brand with the know-how it absorbed")
+        model.log(
+            partner.name, "rival_launched", f"{partner.name} launches a rival brand with the know-how it absorbed"
+        )
         return
     if draws[1] < rules.walk_away_hazard(pcfg.outside_option, p.trust_partner):
         end(model, p, "partner_walked_away")
@@ -96,11 +106,19 @@ def evolve(model: MarketEntryModel, p: Partnership) -> None:
             if c.allow_upgrade and min(p.trust_entrant, p.trust_partner) >= c.upgrade_trust:
                 upgrade_to_jv(model, p)
                 return
-            model.log(entrant.name, "review", f"review: share {entrant.market_share:.1%}, trust {min(p.trust_entrant, p.trust_partner):.2f}: the alliance goes on")
+            model.log(
+                entrant.name,
+                "review",
+                f"review: share {entrant.market_share:.1%}, trust {min(p.trust_entrant, p.trust_partner):.2f}: the alliance goes on",
+            )
         if month == p.planned_end:
             if min(p.trust_entrant, p.trust_partner) >= 0.5 and entrant.market_share >= objective:
                 p.planned_end += c.alliance_term_months
-                model.log(entrant.name, "alliance_renewed", f"alliance with {partner.name} renewed for {c.alliance_term_months} months")
+                model.log(
+                    entrant.name,
+                    "alliance_renewed",
+                    f"alliance with {partner.name} renewed for {c.alliance_term_months} months",
+                )
             else:
                 end(model, p, "expired")
     elif month == p.planned_end:
@@ -115,12 +133,20 @@ def upgrade_to_jv(model: MarketEntryModel, p: Partnership) -> None:
     stake = min(entrant.config.jv_stake, model.ownership_cap)
     entrant.invest(stake * c.jv_formation_cost, model.month)
     p.partner_cash_flow -= (1.0 - stake) * c.jv_formation_cost
-    p.partner_npv -= (1.0 - stake) * c.jv_formation_cost * model.discount(model.month, model.partner_by_name[p.partner].config.cost_of_capital)
+    p.partner_npv -= (
+        (1.0 - stake)
+        * c.jv_formation_cost
+        * model.discount(model.month, model.partner_by_name[p.partner].config.cost_of_capital)
+    )
     p.kind, p.upgraded, p.stake, p.jv_start_month = "joint_venture", True, stake, model.month
     p.jv_equity = c.jv_formation_cost
     p.planned_end = model.month + rules.planned_jv_life(model.rng.random(), c.jv_life_min, c.jv_life_max)
     entrant.mode = "joint_venture"
-    model.log(entrant.name, "upgraded_to_jv", f"trust and results hold: alliance with {p.partner} upgraded to joint venture ({stake:.0%} stake)")
+    model.log(
+        entrant.name,
+        "upgraded_to_jv",
+        f"trust and results hold: alliance with {p.partner} upgraded to joint venture ({stake:.0%} stake)",
+    )
 
 
 def end(model: MarketEntryModel, p: Partnership, cause: str) -> None:
@@ -142,8 +168,7 @@ def end(model: MarketEntryModel, p: Partnership, cause: str) -> None:
         after_breakup(model, entrant, relicense)
 
 
-def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entrant,
-                          partner: LocalPartner) -> bool:
+def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entrant, partner: LocalPartner) -> bool:
     """Apply the JV exit rule; returns whether the entrant must apply for its own licence."""
     c = model.scenario.contract
     month = model.month
@@ -156,9 +181,17 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
         can_buy = entrant.cash >= (1 - stake) * value and model.ownership_cap >= 1.0
         route = "buyout_by_entrant" if trailing > 0 and can_buy else "liquidation"
     else:
-        route, _ = rules.jv_exit_route(trailing, entrant.market_share, min(p.trust_entrant, p.trust_partner),
-                                       c.ipo_min_share, c.upgrade_trust, p.partner_know_how,
-                                       entrant.local_knowledge, entrant.cash, (1 - stake) * value)
+        route, _ = rules.jv_exit_route(
+            trailing,
+            entrant.market_share,
+            min(p.trust_entrant, p.trust_partner),
+            c.ipo_min_share,
+            c.upgrade_trust,
+            p.partner_know_how,
+            entrant.local_knowledge,
+            entrant.cash,
+            (1 - stake) * value,
+        )
         if route == "buyout_by_entrant" and model.ownership_cap < 1.0:
             route = "buyout_by_partner"  # the cap forbids full foreign ownership
     p.exit_route = route
@@ -173,7 +206,9 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
         salvage = c.salvage_fraction * p.jv_equity
         entrant.receive(stake * salvage, month)
         partner_gets((1 - stake) * salvage)
-        model.log(entrant.name, "jv_liquidated", f"JV with {partner.name} liquidated; {salvage:.1f}m salvage shared by stake")
+        model.log(
+            entrant.name, "jv_liquidated", f"JV with {partner.name} liquidated; {salvage:.1f}m salvage shared by stake"
+        )
         return True
     if route == "buyout_by_entrant":
         price = (1 - stake) * value
@@ -181,7 +216,11 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
         partner_gets(price)
         entrant.inherited_coverage = entrant.coverage.copy()
         entrant.mode = "alone"
-        model.log(entrant.name, "jv_buyout", f"JV bought out by {entrant.name} for {price:.1f}m; it carries on alone with the JV's channels")
+        model.log(
+            entrant.name,
+            "jv_buyout",
+            f"JV bought out by {entrant.name} for {price:.1f}m; it carries on alone with the JV's channels",
+        )
         return False
     if route == "buyout_by_partner":
         price = stake * value
@@ -190,13 +229,21 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
         partner_gets(value - price)
         entrant.receive(price, month)
         entrant.brand_owner = partner.name
-        model.log(partner.name, "jv_buyout", f"JV bought out by {partner.name}: {entrant.name} sells its {stake:.0%} stake for {price:.1f}m")
+        model.log(
+            partner.name,
+            "jv_buyout",
+            f"JV bought out by {partner.name}: {entrant.name} sells its {stake:.0%} stake for {price:.1f}m",
+        )
         entrant.leave_market("sold its JV stake to the partner")
         return False
     entrant.receive(stake * value, month)
     partner_gets((1 - stake) * value)
     entrant.brand_owner = "public (IPO)"
-    model.log(entrant.name, "jv_ipo", f"JV floated in an IPO valued at {value:.1f}m; {entrant.name} realises {stake * value:.1f}m")
+    model.log(
+        entrant.name,
+        "jv_ipo",
+        f"JV floated in an IPO valued at {value:.1f}m; {entrant.name} realises {stake * value:.1f}m",
+    )
     entrant.leave_market("exited through the JV's IPO")
     return False
 

@@ -48,8 +48,9 @@ class MarketEntryModel(mesa.Model):
         ScenarioError: for an unknown scenario, parameter or a value out of range.
     """
 
-    def __init__(self, scenario: Scenario | str | None = None, *, seed: int | None = None,
-                 rng: Any = None, **kwargs: Any):
+    def __init__(
+        self, scenario: Scenario | str | None = None, *, seed: int | None = None, rng: Any = None, **kwargs: Any
+    ):
         if seed is not None and rng is not None:
             raise ScenarioError("seed", seed, "either seed or rng, not both")
         super().__init__(seed=seed, rng=rng) if rng is not None else super().__init__(seed=seed)
@@ -136,7 +137,9 @@ class MarketEntryModel(mesa.Model):
             match = [p for p in free if p.name == wanted]
             if match:
                 return match[0]
-            self.log(entrant.name, "partner_taken", f"{wanted} is already taken by a rival; {entrant.name} looks elsewhere")
+            self.log(
+                entrant.name, "partner_taken", f"{wanted} is already taken by a rival; {entrant.name} looks elsewhere"
+            )
         return max(free, key=lambda p: partner_attractiveness(p.config, entrant.cultural_distance))
 
     def _enter(self, entrant: Entrant) -> None:
@@ -144,8 +147,9 @@ class MarketEntryModel(mesa.Model):
         partner = self._pick_partner(entrant)
         mode = cfg.entry_mode
         if mode == "auto":
-            appraisals = appraise_modes(self.scenario, cfg, partner.config if partner else None,
-                                        entrant.cultural_distance)
+            appraisals = appraise_modes(
+                self.scenario, cfg, partner.config if partner else None, entrant.cultural_distance
+            )
             choice = choose_mode(appraisals)
             if choice is None:
                 why = "; ".join(f"{a.mode}: {a.reason}" for a in appraisals)
@@ -154,9 +158,13 @@ class MarketEntryModel(mesa.Model):
                 return
             mode = choice.mode
             ranked = sorted((a for a in appraisals if a.feasible), key=lambda a: -a.score)
-            self.log(entrant.name, "mode_chosen", f"{entrant.name} chooses {mode.replace('_', ' ')} "
-                     f"(risk-adjusted value {choice.score:.1f}m; next best: "
-                     f"{ranked[1].mode.replace('_', ' ') if len(ranked) > 1 else 'none'})")
+            self.log(
+                entrant.name,
+                "mode_chosen",
+                f"{entrant.name} chooses {mode.replace('_', ' ')} "
+                f"(risk-adjusted value {choice.score:.1f}m; next best: "
+                f"{ranked[1].mode.replace('_', ' ') if len(ranked) > 1 else 'none'})",
+            )
         if mode != "alone" and partner is None:
             self.log(entrant.name, "no_partner", f"no free local partner: {entrant.name} enters alone")
             mode = "alone"
@@ -165,13 +173,18 @@ class MarketEntryModel(mesa.Model):
         if mode == "joint_venture":
             stake = jv_stake(self.scenario, cfg)
             if stake < cfg.jv_stake:
-                self.log(entrant.name, "stake_capped", f"foreign-ownership cap: {entrant.name}'s JV stake cut to {stake:.0%}")
+                self.log(
+                    entrant.name, "stake_capped", f"foreign-ownership cap: {entrant.name}'s JV stake cut to {stake:.0%}"
+                )
         ties = partner.config.regulatory_ties if (partner is not None and mode != "alone") else 0.0
         if not self.apply_for_licences(entrant, mode, stake if mode == "joint_venture" else 1.0, ties):
             return
         entrant.entered = True
-        outlay = (stake * jv_setup_cost(self.scenario, cfg) if mode == "joint_venture"
-                  else mode_outlay(self.scenario, cfg, mode, partner.config if partner else None))
+        outlay = (
+            stake * jv_setup_cost(self.scenario, cfg)
+            if mode == "joint_venture"
+            else mode_outlay(self.scenario, cfg, mode, partner.config if partner else None)
+        )
         entrant.invest(outlay, self.month)
         if mode in ("alliance", "joint_venture"):
             p = lifecycle.form(self, entrant, partner, mode, stake)
@@ -181,7 +194,11 @@ class MarketEntryModel(mesa.Model):
         elif mode == "acquisition":
             entrant.acquired = partner
             partner.acquired_by = entrant
-            self.log(entrant.name, "acquisition", f"{entrant.name} acquires {partner.name} for {partner.config.acquisition_price:.1f}m")
+            self.log(
+                entrant.name,
+                "acquisition",
+                f"{entrant.name} acquires {partner.name} for {partner.config.acquisition_price:.1f}m",
+            )
         else:
             self.log(entrant.name, "enters_alone", f"{entrant.name} enters alone (set-up {outlay:.1f}m)")
 
@@ -245,7 +262,11 @@ class MarketEntryModel(mesa.Model):
                 hazard = self.scenario.contract.integration_risk * e.cultural_distance
                 if self.rng.random() < hazard:
                     e.integration_failed = True
-                    self.log(e.name, "integration_failed", f"integration of {e.acquired.name} fails: key staff and customers drift away")
+                    self.log(
+                        e.name,
+                        "integration_failed",
+                        f"integration of {e.acquired.name} fails: key staff and customers drift away",
+                    )
             e.adapt_product()
             e.build_distribution()
 
@@ -282,8 +303,16 @@ class MarketEntryModel(mesa.Model):
         p = e.partnership
         if p is not None:
             pcfg = self.partner_by_name[p.partner].config
-            acc = split_month(p.kind, revenue, variable, fixed, stake=p.stake, profit_share=pcfg.profit_share,
-                              partner_service_cost=pcfg.service_cost, partner_delivered=p.delivered_partner)
+            acc = split_month(
+                p.kind,
+                revenue,
+                variable,
+                fixed,
+                stake=p.stake,
+                profit_share=pcfg.profit_share,
+                partner_service_cost=pcfg.service_cost,
+                partner_delivered=p.delivered_partner,
+            )
             p.partner_cash_flow += acc.partner_cash_flow
             p.partner_npv += acc.partner_cash_flow * self.discount(month, pcfg.cost_of_capital)
             p.partner_flows.append(acc.partner_cash_flow)
@@ -315,10 +344,14 @@ class MarketEntryModel(mesa.Model):
         pull = np.zeros(len(firms))
         for f in firms:
             if f.on_sale:
-                pull[f.brand] = (f.marketing_pull() if isinstance(f, Entrant) and f.brand_owner == f.name
-                                 else (self.scenario.market.bass_p / 12.0) * f.marketing / self.scenario.market.reference_marketing)
+                pull[f.brand] = (
+                    f.marketing_pull()
+                    if isinstance(f, Entrant) and f.brand_owner == f.name
+                    else (self.scenario.market.bass_p / 12.0) * f.marketing / self.scenario.market.reference_marketing
+                )
         return BrandOffer(
-            on_sale=on_sale, promoting=on_sale,
+            on_sale=on_sale,
+            promoting=on_sale,
             quality=np.array([f.quality for f in firms]),
             price=np.array([f.price for f in firms]),
             position=np.array([f.position for f in firms]),
@@ -353,25 +386,64 @@ class MarketEntryModel(mesa.Model):
         awareness = self.consumers.awareness()
         reached = self.consumers.reached
         for e in self.entrants:
-            if (e.target_month_reached is None and e.brand_owner == e.name
-                    and e.market_share >= e.config.target_share):
+            if e.target_month_reached is None and e.brand_owner == e.name and e.market_share >= e.config.target_share:
                 e.target_month_reached = month
                 self.log(e.name, "target_reached", f"{e.name} reaches its target share of {e.config.target_share:.0%}")
         for f in self.firms:
             b = f.brand
-            row = [month, f.name, f.role, f.brand_owner, f.market_share, f.customers,
-                   float(awareness[b]), float(reached[b]), f.price, f.on_sale, f.revenue, f.cash_flow]
+            row = [
+                month,
+                f.name,
+                f.role,
+                f.brand_owner,
+                f.market_share,
+                f.customers,
+                float(awareness[b]),
+                float(reached[b]),
+                f.price,
+                f.on_sale,
+                f.revenue,
+                f.cash_flow,
+            ]
             if isinstance(f, Entrant):
                 p = f.partnership
-                row += [f.licensed, f.in_market, f.mode, f.cash, f.npv, f.partner_take,
-                        f.variable_cost, f.fixed_cost, f.adaptation,
-                        p.kind if p else "none", p.partner if p else "",
-                        p.trust_entrant if p else np.nan, p.trust_partner if p else np.nan,
-                        p.delivered_entrant if p else np.nan, p.delivered_partner if p else np.nan,
-                        p.partner_know_how if p else np.nan]
+                row += [
+                    f.licensed,
+                    f.in_market,
+                    f.mode,
+                    f.cash,
+                    f.npv,
+                    f.partner_take,
+                    f.variable_cost,
+                    f.fixed_cost,
+                    f.adaptation,
+                    p.kind if p else "none",
+                    p.partner if p else "",
+                    p.trust_entrant if p else np.nan,
+                    p.trust_partner if p else np.nan,
+                    p.delivered_entrant if p else np.nan,
+                    p.delivered_partner if p else np.nan,
+                    p.partner_know_how if p else np.nan,
+                ]
             else:
-                row += [True, True, "", f.cash, np.nan, 0.0, np.nan, np.nan, np.nan, "", "",
-                        np.nan, np.nan, np.nan, np.nan, np.nan]
+                row += [
+                    True,
+                    True,
+                    "",
+                    f.cash,
+                    np.nan,
+                    0.0,
+                    np.nan,
+                    np.nan,
+                    np.nan,
+                    "",
+                    "",
+                    np.nan,
+                    np.nan,
+                    np.nan,
+                    np.nan,
+                    np.nan,
+                ]
             self._rows.append(tuple(row))
         self.datacollector.collect(self)
 
@@ -387,9 +459,34 @@ class MarketEntryModel(mesa.Model):
         return self
 
 
-STEP_COLUMNS = ["month", "firm", "role", "owner", "market_share", "customers", "awareness",
-                "coverage", "price", "on_sale", "revenue", "cash_flow", "licensed", "in_market",
-                "entry_mode", "cash", "npv_to_date", "partner_take", "variable_cost", "fixed_cost",
-                "adaptation", "partnership", "partner", "trust_entrant", "trust_partner",
-                "commitment_entrant", "commitment_partner", "partner_know_how"]
+STEP_COLUMNS = [
+    "month",
+    "firm",
+    "role",
+    "owner",
+    "market_share",
+    "customers",
+    "awareness",
+    "coverage",
+    "price",
+    "on_sale",
+    "revenue",
+    "cash_flow",
+    "licensed",
+    "in_market",
+    "entry_mode",
+    "cash",
+    "npv_to_date",
+    "partner_take",
+    "variable_cost",
+    "fixed_cost",
+    "adaptation",
+    "partnership",
+    "partner",
+    "trust_entrant",
+    "trust_partner",
+    "commitment_entrant",
+    "commitment_partner",
+    "partner_know_how",
+]
 """Columns of the steps frame (one row per firm per month)."""

@@ -32,21 +32,30 @@ SECTIONS = [
 
 
 def render() -> str:
-    lines = ["# Scenario parameters", "",
-             "Generated from `abm/scenario.py` by `python -m abm.parameters_doc`; do not edit by hand.",
-             "Units: months; shares, probabilities, trust and commitment in [0, 1]; money in millions of",
-             "the scenario's currency, prices in currency per buyer-month.", ""]
+    lines = [
+        "# Scenario parameters",
+        "",
+        "Generated from `abm/scenario.py` by `python -m abm.parameters_doc`; do not edit by hand.",
+        "Units: months; shares, probabilities, trust and commitment in [0, 1]; money in millions of",
+        "the scenario's currency, prices in currency per buyer-month.",
+        "",
+    ]
     for title, prefix, cls in SECTIONS:
         lines += [f"## {title}", "", "| field | default | unit | meaning |", "|---|---|---|---|"]
         for name, default, unit, doc in field_docs(cls):
             shown = "(derived)" if default is None else f"`{default!r}`"
             lines.append(f"| `{prefix}{name}` | {shown} | {unit} | {doc.replace('|', '/')} |")
         lines.append("")
-    lines += ["## Flat overrides", "",
-              "Keyword arguments of `MarketEntryModel`/`abm.simulate`, `--set` on the CLI and sweep",
-              "parameters accept these names (applied to every matching item) or any dotted path above",
-              "(`partners[0].commitment`, `partners.commitment` for all).", "",
-              "| name | sets |", "|---|---|"]
+    lines += [
+        "## Flat overrides",
+        "",
+        "Keyword arguments of `MarketEntryModel`/`abm.simulate`, `--set` on the CLI and sweep",
+        "parameters accept these names (applied to every matching item) or any dotted path above",
+        "(`partners[0].commitment`, `partners.commitment` for all).",
+        "",
+        "| name | sets |",
+        "|---|---|",
+    ]
     for name, paths in sorted(OVERRIDES.items()):
         lines.append(f"| `{name}` | {', '.join(f'`{p}`' for p in paths)} |")
     return "\n".join(lines) + "\n"

@@ -35,8 +35,7 @@ END_CAUSES = {
 }
 """Why a partnership ends, with the event text for each."""
 
-FAILURE_CAUSES = ("trust_floor", "missed_objectives", "partner_defected", "partner_walked_away",
-                  "entrant_exited")
+FAILURE_CAUSES = ("trust_floor", "missed_objectives", "partner_defected", "partner_walked_away", "entrant_exited")
 """End causes that count as a partnership failure, as does a JV whose exit route is
 liquidation (docs/ODD.md, *Success and failure*)."""
 
@@ -52,21 +51,21 @@ class Partnership:
 
     entrant: str
     partner: str
-    kind: str                    # "alliance" | "joint_venture"
+    kind: str  # "alliance" | "joint_venture"
     start_month: int
-    trust_entrant: float         # the entrant's trust in the partner
-    trust_partner: float         # the partner's trust in the entrant
-    fit: float                   # cultural fit of the two firms, [0, 1]
-    stake: float = 1.0           # entrant's equity share (JV)
+    trust_entrant: float  # the entrant's trust in the partner
+    trust_partner: float  # the partner's trust in the entrant
+    fit: float  # cultural fit of the two firms, [0, 1]
+    stake: float = 1.0  # entrant's equity share (JV)
     planned_end: int | None = None  # alliance term end or JV planned life end
     jv_start_month: int | None = None
     upgraded: bool = False
-    jv_equity: float = 0.0           # equity the JV partners put in (set-up or formation cost)
+    jv_equity: float = 0.0  # equity the JV partners put in (set-up or formation cost)
     partner_know_how: float = 0.0  # what the partner has learned of the entrant's know-how
     delivered_entrant: float = 0.0
     delivered_partner: float = 0.0
     partner_cash_flow: float = 0.0  # partner's cumulative cash flow from the partnership
-    partner_npv: float = 0.0        # partner's discounted cash flow to date
+    partner_npv: float = 0.0  # partner's discounted cash flow to date
     end_month: int | None = None
     end_cause: str | None = None
     exit_route: str | None = None
@@ -92,8 +91,7 @@ def cultural_fit(organisational_fit: float, cultural_distance: float) -> float:
     return organisational_fit / (1.0 + 0.1 * cultural_distance)
 
 
-def trust_signal(other_delivered: float, own_delivered: float, expected: float, fit: float,
-                 results: float) -> float:
+def trust_signal(other_delivered: float, own_delivered: float, expected: float, fit: float, results: float) -> float:
     """How cooperative the other side looked this month, in [-1, 1].
 
     ``s = 1.5 (d_other - e) - max(0, d_own - d_other) + 0.5 (fit - 0.5) + 0.2 results``:
@@ -122,15 +120,15 @@ def results_signal(share: float, target_share: float, month: int, target_month: 
     return max(-1.0, min(1.0, share / planned - 1.0))
 
 
-def know_how_gain(know_how: float, leak: float, absorptive_capacity: float, protection: float,
-                  entrant_delivered: float) -> float:
+def know_how_gain(
+    know_how: float, leak: float, absorptive_capacity: float, protection: float, entrant_delivered: float
+) -> float:
     """Know-how the partner absorbs this month (Hamel's learning race):
     ``dK = leak * a * (1 - protection) * d_entrant * (1 - K)``."""
     return leak * absorptive_capacity * (1.0 - protection) * entrant_delivered * (1.0 - know_how)
 
 
-def defection_hazard(know_how: float, entrant_learning: float, ambition: float,
-                     threshold: float) -> float:
+def defection_hazard(know_how: float, entrant_learning: float, ambition: float, threshold: float) -> float:
     """Monthly chance an ambitious partner that won the learning race turns competitor.
 
     Zero until the partner's know-how passes the threshold and exceeds what the entrant has
@@ -154,9 +152,17 @@ def discount(month: int, annual_rate: float) -> float:
     return 1.0 / (1.0 + annual_rate) ** (month / 12.0)
 
 
-def jv_exit_route(trailing_profit: float, share: float, trust: float, ipo_min_share: float,
-                  upgrade_trust: float, partner_know_how: float, entrant_learning: float,
-                  entrant_cash: float, buyout_price: float) -> tuple[str, str]:
+def jv_exit_route(
+    trailing_profit: float,
+    share: float,
+    trust: float,
+    ipo_min_share: float,
+    upgrade_trust: float,
+    partner_know_how: float,
+    entrant_learning: float,
+    entrant_cash: float,
+    buyout_price: float,
+) -> tuple[str, str]:
     """How a JV ends, by rule (docs/ODD.md, *JV exit*). Returns (route, buyer).
 
     1. A JV that loses money over the last 12 months is liquidated.

@@ -15,8 +15,12 @@ import pandas as pd
 from abm.compare import Comparison
 from abm.partnership import END_CAUSES
 
-SHARE_COLUMNS = [("share_y1", "Share, year 1"), ("share_y3", "Share, year 3"),
-                 ("share_y5", "Share, year 5"), ("share_y10", "Share, year 10")]
+SHARE_COLUMNS = [
+    ("share_y1", "Share, year 1"),
+    ("share_y3", "Share, year 3"),
+    ("share_y5", "Share, year 5"),
+    ("share_y10", "Share, year 10"),
+]
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -79,10 +83,16 @@ def format_table(table: pd.DataFrame) -> str:
     labels = list(table.index)
     width0 = max(len(x) for x in labels) + 2
     widths = [max(len(str(c)), *(len(str(v)) for v in table[c])) + 2 for c in table.columns]
-    lines = ["".ljust(width0) + "".join(str(c).replace("_", " ").ljust(w) for c, w in zip(table.columns, widths, strict=True))]
+    lines = [
+        "".ljust(width0)
+        + "".join(str(c).replace("_", " ").ljust(w) for c, w in zip(table.columns, widths, strict=True))
+    ]
     lines.append("-" * (width0 + sum(widths)))
     for label in labels:
-        lines.append(label.ljust(width0) + "".join(str(table.loc[label, c]).ljust(w) for c, w in zip(table.columns, widths, strict=True)))
+        lines.append(
+            label.ljust(width0)
+            + "".join(str(table.loc[label, c]).ljust(w) for c, w in zip(table.columns, widths, strict=True))
+        )
     return "\n".join(lines)
 
 
@@ -131,8 +141,12 @@ def fan_chart(cmp: Comparison, path: Path, *, title: str | None = None) -> Path:
     for ax in axes[:, 0]:
         ax.set_ylabel(f"{entrant.name} market share (%)")
     axes.flat[0].legend(loc="upper left", fontsize=8, frameon=False)
-    fig.suptitle(title or f"{cmp.scenario.title}: {entrant.name}'s share, {cmp.replications} runs per variant "
-                 "(grey: other variants' medians)", fontsize=12)
+    fig.suptitle(
+        title
+        or f"{cmp.scenario.title}: {entrant.name}'s share, {cmp.replications} runs per variant "
+        "(grey: other variants' medians)",
+        fontsize=12,
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -143,22 +157,34 @@ def fan_chart(cmp: Comparison, path: Path, *, title: str | None = None) -> Path:
 def summary_markdown(cmp: Comparison, table: pd.DataFrame, chart_name: str, elapsed_s: float) -> str:
     s = cmp.scenario
     e = s.entrants[0]
-    lines = [f"# {s.title}", "",
-             f"Scenario `{s.name}`, {len(cmp.variants)} variants x {cmp.replications} replications, "
-             f"master seed {cmp.master_seed}, {s.months} months; {elapsed_s:.0f} s.", "",
-             f"Focal entrant: {e.name}; target {e.target_share:.0%} share by month {e.target_month}.", "",
-             "| KPI | " + " | ".join(v.replace("_", " ") for v in table.columns) + " |",
-             "|---|" + "---|" * len(table.columns)]
+    lines = [
+        f"# {s.title}",
+        "",
+        f"Scenario `{s.name}`, {len(cmp.variants)} variants x {cmp.replications} replications, "
+        f"master seed {cmp.master_seed}, {s.months} months; {elapsed_s:.0f} s.",
+        "",
+        f"Focal entrant: {e.name}; target {e.target_share:.0%} share by month {e.target_month}.",
+        "",
+        "| KPI | " + " | ".join(v.replace("_", " ") for v in table.columns) + " |",
+        "|---|" + "---|" * len(table.columns),
+    ]
     for label in table.index:
         lines.append(f"| {label} | " + " | ".join(str(table.loc[label, c]) for c in table.columns) + " |")
-    lines += ["", f"![share paths]({chart_name})", "",
-              "Definitions (docs/ODD.md, *Success and failure*): the target is met when the share reaches "
-              "the target by the deadline; entry success = target met and NPV > 0 at the entrant's cost of "
-              "capital (terminal value of a business still held included); a partnership fails when it ends by "
-              "one of: " + ", ".join(END_CAUSES[c].split(':')[0].format(kind='partnership') for c in
-                                    ("trust_floor", "missed_objectives", "partner_defected", "partner_walked_away",
-                                     "entrant_exited")) + ", or a JV is liquidated.",
-              "Probabilities carry a 95 % Wilson interval; bands are 10th-90th percentiles across replications."]
+    lines += [
+        "",
+        f"![share paths]({chart_name})",
+        "",
+        "Definitions (docs/ODD.md, *Success and failure*): the target is met when the share reaches "
+        "the target by the deadline; entry success = target met and NPV > 0 at the entrant's cost of "
+        "capital (terminal value of a business still held included); a partnership fails when it ends by "
+        "one of: "
+        + ", ".join(
+            END_CAUSES[c].split(":")[0].format(kind="partnership")
+            for c in ("trust_floor", "missed_objectives", "partner_defected", "partner_walked_away", "entrant_exited")
+        )
+        + ", or a JV is liquidated.",
+        "Probabilities carry a 95 % Wilson interval; bands are 10th-90th percentiles across replications.",
+    ]
     if len(cmp.failures):
         lines += ["", f"{len(cmp.failures)} runs raised an error; see failures.parquet."]
     return "\n".join(lines) + "\n"

@@ -38,11 +38,18 @@ class ScenarioError(InputError):
     ``partners[0].commitment``."""
 
 
-def spec(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
-         choices: tuple | None = None, unit: str = "", open_lo: bool = False) -> Any:
+def spec(
+    default: Any,
+    doc: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple | None = None,
+    unit: str = "",
+    open_lo: bool = False,
+) -> Any:
     """Declare a scenario field with its documentation and allowed values."""
-    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices, "unit": unit,
-            "open_lo": open_lo}
+    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices, "unit": unit, "open_lo": open_lo}
     if isinstance(default, list):
         return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -64,7 +71,11 @@ class Section:
     """Base of every scenario section: parse, check and serialise its fields."""
 
     _type_names: ClassVar[dict[type, str]] = {
-        float: "a number", int: "a whole number", bool: "true or false", str: "text"}
+        float: "a number",
+        int: "a whole number",
+        bool: "true or false",
+        str: "text",
+    }
     _item_types: ClassVar[dict[str, type]] = {}
 
     @classmethod
@@ -119,10 +130,17 @@ class Section:
                     raise ScenarioError(where, value, _describe_range(meta) + " (finite)")
                 setattr(self, name, value)
             elif kind is int:
-                if (isinstance(value, bool) or not isinstance(value, (int, float))
-                        or (isinstance(value, float) and not math.isfinite(value)) or int(value) != value):
-                    raise ScenarioError(where, value, "a whole number"
-                                        + (f" in [{meta['lo']}, {meta['hi']}]" if meta["hi"] is not None else ""))
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, (int, float))
+                    or (isinstance(value, float) and not math.isfinite(value))
+                    or int(value) != value
+                ):
+                    raise ScenarioError(
+                        where,
+                        value,
+                        "a whole number" + (f" in [{meta['lo']}, {meta['hi']}]" if meta["hi"] is not None else ""),
+                    )
                 value = int(value)
                 setattr(self, name, value)
             elif kind is bool:
@@ -168,8 +186,15 @@ class Market(Section):
     regions_x: int = spec(3, "regions across the map (distribution is planned per region)", lo=1, hi=20)
     regions_y: int = spec(3, "regions down the map", lo=1, hi=20)
     neighbourhoods: int = spec(16, "word-of-mouth neighbourhoods per side of the map", lo=1, hi=500)
-    buyers: float = spec(780_000.0, "real buyers in the market; each simulated consumer stands for buyers / consumers (calibrated, ODD §9)", lo=0, open_lo=True)
-    reference_price: float = spec(25.0, "price at which price disutility equals price_sensitivity", lo=0, open_lo=True, unit="currency")
+    buyers: float = spec(
+        780_000.0,
+        "real buyers in the market; each simulated consumer stands for buyers / consumers (calibrated, ODD §9)",
+        lo=0,
+        open_lo=True,
+    )
+    reference_price: float = spec(
+        25.0, "price at which price disutility equals price_sensitivity", lo=0, open_lo=True, unit="currency"
+    )
     price_sensitivity: float = spec(2.0, "mean utility lost per reference price", lo=0, hi=50)
     price_sensitivity_spread: float = spec(0.3, "log-normal spread of price sensitivity across consumers", lo=0, hi=3)
     taste_spread: float = spec(1.0, "spread of consumers' ideal product around the local norm", lo=0, hi=10)
@@ -179,10 +204,16 @@ class Market(Section):
     choice_noise: float = spec(1.0, "scale of the Gumbel taste shock in the logit choice", lo=0, hi=20, open_lo=True)
     bass_p: float = spec(0.03, "Bass innovation coefficient at reference marketing", lo=0, hi=5, unit="per year")
     bass_q: float = spec(0.38, "Bass imitation (word-of-mouth) coefficient", lo=0, hi=20, unit="per year")
-    local_word_of_mouth: float = spec(0.7, "weight of the neighbourhood (vs the whole market) in word of mouth", lo=0, hi=1)
+    local_word_of_mouth: float = spec(
+        0.7, "weight of the neighbourhood (vs the whole market) in word of mouth", lo=0, hi=1
+    )
     awareness_decay: float = spec(0.02, "awareness lost per month by a brand not on sale", lo=0, hi=1, unit="per month")
-    reference_marketing: float = spec(0.15, "marketing spend at which awareness grows at bass_p", lo=0, open_lo=True, unit="million per month")
-    misfit_per_distance: float = spec(0.35, "product misfit per unit of cultural distance at entry (taste-axis units)", lo=0, hi=10)
+    reference_marketing: float = spec(
+        0.15, "marketing spend at which awareness grows at bass_p", lo=0, open_lo=True, unit="million per month"
+    )
+    misfit_per_distance: float = spec(
+        0.35, "product misfit per unit of cultural distance at entry (taste-axis units)", lo=0, hi=10
+    )
 
 
 @dataclass
@@ -191,7 +222,9 @@ class Entrant(Section):
 
     name: str = spec("Alpha Co.", "display name")
     home_country: str = spec("USA", "Hofstede code or name of the home country")
-    cultural_distance: float | None = spec(None, "Kogut-Singh distance to the host; omit to compute from the countries", lo=0, hi=20)
+    cultural_distance: float | None = spec(
+        None, "Kogut-Singh distance to the host; omit to compute from the countries", lo=0, hi=20
+    )
     entry_mode: str = spec("alliance", "how it enters", choices=(*ENTRY_MODES, "auto"))
     capital: float = spec(60.0, "cash available for the venture at entry", lo=0, unit="million")
     quality: float = spec(0.85, "product quality (utility)", lo=-10, hi=10)
@@ -212,7 +245,9 @@ class Entrant(Section):
     cost_of_capital: float = spec(0.10, "cost of capital", lo=0, hi=1, unit="per year")
     jv_stake: float = spec(0.5, "its equity stake in a joint venture", lo=0, hi=1, open_lo=True)
     preferred_partner: str = spec("", "name of the partner it wants; empty: the most attractive free one")
-    after_breakup: str = spec("decide", "after a break-up: decide by results, stay alone, or leave", choices=AFTER_BREAKUP)
+    after_breakup: str = spec(
+        "decide", "after a break-up: decide by results, stay alone, or leave", choices=AFTER_BREAKUP
+    )
 
 
 @dataclass
@@ -230,7 +265,12 @@ class Partner(Section):
     outside_option: float = spec(0.1, "pull of its other opportunities (shifting priorities)", lo=0, hi=1)
     base_region: int = spec(4, "region where its network is densest", lo=0, hi=399)
     profit_share: float = spec(0.30, "share of an alliance's gross profit it keeps for distributing", lo=0, hi=1)
-    service_cost: float = spec(0.08, "its monthly cost of serving a partnership at full commitment (calibrated, ODD §9)", lo=0, unit="million per month")
+    service_cost: float = spec(
+        0.08,
+        "its monthly cost of serving a partnership at full commitment (calibrated, ODD §9)",
+        lo=0,
+        unit="million per month",
+    )
     cost_of_capital: float = spec(0.12, "its cost of capital", lo=0, hi=1, unit="per year")
     acquisition_price: float = spec(35.0, "price to buy it outright", lo=0, unit="million")
 
@@ -250,7 +290,9 @@ class Incumbent(Section):
     marketing: float = spec(0.2, "marketing spend", lo=0, unit="million per month")
     reaction: str = spec("mixed", "how it fights a growing entrant", choices=REACTIONS)
     reaction_threshold: float = spec(0.03, "entrant share that alarms it", lo=0, hi=1)
-    reaction_probability: float = spec(0.5, "chance it acts when alarmed (Robinson 1988: most react once or not at all)", lo=0, hi=1)
+    reaction_probability: float = spec(
+        0.5, "chance it acts when alarmed (Robinson 1988: most react once or not at all)", lo=0, hi=1
+    )
     max_reactions: int = spec(1, "most moves it makes in a run", lo=0, hi=100)
     price_cut: float = spec(0.10, "price cut of a price reaction", lo=0, hi=0.9)
     marketing_boost: float = spec(1.0, "extra marketing of a marketing reaction, as a multiple of its own", lo=0, hi=20)
@@ -262,7 +304,9 @@ class Regulator(Section):
 
     name: str = spec("Ministry of Trade", "display name")
     stringency: float = spec(0.4, "how demanding it is", lo=0, hi=1)
-    processing_months: float = spec(6.0, "mean months to decide an application at zero stringency and no ties", lo=0, hi=120, open_lo=True)
+    processing_months: float = spec(
+        6.0, "mean months to decide an application at zero stringency and no ties", lo=0, hi=120, open_lo=True
+    )
     tie_speedup: float = spec(0.5, "share of processing time a partner with full regulatory ties saves", lo=0, hi=0.95)
     tie_weight: float = spec(0.3, "approval odds gained from a partner with full regulatory ties", lo=0, hi=1)
     requires_local_entity: bool = spec(False, "only a locally incorporated entity (JV or acquisition) may be licensed")
@@ -277,33 +321,70 @@ class Contract(Section):
     """Partnership terms and behaviour shared by every alliance and joint venture."""
 
     initial_trust: float = spec(0.53, "trust of each side at signing (calibrated, ODD §9)", lo=0, hi=1)
-    trust_gain: float = spec(0.11, "lambda+: trust build rate on a good signal (Das & Teng; DOMAIN 3; calibrated, ODD §9)", lo=0, hi=1, unit="per month")
-    trust_loss: float = spec(0.33, "lambda-: trust erosion rate on a bad signal (tied to 3 x trust_gain, DOMAIN 3)", lo=0, hi=1, unit="per month")
-    trust_floor: float = spec(0.24, "termination clause: trust below this ends the partnership (calibrated, ODD §9)", lo=0, hi=1)
-    expected_commitment: float = spec(0.54, "delivered share each side counts as keeping its word (calibrated, ODD §9)", lo=0, hi=1)
+    trust_gain: float = spec(
+        0.11,
+        "lambda+: trust build rate on a good signal (Das & Teng; DOMAIN 3; calibrated, ODD §9)",
+        lo=0,
+        hi=1,
+        unit="per month",
+    )
+    trust_loss: float = spec(
+        0.33,
+        "lambda-: trust erosion rate on a bad signal (tied to 3 x trust_gain, DOMAIN 3)",
+        lo=0,
+        hi=1,
+        unit="per month",
+    )
+    trust_floor: float = spec(
+        0.24, "termination clause: trust below this ends the partnership (calibrated, ODD §9)", lo=0, hi=1
+    )
+    expected_commitment: float = spec(
+        0.54, "delivered share each side counts as keeping its word (calibrated, ODD §9)", lo=0, hi=1
+    )
     commitment_noise: float = spec(0.08, "month-to-month spread of delivered commitment", lo=0, hi=1)
     alliance_term_months: int = spec(60, "alliance contract term before expiry", lo=1, hi=600)
     review_month: int = spec(24, "month of the deepen-or-pivot review (seed case: year two)", lo=1, hi=600)
     review_objective: float = spec(0.5, "share of the target share needed at the review", lo=0, hi=1)
     upgrade_trust: float = spec(0.65, "trust both sides need for an alliance to become a JV", lo=0, hi=1)
     allow_upgrade: bool = spec(True, "alliances may graduate into joint ventures")
-    alliance_setup_saving: float = spec(0.40, "set-up cost saved by an alliance vs going alone (seed case: 40 %)", lo=0, hi=1)
-    jv_setup_saving: float = spec(0.0, "set-up cost saved by a JV vs going alone (a new entity: none by default)", lo=0, hi=1)
-    jv_formation_cost: float = spec(3.0, "legal and governance cost of forming a JV entity (seed 004: costly to set up)", lo=0, unit="million")
+    alliance_setup_saving: float = spec(
+        0.40, "set-up cost saved by an alliance vs going alone (seed case: 40 %)", lo=0, hi=1
+    )
+    jv_setup_saving: float = spec(
+        0.0, "set-up cost saved by a JV vs going alone (a new entity: none by default)", lo=0, hi=1
+    )
+    jv_formation_cost: float = spec(
+        3.0, "legal and governance cost of forming a JV entity (seed 004: costly to set up)", lo=0, unit="million"
+    )
     jv_life_min: int = spec(36, "shortest planned JV life", lo=1, hi=600)
     jv_life_max: int = spec(120, "longest planned JV life", lo=1, hi=600)
-    ipo_min_share: float = spec(0.25, "JV share that makes an IPO possible (IPOs are the rare exit; most JVs end in a buyout)", lo=0, hi=1)
-    valuation_multiple: float = spec(6.6, "value of a venture as a multiple of trailing annual profit (calibrated, ODD §9)", lo=0, hi=100)
+    ipo_min_share: float = spec(
+        0.25, "JV share that makes an IPO possible (IPOs are the rare exit; most JVs end in a buyout)", lo=0, hi=1
+    )
+    valuation_multiple: float = spec(
+        6.6, "value of a venture as a multiple of trailing annual profit (calibrated, ODD §9)", lo=0, hi=100
+    )
     salvage_fraction: float = spec(0.3, "share of equity recovered in a liquidation", lo=0, hi=1)
-    know_how_leak: float = spec(0.23, "monthly know-how a fully absorptive, unguarded partner learns (calibrated, ODD §9)", lo=0, hi=1, unit="per month")
+    know_how_leak: float = spec(
+        0.23,
+        "monthly know-how a fully absorptive, unguarded partner learns (calibrated, ODD §9)",
+        lo=0,
+        hi=1,
+        unit="per month",
+    )
     defection_knowledge: float = spec(0.6, "know-how at which an ambitious partner can turn rival", lo=0, hi=1)
-    integration_risk: float = spec(0.01, "monthly hazard per unit cultural distance that an acquisition's integration fails", lo=0, hi=1)
+    integration_risk: float = spec(
+        0.01, "monthly hazard per unit cultural distance that an acquisition's integration fails", lo=0, hi=1
+    )
 
     def check(self, path: str = "") -> None:
         super().check(path)
         if self.jv_life_max < self.jv_life_min:
-            raise ScenarioError(f"{path}.jv_life_max" if path else "jv_life_max", self.jv_life_max,
-                                f"at least jv_life_min ({self.jv_life_min})")
+            raise ScenarioError(
+                f"{path}.jv_life_max" if path else "jv_life_max",
+                self.jv_life_max,
+                f"at least jv_life_min ({self.jv_life_min})",
+            )
 
 
 @dataclass
@@ -334,8 +415,12 @@ class Scenario(Section):
     regulators: list[Regulator] = field(default_factory=lambda: [Regulator()])
 
     _sections: ClassVar[dict[str, type]] = {"market": Market, "contract": Contract, "mode_choice": ModeChoice}
-    _item_types: ClassVar[dict[str, type]] = {"entrants": Entrant, "partners": Partner,
-                                             "incumbents": Incumbent, "regulators": Regulator}
+    _item_types: ClassVar[dict[str, type]] = {
+        "entrants": Entrant,
+        "partners": Partner,
+        "incumbents": Incumbent,
+        "regulators": Regulator,
+    }
 
     def check(self, path: str = "") -> None:
         super().check(path)
@@ -370,16 +455,25 @@ class Scenario(Section):
         for key in ("entrants", "partners", "incumbents"):
             for i, item in enumerate(getattr(self, key)):
                 if item.base_region >= n_regions:
-                    raise ScenarioError(f"{key}[{i}].base_region", item.base_region,
-                                        f"a region index in [0, {n_regions - 1}] (the map has {n_regions} regions)")
+                    raise ScenarioError(
+                        f"{key}[{i}].base_region",
+                        item.base_region,
+                        f"a region index in [0, {n_regions - 1}] (the map has {n_regions} regions)",
+                    )
         partner_names = {p.name for p in self.partners}
         for i, e in enumerate(self.entrants):
             if e.preferred_partner and e.preferred_partner not in partner_names:
-                raise ScenarioError(f"entrants[{i}].preferred_partner", e.preferred_partner,
-                                    "the name of a partner in this scenario: " + (", ".join(sorted(partner_names)) or "(none)"))
+                raise ScenarioError(
+                    f"entrants[{i}].preferred_partner",
+                    e.preferred_partner,
+                    "the name of a partner in this scenario: " + (", ".join(sorted(partner_names)) or "(none)"),
+                )
             if e.entry_mode in ("alliance", "joint_venture", "acquisition") and not self.partners:
-                raise ScenarioError(f"entrants[{i}].entry_mode", e.entry_mode,
-                                    "'alone' or 'auto' when the scenario has no local partners")
+                raise ScenarioError(
+                    f"entrants[{i}].entry_mode",
+                    e.entry_mode,
+                    "'alone' or 'auto' when the scenario has no local partners",
+                )
         # Country codes are checked here so a bad one fails on load, not mid-run.
         from abm.culture import resolve_country
 
@@ -424,7 +518,9 @@ class Scenario(Section):
                 if isinstance(obj, list):
                     if part.isdigit():
                         if int(part) >= len(obj):
-                            raise ScenarioError(original, value, f"an index below {len(obj)} for '{'.'.join(parts[:depth])}'")
+                            raise ScenarioError(
+                                original, value, f"an index below {len(obj)} for '{'.'.join(parts[:depth])}'"
+                            )
                         nxt.append((obj[int(part)], cls))
                         continue
                     items = obj or [None]  # an empty list still has an item class to check against
@@ -443,7 +539,7 @@ class Scenario(Section):
         for obj, cls in targets:
             if last not in cls.field_names():
                 raise ScenarioError(original, value, _field_hint(path, last, cls))
-            for item in (obj if isinstance(obj, list) else [obj]):
+            for item in obj if isinstance(obj, list) else [obj]:
                 item._assign(last, value, path)
 
     def _assign_hook(self, name: str, value: Any, where: str) -> Any:
@@ -492,8 +588,10 @@ def _field_hint(path: str, name: str, cls: type[Section]) -> str:
 
 
 def _unknown_path_hint(path: str) -> str:
-    return ("a flat override (" + ", ".join(sorted(OVERRIDES)) + ") or a dotted path to a scenario "
-            f"field such as market.consumers or partners[0].commitment; '{path}' names none")
+    return (
+        "a flat override (" + ", ".join(sorted(OVERRIDES)) + ") or a dotted path to a scenario "
+        f"field such as market.consumers or partners[0].commitment; '{path}' names none"
+    )
 
 
 OVERRIDES: dict[str, tuple[str, ...]] = {

@@ -61,8 +61,9 @@ def new_seed() -> int:
     return int(np.random.SeedSequence().generate_state(1)[0])
 
 
-def simulate(scenario: Scenario | str | None = None, *, seed: int | None = None,
-             steps: int | None = None, **overrides: Any) -> RunResult:
+def simulate(
+    scenario: Scenario | str | None = None, *, seed: int | None = None, steps: int | None = None, **overrides: Any
+) -> RunResult:
     """Run one scenario to its horizon (or ``steps`` months) and return its frames.
 
     Args:
@@ -104,16 +105,38 @@ def collect(model: MarketEntryModel) -> RunResult:
 def _partnership_frame(model: MarketEntryModel) -> pd.DataFrame:
     rows = []
     for p in model.partnerships:
-        rows.append({
-            "entrant": p.entrant, "partner": p.partner, "kind": p.kind, "upgraded_to_jv": p.upgraded,
-            "start_month": p.start_month, "end_month": p.end_month,
-            "end_cause": p.end_cause or "active", "exit_route": p.exit_route or "",
-            "months": p.months(model.month), "trust_entrant": p.trust_entrant,
-            "trust_partner": p.trust_partner, "partner_know_how": p.partner_know_how,
-            "partner_npv": _partner_npv(model, p),
-        })
-    cols = ["entrant", "partner", "kind", "upgraded_to_jv", "start_month", "end_month", "end_cause",
-            "exit_route", "months", "trust_entrant", "trust_partner", "partner_know_how", "partner_npv"]
+        rows.append(
+            {
+                "entrant": p.entrant,
+                "partner": p.partner,
+                "kind": p.kind,
+                "upgraded_to_jv": p.upgraded,
+                "start_month": p.start_month,
+                "end_month": p.end_month,
+                "end_cause": p.end_cause or "active",
+                "exit_route": p.exit_route or "",
+                "months": p.months(model.month),
+                "trust_entrant": p.trust_entrant,
+                "trust_partner": p.trust_partner,
+                "partner_know_how": p.partner_know_how,
+                "partner_npv": _partner_npv(model, p),
+            }
+        )
+    cols = [
+        "entrant",
+        "partner",
+        "kind",
+        "upgraded_to_jv",
+        "start_month",
+        "end_month",
+        "end_cause",
+        "exit_route",
+        "months",
+        "trust_entrant",
+        "trust_partner",
+        "partner_know_how",
+        "partner_npv",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -141,40 +164,52 @@ def _entrant_summary(model: MarketEntryModel, e) -> dict[str, Any]:
     months_to_target = e.target_month_reached
     objective_met = months_to_target is not None and months_to_target <= cfg.target_month
     row = {
-        "seed": model.seed, "scenario": model.scenario.name, "months": month,
-        "entrant": e.name, "entry_mode": e.initial_mode, "final_mode": e.mode if e.entered else "none",
+        "seed": model.seed,
+        "scenario": model.scenario.name,
+        "months": month,
+        "entrant": e.name,
+        "entry_mode": e.initial_mode,
+        "final_mode": e.mode if e.entered else "none",
         "partner": first.partner if first else (e.acquired.name if e.acquired else ""),
         "cultural_distance": e.cultural_distance,
     }
     for key, m in CHECKPOINTS.items():
         row[key] = shares[m] if m < len(shares) else math.nan
-    row.update({
-        "share_final": shares[-1], "share_peak": max(shares),
-        "months_to_target": math.nan if months_to_target is None else months_to_target,
-        "licence_month": math.nan if e.first_licence_month is None else e.first_licence_month,
-        "awareness_final": float(model.consumers.awareness()[e.brand]),
-        "npv": npv, "terminal_value": tv, "invested": e.invested, "cash_end": e.cash,
-        "roi": (e.net_cash + tv) / e.invested if e.invested > 0 else math.nan,
-        "in_market_end": holding, "exit_month": math.nan if e.exit_month is None else e.exit_month,
-        "exit_cause": e.exit_cause,
-        "partnership_formed": first is not None,
-        "partnership_status": (last.kind if last and last.active else ("ended" if last else "none")),
-        "partnership_end_cause": (last.end_cause or "active") if last else "",
-        "partnership_months": sum(p.months(month) for p in mine),
-        "upgraded_to_jv": any(p.upgraded for p in mine),
-        "jv_exit_route": next((p.exit_route for p in mine if p.exit_route), ""),
-        "partner_npv": sum(_partner_npv(model, p) for p in mine) if mine else math.nan,
-        "incumbent_reactions": sum(i.reactions for i in model.incumbents),
-        "rival_launched": any(p.rival for p in model.partners),
-        "integration_failed": e.integration_failed,
-    })
+    row.update(
+        {
+            "share_final": shares[-1],
+            "share_peak": max(shares),
+            "months_to_target": math.nan if months_to_target is None else months_to_target,
+            "licence_month": math.nan if e.first_licence_month is None else e.first_licence_month,
+            "awareness_final": float(model.consumers.awareness()[e.brand]),
+            "npv": npv,
+            "terminal_value": tv,
+            "invested": e.invested,
+            "cash_end": e.cash,
+            "roi": (e.net_cash + tv) / e.invested if e.invested > 0 else math.nan,
+            "in_market_end": holding,
+            "exit_month": math.nan if e.exit_month is None else e.exit_month,
+            "exit_cause": e.exit_cause,
+            "partnership_formed": first is not None,
+            "partnership_status": (last.kind if last and last.active else ("ended" if last else "none")),
+            "partnership_end_cause": (last.end_cause or "active") if last else "",
+            "partnership_months": sum(p.months(month) for p in mine),
+            "upgraded_to_jv": any(p.upgraded for p in mine),
+            "jv_exit_route": next((p.exit_route for p in mine if p.exit_route), ""),
+            "partner_npv": sum(_partner_npv(model, p) for p in mine) if mine else math.nan,
+            "incumbent_reactions": sum(i.reactions for i in model.incumbents),
+            "rival_launched": any(p.rival for p in model.partners),
+            "integration_failed": e.integration_failed,
+        }
+    )
     failed = bool(mine) and any(partnership_failed(p.end_cause, p.exit_route) for p in mine)
     row["objective_met"] = objective_met
     row["return_above_cost_of_capital"] = npv > 0
     row["entry_success"] = objective_met and npv > 0
     row["partnership_failed"] = failed
-    row["partnership_goals_met"] = (bool(mine) and not failed
-                                    and e.peak_share_partnered >= c.review_objective * cfg.target_share)
+    row["partnership_goals_met"] = (
+        bool(mine) and not failed and e.peak_share_partnered >= c.review_objective * cfg.target_share
+    )
     row["success_for_both"] = bool(mine) and npv > 0 and row["partner_npv"] > 0
     row["failure_for_both"] = bool(mine) and npv <= 0 and row["partner_npv"] <= 0
     return row

@@ -46,8 +46,9 @@ def test_incumbent_strength_scales_every_incumbents_loyalty():
 
 def test_cultural_distance_slider_replaces_the_countries():
     base = presets.load("alpha-beta")
-    scenario = settings.apply_settings(base, settings.settings_from(base).replace(use_countries=False,
-                                                                                  cultural_distance=0.5))
+    scenario = settings.apply_settings(
+        base, settings.settings_from(base).replace(use_countries=False, cultural_distance=0.5)
+    )
     assert scenario.entrants[0].cultural_distance == 0.5
 
 
@@ -121,7 +122,7 @@ def test_partnership_history_follows_trust_and_commitment():
     run = LiveRun(scenario, seed=1)
     for _ in range(40):
         run.step()
-    (label, paths), = run.partnerships.items()
+    ((label, paths),) = run.partnerships.items()
     assert label == "Alpha Co. & Beta Tech"
     delivered = [v for v in paths["delivered_partner"] if v is not None]
     given = [v for v in paths["delivered_entrant"] if v is not None]
@@ -165,9 +166,17 @@ def test_colours_differ_within_and_across_roles():
 
 
 def test_fan_chart_bands_span_the_quantiles():
-    q = pd.DataFrame({"variant": ["a"] * 3 + ["b"] * 3, "month": [0, 1, 2] * 2,
-                      "p10": [0.0, 0.01, 0.02] * 2, "p25": [0.0, 0.02, 0.03] * 2, "p50": [0.0, 0.03, 0.05] * 2,
-                      "p75": [0.0, 0.04, 0.06] * 2, "p90": [0.0, 0.05, 0.09] * 2})
+    q = pd.DataFrame(
+        {
+            "variant": ["a"] * 3 + ["b"] * 3,
+            "month": [0, 1, 2] * 2,
+            "p10": [0.0, 0.01, 0.02] * 2,
+            "p25": [0.0, 0.02, 0.03] * 2,
+            "p50": [0.0, 0.03, 0.05] * 2,
+            "p75": [0.0, 0.04, 0.06] * 2,
+            "p90": [0.0, 0.05, 0.09] * 2,
+        }
+    )
     option = charts.fan_option(q, "a", target_share=0.1, target_month=1, horizon=2, top=0.1)
     by_name = {s["name"]: s for s in option["series"]}
     assert by_name["_outer"]["data"] == [0.0, 1.0, 2.0]
@@ -193,8 +202,14 @@ def test_variants_are_entry_modes_or_partners():
 def test_small_comparison_gives_tables_charts_and_csv():
     scenario = presets.load("alpha-beta").with_overrides({"months": 40, "consumers": 800})
     seen = []
-    out = comparison.run_comparison(scenario, comparison.variants_for(scenario, "modes", ("alone", "alliance")),
-                                    replications=4, master_seed=7, workers=1, progress=lambda d, t: seen.append((d, t)))
+    out = comparison.run_comparison(
+        scenario,
+        comparison.variants_for(scenario, "modes", ("alone", "alliance")),
+        replications=4,
+        master_seed=7,
+        workers=1,
+        progress=lambda d, t: seen.append((d, t)),
+    )
     assert seen[-1] == (8, 8)
     assert list(out.kpi.columns) == ["alone", "alliance"]
     p = out.probabilities.set_index(["variant", "measure"])
@@ -211,8 +226,14 @@ def test_small_comparison_gives_tables_charts_and_csv():
 def test_a_cancelled_comparison_stops():
     scenario = presets.load("alpha-beta").with_overrides({"months": 12, "consumers": 300})
     with pytest.raises(comparison.Cancelled):
-        comparison.run_comparison(scenario, {"alone": {"entry_mode": "alone"}}, replications=5, master_seed=1,
-                                  workers=1, cancelled=lambda: True)
+        comparison.run_comparison(
+            scenario,
+            {"alone": {"entry_mode": "alone"}},
+            replications=5,
+            master_seed=1,
+            workers=1,
+            cancelled=lambda: True,
+        )
 
 
 # ---- classroom -----------------------------------------------------------------------
@@ -220,20 +241,36 @@ def test_a_cancelled_comparison_stops():
 
 def test_each_preset_carries_a_lesson_with_an_idea_and_what_to_watch():
     ideas = {lesson_of(presets.load(n)).idea for n in presets.names()}
-    for idea in ("Regulatory barrier", "Cultural barrier", "Unequal commitment", "Regulatory surprise",
-                 "Alliance to JV", "JV exit routes"):
+    for idea in (
+        "Regulatory barrier",
+        "Cultural barrier",
+        "Unequal commitment",
+        "Regulatory surprise",
+        "Alliance to JV",
+        "JV exit routes",
+    ):
         assert idea in ideas
     assert any(i.startswith("IP leakage") for i in ideas)
     assert all(lesson_of(presets.load(n)).watch for n in presets.names())
 
 
 def test_predictions_are_judged_against_the_runs():
-    summary = pd.DataFrame({"objective_met": [True, True, False], "npv": [1.0, -2.0, 3.0],
-                            "partnership_formed": [True, True, False], "partnership_failed": [False, True, False]})
+    summary = pd.DataFrame(
+        {
+            "objective_met": [True, True, False],
+            "npv": [1.0, -2.0, 3.0],
+            "partnership_formed": [True, True, False],
+            "partnership_failed": [False, True, False],
+        }
+    )
     answers = answers_of(summary)
     assert list(answers.partnership) == [PARTNERSHIP_ANSWERS[0], PARTNERSHIP_ANSWERS[1], PARTNERSHIP_ANSWERS[2]]
-    v = {k: (guess, typical, share, right) for k, guess, typical, share, right in
-         verdicts({"target": "No", "npv": "Yes", "partnership": PARTNERSHIP_ANSWERS[1]}, answers)}
+    v = {
+        k: (guess, typical, share, right)
+        for k, guess, typical, share, right in verdicts(
+            {"target": "No", "npv": "Yes", "partnership": PARTNERSHIP_ANSWERS[1]}, answers
+        )
+    }
     assert v["target"] == ("No", "Yes", pytest.approx(1 / 3), False)
     assert v["npv"][1:] == ("Yes", pytest.approx(2 / 3), True)
     assert len(questions(presets.load("alpha-beta"))) == 3
@@ -245,10 +282,16 @@ def test_predictions_are_judged_against_the_runs():
 @pytest.fixture(scope="module")
 def morris_folder(tmp_path_factory):
     """A real (small) Morris sweep with its analysis, as `abm sweep` and `abm analyze` write it."""
-    data = {"name": "app-morris", "months": 12, "design": {"kind": "morris", "samples": 4}, "master_seed": 5,
-            "common_random_numbers": True, "fixed": {"consumers": 300},
-            "parameters": {"entrants.price": {"min": 18.0, "max": 40.0}, "partner_commitment": {"min": 0.2, "max": 1.0}},
-            "analysis": {"outcomes": ["npv", "share_y1"]}}
+    data = {
+        "name": "app-morris",
+        "months": 12,
+        "design": {"kind": "morris", "samples": 4},
+        "master_seed": 5,
+        "common_random_numbers": True,
+        "fixed": {"consumers": 300},
+        "parameters": {"entrants.price": {"min": 18.0, "max": 40.0}, "partner_commitment": {"min": 0.2, "max": 1.0}},
+        "analysis": {"outcomes": ["npv", "share_y1"]},
+    }
     out = abm.sweep(data, workers=1, out=tmp_path_factory.mktemp("sweeps") / "morris", progress=False)
     abm.analyze(out)
     return out
@@ -268,22 +311,34 @@ def test_results_view_reads_a_sweep_with_its_sensitivity(morris_folder):
 
 
 def test_results_view_reads_plain_files_too(tmp_path):
-    summary = pd.DataFrame({"run_id": range(6), "seed": range(6), "partner_commitment": [0.2, 0.5, 0.8] * 2,
-                            "npv": [1.0, 2.0, 3.0, 1.5, 2.5, 3.5], "objective_met": [False, True, True] * 2})
+    summary = pd.DataFrame(
+        {
+            "run_id": range(6),
+            "seed": range(6),
+            "partner_commitment": [0.2, 0.5, 0.8] * 2,
+            "npv": [1.0, 2.0, 3.0, 1.5, 2.5, 3.5],
+            "objective_met": [False, True, True] * 2,
+        }
+    )
     summary.to_parquet(tmp_path / "summary.parquet")
     pd.DataFrame({"parameter": ["partner_commitment"], "S1": [0.7], "ST": [0.8]}).to_csv(tmp_path / "sobol_npv.csv")
     f = load_folder(tmp_path)
     assert f.source == "files" and f.parameters == ["partner_commitment"]
     assert f.outcomes[:2] == ["npv", "objective_met"]
-    median = next(s for s in charts.outcome_option(f.summary, "partner_commitment", "npv")["series"] if s["name"] == "median")
+    median = next(
+        s for s in charts.outcome_option(f.summary, "partner_commitment", "npv")["series"] if s["name"] == "median"
+    )
     assert median["data"] == [[0.2, 1.25], [0.5, 2.25], [0.8, 3.25]]
 
 
-@pytest.mark.parametrize("make, needle", [
-    (lambda p: p / "missing", "an existing folder"),
-    (lambda p: p, "summary.parquet"),
-    (lambda p: (p / "summary.parquet").write_text("not parquet") and p, "readable summary files"),
-])
+@pytest.mark.parametrize(
+    "make, needle",
+    [
+        (lambda p: p / "missing", "an existing folder"),
+        (lambda p: p, "summary.parquet"),
+        (lambda p: (p / "summary.parquet").write_text("not parquet") and p, "readable summary files"),
+    ],
+)
 def test_bad_results_folder_gives_a_readable_message(tmp_path, make, needle):
     with pytest.raises(InputError, match=needle):
         load_folder(make(tmp_path))

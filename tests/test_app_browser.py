@@ -31,8 +31,9 @@ TIMINGS = ROOT / "results" / "app-timings.json"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    ),
 ]
 
 
@@ -54,8 +55,9 @@ def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
     with open(log, "wb") as out:
-        proc = subprocess.Popen([*_abm(), "app", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                                env=env, cwd=ROOT)
+        proc = subprocess.Popen(
+            [*_abm(), "app", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -91,9 +93,20 @@ def browser_context(server):
     outside: list[str] = []
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, viewport={"width": 1440, "height": 1000},
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            viewport={"width": 1440, "height": 1000},
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
 
         def only_local(route):
             url = route.request.url
@@ -134,8 +147,10 @@ def _timings(**values) -> None:
 def _shot(pg, name: str) -> None:
     """A screenshot of the whole view: the layout scrolls inside, so the viewport grows to fit."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    height = pg.evaluate("Math.max(...[...document.querySelectorAll('main, .v-main, .v-main__wrap, .solara-content-main, "
-                         "body *')].slice(0, 4000).map(e => e.scrollHeight || 0))")
+    height = pg.evaluate(
+        "Math.max(...[...document.querySelectorAll('main, .v-main, .v-main__wrap, .solara-content-main, "
+        "body *')].slice(0, 4000).map(e => e.scrollHeight || 0))"
+    )
     pg.set_viewport_size({"width": 1440, "height": int(min(max(height + 80, 1000), 4000))})
     pg.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
     time.sleep(0.8)  # let the charts resize
@@ -223,7 +238,9 @@ def test_step_advances_the_month_and_changes_the_share_chart(page):
         page.click(".abm-step")
         page.wait_for_function(
             "(m) => document.querySelector('.abm-month').innerText.startsWith('Month ' + m + ' ') && "
-            "document.querySelector('.abm-caption-share').innerText.startsWith('Month ' + m + ':')", arg=expected)
+            "document.querySelector('.abm-caption-share').innerText.startsWith('Month ' + m + ':')",
+            arg=expected,
+        )
         assert _month(page) == expected
     time.sleep(0.3)
     assert page.locator(".abm-chart-share").screenshot() != before_png
@@ -232,9 +249,11 @@ def test_step_advances_the_month_and_changes_the_share_chart(page):
     latencies = page.evaluate(STEP_TIMER, 25)
     assert None not in latencies, "a step was not drawn within 10 s"
     assert _month(page) == 30
-    _timings(step_render_ms_median=round(statistics.median(latencies), 1),
-             step_render_ms_p90=round(sorted(latencies)[int(0.9 * len(latencies)) - 1], 1),
-             step_render_samples=len(latencies))
+    _timings(
+        step_render_ms_median=round(statistics.median(latencies), 1),
+        step_render_ms_p90=round(sorted(latencies)[int(0.9 * len(latencies)) - 1], 1),
+        step_render_samples=len(latencies),
+    )
     _shot(page, "simulate")
     assert page.problems == []
 
@@ -266,8 +285,11 @@ def test_play_runs_and_pause_stops(page):
     time.sleep(1.5)
     assert _month(page) == paused >= 6
     gaps = [b - a for a, b in itertools.pairwise(changes)]
-    _timings(play_months_per_s=round(len(changes) / 3, 1), play_gap_ms_median=round(statistics.median(gaps), 1),
-             play_gap_ms_p90=round(sorted(gaps)[int(0.9 * len(gaps)) - 1], 1))
+    _timings(
+        play_months_per_s=round(len(changes) / 3, 1),
+        play_gap_ms_median=round(statistics.median(gaps), 1),
+        play_gap_ms_p90=round(sorted(gaps)[int(0.9 * len(gaps)) - 1], 1),
+    )
     assert page.problems == []
 
 
@@ -283,8 +305,11 @@ def test_switching_preset_changes_the_outcome(page):
     page.wait_for_function("document.querySelector('.abm-month').innerText.startsWith('Month 0 ')")
     _step_until(page, 24)
     strong = page.inner_text(".abm-kpi-block")
-    share = lambda text: float(text.split("MARKET SHARE")[1].split("%")[0].strip()) if "MARKET SHARE" in text \
-        else float(text.split("Market share")[1].split("%")[0].strip())  # noqa: E731
+    share = lambda text: (
+        float(text.split("MARKET SHARE")[1].split("%")[0].strip())
+        if "MARKET SHARE" in text
+        else float(text.split("Market share")[1].split("%")[0].strip())
+    )  # noqa: E731
     assert share(strong) != share(reference)
     assert share(strong) < share(reference)  # loyal, reactive incumbents hold the entrant back
     _select(page, ".abm-preset", "alpha-beta")
@@ -331,7 +356,9 @@ def test_compare_view_draws_its_charts(page):
     assert "P(target share by deadline)" in table and "Joint venture" in table
     done = page.inner_text(".abm-compare-done")
     assert done.startswith("300 runs in ")
-    _timings(compare_3x100_s_in_page=round(elapsed, 1), compare_3x100_runs_s=float(done.split(" in ")[1].split(" s")[0]))
+    _timings(
+        compare_3x100_s_in_page=round(elapsed, 1), compare_3x100_runs_s=float(done.split(" in ")[1].split(" s")[0])
+    )
     _shot(page, "compare")
     assert page.problems == []
 
@@ -356,11 +383,16 @@ def test_classroom_predict_then_run(page):
 def test_results_view_plots_a_sweep(page, tmp_path):
     import abm
 
-    data = {"name": "browser-morris", "months": 12, "design": {"kind": "morris", "samples": 4}, "master_seed": 5,
-            "common_random_numbers": True, "fixed": {"consumers": 300},
-            "parameters": {"entrants.price": {"min": 18.0, "max": 40.0},
-                           "partner_commitment": {"min": 0.2, "max": 1.0}},
-            "analysis": {"outcomes": ["npv", "share_y1"]}}
+    data = {
+        "name": "browser-morris",
+        "months": 12,
+        "design": {"kind": "morris", "samples": 4},
+        "master_seed": 5,
+        "common_random_numbers": True,
+        "fixed": {"consumers": 300},
+        "parameters": {"entrants.price": {"min": 18.0, "max": 40.0}, "partner_commitment": {"min": 0.2, "max": 1.0}},
+        "analysis": {"outcomes": ["npv", "share_y1"]},
+    }
     folder = abm.sweep(data, workers=1, out=tmp_path / "morris", progress=False)
     abm.analyze(folder)
     _open(page, "/results")
@@ -398,8 +430,12 @@ def test_server_binds_127_0_0_1_by_default(server):
     listening = [c.laddr for c in psutil.Process(pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
     assert listening and all(addr.ip == "127.0.0.1" for addr in listening)
     port = listening[0].port
-    others = {a.address for addrs in psutil.net_if_addrs().values() for a in addrs
-              if a.family == socket.AF_INET and not a.address.startswith("127.")}
+    others = {
+        a.address
+        for addrs in psutil.net_if_addrs().values()
+        for a in addrs
+        if a.family == socket.AF_INET and not a.address.startswith("127.")
+    }
     for ip in others:  # the machine's other addresses do not answer
         with socket.socket() as s, pytest.raises(OSError):
             s.settimeout(2)

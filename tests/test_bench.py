@@ -17,9 +17,17 @@ from abm.benchmarks.commands import load_suite
 from abm.consumers import BrandOffer, ConsumerMarket
 from abm.scenario import Market
 
-REQUIRED = ("ms_per_default_run", "us_per_consumer_month", "speedup_vs_mesa_agents", "overhead_vs_numpy",
-            "consumer_scaling_exponent", "parallel_efficiency", "memory_growth_2k_to_20k", "speedup_vs_batch_run",
-            "memory_ratio_vs_batch_run")
+REQUIRED = (
+    "ms_per_default_run",
+    "us_per_consumer_month",
+    "speedup_vs_mesa_agents",
+    "overhead_vs_numpy",
+    "consumer_scaling_exponent",
+    "parallel_efficiency",
+    "memory_growth_2k_to_20k",
+    "speedup_vs_batch_run",
+    "memory_ratio_vs_batch_run",
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +36,9 @@ def suite():
 
 
 def abm_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "abm.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "abm.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
 
 
 @pytest.mark.slow
@@ -92,24 +101,33 @@ def test_mesa_reference_numpy_kernels_and_model_kernel_agree(suite):
 
 # ---- the consumer kernel's draws --------------------------------------------------------------
 
+
 def _market(**overrides) -> Market:
     return Market(consumers=3000, **overrides)
 
 
 def _offer(n_brands=3, regions=9, coverage=1.0, on_sale=None) -> BrandOffer:
     on = np.ones(n_brands, bool) if on_sale is None else np.array(on_sale)
-    return BrandOffer(on_sale=on, promoting=on.copy(), quality=np.array([0.9, 0.6, 0.3])[:n_brands],
-                      price=np.array([26.0, 22.0, 18.0])[:n_brands], position=np.array([0.4, 0.0, -0.3])[:n_brands],
-                      loyalty=np.array([1.0, 1.5, 0.5])[:n_brands],
-                      marketing_pull=np.array([0.01, 0.004, 0.0])[:n_brands],
-                      coverage=np.full((n_brands, regions), coverage))
+    return BrandOffer(
+        on_sale=on,
+        promoting=on.copy(),
+        quality=np.array([0.9, 0.6, 0.3])[:n_brands],
+        price=np.array([26.0, 22.0, 18.0])[:n_brands],
+        position=np.array([0.4, 0.0, -0.3])[:n_brands],
+        loyalty=np.array([1.0, 1.5, 0.5])[:n_brands],
+        marketing_pull=np.array([0.01, 0.004, 0.0])[:n_brands],
+        coverage=np.full((n_brands, regions), coverage),
+    )
 
 
 def _logit_probabilities(c: ConsumerMarket, offer: BrandOffer, last: np.ndarray) -> np.ndarray:
     """(n, brands + 1) choice probabilities, outside option last, from the documented utility."""
     m = c.market
-    u = (offer.quality[None, :] - m.fit_weight * (c.taste[:, None] - offer.position[None, :]) ** 2
-         - c.price_weight[:, None] * offer.price[None, :])
+    u = (
+        offer.quality[None, :]
+        - m.fit_weight * (c.taste[:, None] - offer.position[None, :]) ** 2
+        - c.price_weight[:, None] * offer.price[None, :]
+    )
     u = u + m.switching_cost * offer.loyalty[None, :] * (last[:, None] == np.arange(len(offer.quality)))
     u = np.where(c.aware & offer.on_sale[None, :], u, -np.inf)
     z = np.concatenate([u, np.full((c.n, 1), m.no_purchase_utility)], axis=1) / m.choice_noise
@@ -162,8 +180,10 @@ def test_awareness_gain_and_forgetting_follow_bass_hazard_and_decay():
     c = ConsumerMarket(market, 3, np.random.default_rng(12))
     start = start_rng.random((c.n, 3)) < np.array([0.2, 0.5, 0.6])
     # expected gains: sum over unaware consumers of 1 - exp(-(p + q F)), F from their cell
-    k = market.neighbourhoods ** 2
-    local = np.stack([np.bincount(c.cell, weights=start[:, j], minlength=k) for j in range(3)], 1) / c.cell_size[:, None]
+    k = market.neighbourhoods**2
+    local = (
+        np.stack([np.bincount(c.cell, weights=start[:, j], minlength=k) for j in range(3)], 1) / c.cell_size[:, None]
+    )
     w = market.local_word_of_mouth
     rate = offer.marketing_pull[None, :] + market.bass_q / 12 * (w * local[c.cell] + (1 - w) * start.mean(0))
     hazard = -np.expm1(-rate)
@@ -176,9 +196,11 @@ def test_awareness_gain_and_forgetting_follow_bass_hazard_and_decay():
         gained += (now & ~start).sum(axis=0)
         forgotten += (start[:, 2] & ~now[:, 2]).sum()
         assert not np.any(start[:, :2] & ~now[:, :2])  # brands on sale are not forgotten
-        assert not np.any(~start[:, 2] & now[:, 2])    # a brand off sale is not learnt
-    assert np.all(np.abs(gained[:2] - repeats * expected_gain) < 4.5 * np.sqrt(repeats * variance)), \
-        (gained[:2] / repeats, expected_gain)
+        assert not np.any(~start[:, 2] & now[:, 2])  # a brand off sale is not learnt
+    assert np.all(np.abs(gained[:2] - repeats * expected_gain) < 4.5 * np.sqrt(repeats * variance)), (
+        gained[:2] / repeats,
+        expected_gain,
+    )
     n_aware = start[:, 2].sum()
     assert abs(forgotten - repeats * 0.2 * n_aware) < 4.5 * math.sqrt(repeats * n_aware * 0.16)
 

@@ -11,19 +11,40 @@ from abm.scenario import Scenario
 
 
 def abm_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "abm.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "abm.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_run_writes_table_chart_and_frames(tmp_path):
     out = tmp_path / "run"
-    p = abm_cli("run", "-n", "3", "--modes", "alone,alliance", "--set", "consumers=600", "--months", "24",
-                "--out", str(out), "--workers", "2", "-q")
+    p = abm_cli(
+        "run",
+        "-n",
+        "3",
+        "--modes",
+        "alone,alliance",
+        "--set",
+        "consumers=600",
+        "--months",
+        "24",
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "-q",
+    )
     assert p.returncode == 0, p.stderr
     assert "Share, year 1" in p.stdout and "P(target share by deadline)" in p.stdout
     assert "alone" in p.stdout and "alliance" in p.stdout
-    for name in ("summary.parquet", "steps.parquet", "events.parquet", "share_fan_chart.png", "summary.md",
-                 "scenario.toml"):
+    for name in (
+        "summary.parquet",
+        "steps.parquet",
+        "events.parquet",
+        "share_fan_chart.png",
+        "summary.md",
+        "scenario.toml",
+    ):
         assert (out / name).exists(), name
     summary = pd.read_parquet(out / "summary.parquet")
     assert len(summary) == 6 and summary.run_id.is_unique
@@ -42,11 +63,26 @@ def test_run_is_deterministic_whatever_the_worker_count(tmp_path):
 
 
 def test_run_compares_candidate_partners(tmp_path):
-    p = abm_cli("run", "--scenario", "two-entrants", "--compare", "partners", "-n", "2", "--months", "12",
-                "--set", "consumers=500", "--out", str(tmp_path / "p"), "-q")
+    p = abm_cli(
+        "run",
+        "--scenario",
+        "two-entrants",
+        "--compare",
+        "partners",
+        "-n",
+        "2",
+        "--months",
+        "12",
+        "--set",
+        "consumers=500",
+        "--out",
+        str(tmp_path / "p"),
+        "-q",
+    )
     assert p.returncode == 0, p.stderr
-    assert {"Beta Tech", "Gamma Retail", "Delta Logistics"} <= set(p.stdout.split("\n")[1].split("  ")) or \
-        all(name.split()[0] in p.stdout for name in ("Beta", "Gamma", "Delta"))
+    assert {"Beta Tech", "Gamma Retail", "Delta Logistics"} <= set(p.stdout.split("\n")[1].split("  ")) or all(
+        name.split()[0] in p.stdout for name in ("Beta", "Gamma", "Delta")
+    )
 
 
 def test_scenarios_lists_presets_and_show_scenario_round_trips(tmp_path):
@@ -68,19 +104,22 @@ def bad(*args):
     return lines[-1]
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (["run", "--scenario", "no-such"], "preset"),
-    (["run", "--set", "partner_commitment=1.5"], "partners[0].commitment = 1.5"),
-    (["run", "--set", "colour=blue"], "colour"),
-    (["run", "--set", "novalue"], "KEY=VALUE"),
-    (["run", "--replications", "0"], "--replications"),
-    (["run", "--replications", "many"], "--replications"),
-    (["run", "--workers", "-1"], "--workers"),
-    (["run", "--seed", "x"], "--seed"),
-    (["run", "--modes", "alone,franchise"], "franchise"),
-    (["run", "--set", "host_country=XX"], "market.host_country"),
-    (["show-scenario", "nope"], "preset"),
-])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", "--scenario", "no-such"], "preset"),
+        (["run", "--set", "partner_commitment=1.5"], "partners[0].commitment = 1.5"),
+        (["run", "--set", "colour=blue"], "colour"),
+        (["run", "--set", "novalue"], "KEY=VALUE"),
+        (["run", "--replications", "0"], "--replications"),
+        (["run", "--replications", "many"], "--replications"),
+        (["run", "--workers", "-1"], "--workers"),
+        (["run", "--seed", "x"], "--seed"),
+        (["run", "--modes", "alone,franchise"], "franchise"),
+        (["run", "--set", "host_country=XX"], "market.host_country"),
+        (["show-scenario", "nope"], "preset"),
+    ],
+)
 def test_bad_input_is_one_clear_line_and_exit_2(args, words):
     line = bad(*args)
     assert line.startswith("abm: error:") and words in line

@@ -10,7 +10,12 @@ def test_batch_run_builds_and_steps_the_model():
     results = mesa.batch_run(
         MarketEntryModel,
         parameters={"entry_mode": ["alone", "alliance"], "seed": [1, 2], "months": 12, "consumers": 600},
-        iterations=1, max_steps=50, number_processes=1, data_collection_period=-1, display_progress=False)
+        iterations=1,
+        max_steps=50,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
     df = pd.DataFrame(results)
     assert len(df) == 4
     # the model stops itself at its 12-month horizon; batch_run reports the collector's row
@@ -19,9 +24,14 @@ def test_batch_run_builds_and_steps_the_model():
     assert {"Share: Alpha Co.", "Share: Local Leader", "No purchase", "Trust", "Cash"} <= set(df.columns)
     # same seed, same settings: identical outcome; the seed matters
     a = df[(df.entry_mode == "alliance") & (df.seed == 1)]["Share: Local Leader"].item()
-    again = pd.DataFrame(mesa.batch_run(MarketEntryModel, parameters={"entry_mode": "alliance", "seed": 1,
-                                                                      "months": 12, "consumers": 600},
-                                        max_steps=50, display_progress=False))["Share: Local Leader"].item()
+    again = pd.DataFrame(
+        mesa.batch_run(
+            MarketEntryModel,
+            parameters={"entry_mode": "alliance", "seed": 1, "months": 12, "consumers": 600},
+            max_steps=50,
+            display_progress=False,
+        )
+    )["Share: Local Leader"].item()
     assert a == again
 
 

@@ -20,6 +20,7 @@ def mean_over_seeds(column, seeds, scenario=None, **kw):
 
 # ---- invariants ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", ["alone", "alliance", "joint_venture", "acquisition"])
 def test_monthly_invariants_hold(mode):
     model = MarketEntryModel(seed=3, entry_mode=mode, **SMALL)
@@ -36,7 +37,8 @@ def test_monthly_invariants_hold(mode):
         assert entrant.cash == pytest.approx(entrant.capital + entrant.net_cash)
         # the month's venture result is split between entrant and partner, nothing lost
         assert entrant.revenue - entrant.variable_cost - entrant.fixed_cost == pytest.approx(
-            entrant.cash_flow + entrant.partner_take)
+            entrant.cash_flow + entrant.partner_take
+        )
 
 
 def test_steps_frame_is_tidy_and_complete():
@@ -44,13 +46,22 @@ def test_steps_frame_is_tidy_and_complete():
     assert len(r.steps) == 25 * len(r.steps.firm.unique())
     shares = r.steps.groupby("month").market_share.sum()
     assert (shares <= 1.0 + 1e-12).all()
-    assert set(r.summary.columns) >= {"seed", "npv", "share_y1", "objective_met", "entry_success",
-                                      "partnership_end_cause", "licence_month", "roi"}
+    assert set(r.summary.columns) >= {
+        "seed",
+        "npv",
+        "share_y1",
+        "objective_met",
+        "entry_success",
+        "partnership_end_cause",
+        "licence_month",
+        "roi",
+    }
     assert r.summary.loc[0, "seed"] == 1
     assert list(r.events.columns) == ["month", "actor", "kind", "event"]
 
 
 # ---- determinism ---------------------------------------------------------------------------
+
 
 def test_same_seed_gives_identical_frames():
     a, b = run(seed=11), run(seed=11)
@@ -78,9 +89,15 @@ SEEDS = range(24)
 def test_partner_with_regulatory_ties_gets_licence_sooner():
     def licence_months(ties):
         # a run still unlicensed at the horizon counts as licensed then (censored, a lower bound)
-        return [np.nan_to_num(run(seed=s, months=36, regulatory_stringency=0.7, surprise_rate=0.0,
-                                  partner_regulatory_ties=ties).outcomes()["licence_month"], nan=36.0)
-                for s in SEEDS]
+        return [
+            np.nan_to_num(
+                run(
+                    seed=s, months=36, regulatory_stringency=0.7, surprise_rate=0.0, partner_regulatory_ties=ties
+                ).outcomes()["licence_month"],
+                nan=36.0,
+            )
+            for s in SEEDS
+        ]
 
     tied, untied = np.mean(licence_months(1.0)), np.mean(licence_months(0.0))
     assert tied < 0.7 * untied
@@ -121,6 +138,7 @@ def test_partner_reach_brings_first_sales_forward():
 
 # ---- lifecycle: every transition is reachable -----------------------------------------------
 
+
 def end_causes(scenario=None, seeds=range(6), **kw):
     out = []
     for s in seeds:
@@ -135,13 +153,19 @@ def test_trust_floor_terminates_an_alliance():
 
 
 def test_missed_objectives_at_the_review_terminate_an_alliance():
-    assert "missed_objectives" in end_causes(months=30, target_share=0.6, trust_floor=0.0,
-                                             partner_outside_option=0.0, allow_upgrade=False)
+    assert "missed_objectives" in end_causes(
+        months=30, target_share=0.6, trust_floor=0.0, partner_outside_option=0.0, allow_upgrade=False
+    )
 
 
 def test_alliance_expires_at_the_end_of_its_term():
-    kinds = end_causes(months=40, target_share=0.6, trust_floor=0.0, partner_outside_option=0.0,
-                       **{"contract.alliance_term_months": 30, "contract.review_month": 100})
+    kinds = end_causes(
+        months=40,
+        target_share=0.6,
+        trust_floor=0.0,
+        partner_outside_option=0.0,
+        **{"contract.alliance_term_months": 30, "contract.review_month": 100},
+    )
     assert "expired" in kinds
 
 
@@ -158,8 +182,14 @@ def test_learning_race_turns_the_partner_into_a_rival():
     assert "partner_defected" in kinds and "rival_launched" in kinds
 
 
-JV = {"entry_mode": "joint_venture", "months": 70, "trust_floor": 0.0, "partner_outside_option": 0.0,
-      "contract.jv_life_min": 48, "contract.jv_life_max": 48}
+JV = {
+    "entry_mode": "joint_venture",
+    "months": 70,
+    "trust_floor": 0.0,
+    "partner_outside_option": 0.0,
+    "contract.jv_life_min": 48,
+    "contract.jv_life_max": 48,
+}
 
 
 def test_losing_joint_venture_is_liquidated():
@@ -171,7 +201,9 @@ def test_large_trusted_joint_venture_floats_in_an_ipo():
 
 
 def test_entrant_buys_out_its_partner():
-    assert "buyout_by_entrant" in end_causes(**JV, **{"contract.ipo_min_share": 1.0, "partners[0].absorptive_capacity": 0.0})
+    assert "buyout_by_entrant" in end_causes(
+        **JV, **{"contract.ipo_min_share": 1.0, "partners[0].absorptive_capacity": 0.0}
+    )
 
 
 def test_partner_buys_out_the_entrant_under_an_ownership_cap():
@@ -189,8 +221,9 @@ def test_after_a_breakup_the_entrant_goes_alone_or_leaves():
 
 
 def test_acquisition_integration_can_fail_in_a_distant_culture():
-    kinds = end_causes(entry_mode="acquisition", cultural_distance=5.0, months=24,
-                       **{"contract.integration_risk": 0.05})
+    kinds = end_causes(
+        entry_mode="acquisition", cultural_distance=5.0, months=24, **{"contract.integration_risk": 0.05}
+    )
     assert "integration_failed" in kinds
 
 

@@ -7,17 +7,27 @@ from hypothesis import strategies as st
 import abm
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
-scenarios = st.fixed_dictionaries({
-    "preset": st.sampled_from(abm.preset_names()),
-    "entry_mode": st.sampled_from(["alone", "alliance", "joint_venture", "acquisition", "auto"]),
-    "partner_commitment": unit, "entrant_commitment": unit, "partner_cultural_fit": unit,
-    "partner_regulatory_ties": unit, "partner_ambition": unit, "partner_outside_option": unit,
-    "regulatory_stringency": unit, "know_how_protection": unit,
-    "cultural_distance": st.floats(0.0, 8.0), "capital": st.floats(0.0, 200.0),
-    "trust_floor": st.floats(0.0, 0.6), "surprise_rate": st.floats(0.0, 4.0),
-    "incumbent_loyalty": st.floats(0.0, 4.0), "foreign_ownership_cap": unit,
-    "seed": st.integers(0, 2**31 - 1),
-})
+scenarios = st.fixed_dictionaries(
+    {
+        "preset": st.sampled_from(abm.preset_names()),
+        "entry_mode": st.sampled_from(["alone", "alliance", "joint_venture", "acquisition", "auto"]),
+        "partner_commitment": unit,
+        "entrant_commitment": unit,
+        "partner_cultural_fit": unit,
+        "partner_regulatory_ties": unit,
+        "partner_ambition": unit,
+        "partner_outside_option": unit,
+        "regulatory_stringency": unit,
+        "know_how_protection": unit,
+        "cultural_distance": st.floats(0.0, 8.0),
+        "capital": st.floats(0.0, 200.0),
+        "trust_floor": st.floats(0.0, 0.6),
+        "surprise_rate": st.floats(0.0, 4.0),
+        "incumbent_loyalty": st.floats(0.0, 4.0),
+        "foreign_ownership_cap": unit,
+        "seed": st.integers(0, 2**31 - 1),
+    }
+)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

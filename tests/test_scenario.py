@@ -32,17 +32,32 @@ def test_presets_cover_the_required_cases():
 @pytest.mark.parametrize("alias", sorted(OVERRIDES))
 def test_every_flat_override_names_real_fields(alias):
     s = load("two-entrants")
-    value = {"entry_mode": "alone", "incumbent_reaction": "none", "home_country": "GER",
-             "host_country": "VIE", "partner": "Gamma Retail", "requires_local_entity": False,
-             "allow_upgrade": False, "cultural_distance": 1.0, "consumers": 800, "months": 24,
-             "capital": 40.0}.get(alias, 0.5)
+    value = {
+        "entry_mode": "alone",
+        "incumbent_reaction": "none",
+        "home_country": "GER",
+        "host_country": "VIE",
+        "partner": "Gamma Retail",
+        "requires_local_entity": False,
+        "allow_upgrade": False,
+        "cultural_distance": 1.0,
+        "consumers": 800,
+        "months": 24,
+        "capital": 40.0,
+    }.get(alias, 0.5)
     s.with_overrides({alias: value})
 
 
 def test_dotted_paths_reach_nested_fields():
     s = load("two-entrants")
-    t = s.with_overrides({"partners[1].commitment": 0.3, "partners.2.regulatory_ties": 0.1,
-                          "contract.trust_floor": 0.2, "market.consumers": 900})
+    t = s.with_overrides(
+        {
+            "partners[1].commitment": 0.3,
+            "partners.2.regulatory_ties": 0.1,
+            "contract.trust_floor": 0.2,
+            "market.consumers": 900,
+        }
+    )
     assert t.partners[1].commitment == 0.3 and t.partners[2].regulatory_ties == 0.1
     assert t.partners[0].commitment == s.partners[0].commitment
     assert t.contract.trust_floor == 0.2 and t.market.consumers == 900
@@ -56,19 +71,22 @@ def test_overrides_leave_the_original_untouched():
     assert s.partners[0].commitment != 0.2
 
 
-@pytest.mark.parametrize(("overrides", "field", "words"), [
-    ({"partner_commitment": 1.5}, "partners[0].commitment", "[0, 1]"),
-    ({"trust_floor": -0.1}, "contract.trust_floor", "[0, 1]"),
-    ({"entrants[0].setup_cost": -5}, "entrants[0].setup_cost", ">= 0"),
-    ({"target_share": 1.2}, "entrants[0].target_share", "1]"),
-    ({"consumers": "many"}, "market.consumers", "whole number"),
-    ({"consumers": 10.5}, "market.consumers", "whole number"),
-    ({"entry_mode": "franchise"}, "entrants[0].entry_mode", "alliance"),
-    ({"host_country": "Atlantis"}, "market.host_country", "Hofstede"),
-    ({"allow_upgrade": "yes"}, "contract.allow_upgrade", "true or false"),
-    ({"partner_comitment": 0.5}, "partner_comitment", "flat override"),
-    ({"partners[5].commitment": 0.5}, "partners[5].commitment", "index below"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"partner_commitment": 1.5}, "partners[0].commitment", "[0, 1]"),
+        ({"trust_floor": -0.1}, "contract.trust_floor", "[0, 1]"),
+        ({"entrants[0].setup_cost": -5}, "entrants[0].setup_cost", ">= 0"),
+        ({"target_share": 1.2}, "entrants[0].target_share", "1]"),
+        ({"consumers": "many"}, "market.consumers", "whole number"),
+        ({"consumers": 10.5}, "market.consumers", "whole number"),
+        ({"entry_mode": "franchise"}, "entrants[0].entry_mode", "alliance"),
+        ({"host_country": "Atlantis"}, "market.host_country", "Hofstede"),
+        ({"allow_upgrade": "yes"}, "contract.allow_upgrade", "true or false"),
+        ({"partner_comitment": 0.5}, "partner_comitment", "flat override"),
+        ({"partners[5].commitment": 0.5}, "partners[5].commitment", "index below"),
+    ],
+)
 def test_bad_values_name_field_value_and_what_is_allowed(overrides, field, words):
     with pytest.raises(ScenarioError) as err:
         load("alpha-beta").with_overrides(overrides)
@@ -122,14 +140,24 @@ def test_model_rejects_unknown_keyword():
 def test_parameter_reference_is_current():
     from abm import parameters_doc
 
-    assert parameters_doc.path().read_text(encoding="utf-8") == parameters_doc.render(), \
+    assert parameters_doc.path().read_text(encoding="utf-8") == parameters_doc.render(), (
         "docs/PARAMETERS.md is stale: run python -m abm.parameters_doc"
+    )
 
 
-@pytest.mark.parametrize("overrides", [
-    {"months": float("nan")}, {"months": float("inf")}, {"market": 5}, {"entrants": 5}, {"": 1}, {3: 4},
-    {"contract": {"trust_flor": 0.3}}, {"partners[0].comitment": 0.2},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"months": float("nan")},
+        {"months": float("inf")},
+        {"market": 5},
+        {"entrants": 5},
+        {"": 1},
+        {3: 4},
+        {"contract": {"trust_flor": 0.3}},
+        {"partners[0].comitment": 0.2},
+    ],
+)
 def test_malformed_overrides_are_scenario_errors(overrides):
     with pytest.raises(ScenarioError):
         load("alpha-beta").with_overrides(overrides)
@@ -152,8 +180,10 @@ def test_firm_names_are_unique_across_roles():
         load("alpha-beta").with_overrides({"partners[0].name": "Alpha Co."})
 
 
-@pytest.mark.parametrize(("kw", "field"), [({"seed": "abc"}, "seed"), ({"seed": -1}, "seed"),
-                                           ({"steps": "x"}, "steps"), ({"steps": -3}, "steps")])
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [({"seed": "abc"}, "seed"), ({"seed": -1}, "seed"), ({"steps": "x"}, "steps"), ({"steps": -3}, "steps")],
+)
 def test_simulate_rejects_bad_seed_and_steps(kw, field):
     with pytest.raises(abm.InputError) as err:
         abm.simulate(**kw)

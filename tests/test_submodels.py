@@ -46,16 +46,28 @@ def test_protected_know_how_does_not_leak():
     assert rules.know_how_gain(0.2, 0.05, 0.9, protection=0.0, entrant_delivered=1.0) > 0.0
 
 
-@pytest.mark.parametrize(("profit", "share", "trust", "k_p", "k_e", "cash", "route"), [
-    (-1.0, 0.30, 0.9, 0.1, 0.9, 100, "liquidation"),
-    (5.0, 0.20, 0.9, 0.1, 0.9, 100, "ipo"),
-    (5.0, 0.05, 0.9, 0.1, 0.9, 100, "buyout_by_entrant"),
-    (5.0, 0.05, 0.9, 0.9, 0.5, 100, "buyout_by_partner"),
-    (5.0, 0.05, 0.9, 0.1, 0.9, 0.0, "buyout_by_partner"),
-])
+@pytest.mark.parametrize(
+    ("profit", "share", "trust", "k_p", "k_e", "cash", "route"),
+    [
+        (-1.0, 0.30, 0.9, 0.1, 0.9, 100, "liquidation"),
+        (5.0, 0.20, 0.9, 0.1, 0.9, 100, "ipo"),
+        (5.0, 0.05, 0.9, 0.1, 0.9, 100, "buyout_by_entrant"),
+        (5.0, 0.05, 0.9, 0.9, 0.5, 100, "buyout_by_partner"),
+        (5.0, 0.05, 0.9, 0.1, 0.9, 0.0, "buyout_by_partner"),
+    ],
+)
 def test_jv_exit_rule(profit, share, trust, k_p, k_e, cash, route):
-    got, _ = rules.jv_exit_route(profit, share, trust, ipo_min_share=0.12, upgrade_trust=0.65,
-                                 partner_know_how=k_p, entrant_learning=k_e, entrant_cash=cash, buyout_price=10.0)
+    got, _ = rules.jv_exit_route(
+        profit,
+        share,
+        trust,
+        ipo_min_share=0.12,
+        upgrade_trust=0.65,
+        partner_know_how=k_p,
+        entrant_learning=k_e,
+        entrant_cash=cash,
+        buyout_price=10.0,
+    )
     assert got == route
 
 

@@ -52,6 +52,7 @@ def serial_smoke(tmp_path_factory) -> abm.sweeps.Results:
 
 # ---- spec and design ---------------------------------------------------------------------------
 
+
 def test_smoke_spec_is_a_small_sweep_with_paths():
     spec = load_spec(SMOKE)
     design = build_design(spec)
@@ -70,9 +71,15 @@ def test_factorial_design_is_the_product_of_levels_first_parameter_slowest():
 
 
 def test_monte_carlo_mixes_categorical_and_numeric_and_is_deterministic():
-    data = smoke_dict(design={"kind": "monte_carlo", "samples": 200}, fixed={},
-                      parameters={"entry_mode": ["alone", "alliance", "joint_venture"],
-                                  "cultural_distance": {"min": 0.5, "max": 4.0}, "consumers": {"min": 300, "max": 900}})
+    data = smoke_dict(
+        design={"kind": "monte_carlo", "samples": 200},
+        fixed={},
+        parameters={
+            "entry_mode": ["alone", "alliance", "joint_venture"],
+            "cultural_distance": {"min": 0.5, "max": 4.0},
+            "consumers": {"min": 300, "max": 900},
+        },
+    )
     a, b = build_design(load_spec(data)), build_design(load_spec(data))
     pd.testing.assert_frame_equal(a.matrix, b.matrix)
     m = a.matrix
@@ -84,17 +91,21 @@ def test_monte_carlo_mixes_categorical_and_numeric_and_is_deterministic():
 
 
 def test_latin_hypercube_puts_one_point_in_every_stratum():
-    data = smoke_dict(design={"kind": "latin_hypercube", "samples": 20},
-                      parameters={"cultural_distance": {"min": 0.0, "max": 4.0},
-                                  "partner_commitment": {"min": 0.2, "max": 1.0}})
+    data = smoke_dict(
+        design={"kind": "latin_hypercube", "samples": 20},
+        parameters={"cultural_distance": {"min": 0.0, "max": 4.0}, "partner_commitment": {"min": 0.2, "max": 1.0}},
+    )
     m = build_design(load_spec(data)).matrix
     strata = np.floor((m.cultural_distance - 0.0) / 4.0 * 20).clip(0, 19)
     assert sorted(strata.astype(int)) == list(range(20))
 
 
 def test_sobol_and_morris_sizes_follow_salib():
-    params = {"cultural_distance": {"min": 0.5, "max": 4.0}, "partner_commitment": {"min": 0.2, "max": 1.0},
-              "regulatory_stringency": {"min": 0.1, "max": 0.9}}
+    params = {
+        "cultural_distance": {"min": 0.5, "max": 4.0},
+        "partner_commitment": {"min": 0.2, "max": 1.0},
+        "regulatory_stringency": {"min": 0.1, "max": 0.9},
+    }
     sob = build_design(load_spec(smoke_dict(design={"kind": "sobol", "samples": 8}, parameters=params)))
     assert sob.points == 8 * (3 + 2) and sob.problem["names"][0] == "cultural_distance"
     mor = build_design(load_spec(smoke_dict(design={"kind": "morris", "samples": 4}, parameters=params)))
@@ -102,9 +113,15 @@ def test_sobol_and_morris_sizes_follow_salib():
 
 
 def test_nested_partner_fields_and_flat_aliases_reach_the_scenario():
-    data = smoke_dict(replications=1, keep={"steps": False},
-                      parameters={"partners[0].commitment": [0.25], "partners.regulatory_ties": [0.95],
-                                  "regulatory_stringency": [0.8]})
+    data = smoke_dict(
+        replications=1,
+        keep={"steps": False},
+        parameters={
+            "partners[0].commitment": [0.25],
+            "partners.regulatory_ties": [0.95],
+            "regulatory_stringency": [0.8],
+        },
+    )
     spec = load_spec(data)
     s = spec.base.with_overrides(build_design(spec).overrides(0))
     assert s.partners[0].commitment == 0.25 and s.partners[0].regulatory_ties == 0.95
@@ -113,6 +130,7 @@ def test_nested_partner_fields_and_flat_aliases_reach_the_scenario():
 
 
 # ---- seeds and rows ---------------------------------------------------------------------------
+
 
 def test_every_run_has_its_own_seed_from_master_seed_and_run_index(serial_smoke):
     s = serial_smoke.summary
@@ -129,8 +147,12 @@ def test_every_run_has_its_own_seed_from_master_seed_and_run_index(serial_smoke)
 
 
 def test_common_random_numbers_give_each_replication_one_seed_across_points(tmp_path):
-    data = smoke_dict(common_random_numbers=True, replications=2, keep={"steps": False},
-                      parameters={"entry_mode": ["alone", "alliance"]})
+    data = smoke_dict(
+        common_random_numbers=True,
+        replications=2,
+        keep={"steps": False},
+        parameters={"entry_mode": ["alone", "alliance"]},
+    )
     s = load_results(sweep(data, workers=1, out=tmp_path / "crn", progress=False)).summary
     assert list(s.seed) == [run_seed(42, r) for r in (0, 1, 0, 1)]
 
@@ -143,6 +165,7 @@ def test_evaluate_is_a_plain_function_of_parameters():
 
 
 # ---- executors -----------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_serial_processes_and_dask_give_identical_results(serial_smoke, tmp_path):
@@ -165,8 +188,12 @@ def test_dask_sweep_completes_when_a_worker_is_killed(tmp_path):
     data = smoke_dict(replications=8, keep={"steps": False})  # 96 runs: Dask tasks of 2 runs each
     assert dask_batch(96, 2) == 2
     reference = load_results(sweep(data, workers=1, out=tmp_path / "serial", progress=False)).summary
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         pids = sorted(client.run(os.getpid).values())
         killed = {}
 
@@ -187,8 +214,20 @@ def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
     spec = write_spec(tmp_path / "long.toml", smoke_dict(name="long", replications=6))
     ref = load_results(sweep(spec, workers=1, out=tmp_path / "ref", progress=False))
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "abm.cli", "sweep", str(spec), "--workers", "1", "--chunk-runs", "2",
-           "--out", str(out), "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "abm.cli",
+        "sweep",
+        str(spec),
+        "--workers",
+        "1",
+        "--chunk-runs",
+        "2",
+        "--out",
+        str(out),
+        "-q",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((out / "summary").glob("part-*"))) < 3:
@@ -215,8 +254,9 @@ def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
 
 def test_a_raising_run_lands_in_the_errors_table_and_the_sweep_finishes(tmp_path):
     # jv_life_min = 130 breaks jv_life_max (120) only in combination: a per-run failure
-    data = smoke_dict(keep={"steps": False},
-                      parameters={"contract.jv_life_min": [36, 130], "entry_mode": ["alone", "alliance"]})
+    data = smoke_dict(
+        keep={"steps": False}, parameters={"contract.jv_life_min": [36, 130], "entry_mode": ["alone", "alliance"]}
+    )
     out = sweep(data, workers=2, out=tmp_path / "errs", progress=False)
     res = load_results(out)
     assert len(res.summary) == 4 and len(res.errors) == 4
@@ -226,8 +266,23 @@ def test_a_raising_run_lands_in_the_errors_table_and_the_sweep_finishes(tmp_path
     assert list(res.errors.seed) == [run_seed(42, i) for i in res.errors.run_id]
     assert res.manifest["completed"]
     # a resume does not retry them: they are finished runs
-    again = subprocess.run([sys.executable, "-m", "abm.cli", "sweep", "--out", str(out), str(write_spec(
-        tmp_path / "errs.toml", data)), "-q", "--workers", "1"], capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "abm.cli",
+            "sweep",
+            "--out",
+            str(out),
+            str(write_spec(tmp_path / "errs.toml", data)),
+            "-q",
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 0 and "0 runs done, 0 failed, 8 already done before" in again.stdout
 
 
@@ -252,9 +307,17 @@ def test_memory_does_not_grow_with_sweep_size(tmp_path):
         "spec = {'name': 'mem', 'months': 12, 'replications': n, 'fixed': {'consumers': 500},\n"
         "        'parameters': {'entry_mode': ['alliance']}, 'keep': {'steps': True, 'every': 3}}\n"
         "abm.sweep(spec, workers=1, out=sys.argv[2], progress=False, chunk_runs=50)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
-    procs = {n: subprocess.Popen([sys.executable, "-c", script, str(n), str(tmp_path / f"m{n}")],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (30, 300)}
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    procs = {
+        n: subprocess.Popen(
+            [sys.executable, "-c", script, str(n), str(tmp_path / f"m{n}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (30, 300)
+    }
     peaks = {}
     for n, proc in procs.items():
         out, err = proc.communicate(timeout=300)
@@ -265,6 +328,7 @@ def test_memory_does_not_grow_with_sweep_size(tmp_path):
 
 
 # ---- rerun and analysis ---------------------------------------------------------------------
+
 
 def test_rerun_reproduces_a_stored_run_and_shows_it(serial_smoke, capsys, tmp_path):
     code = abm_main(["rerun", str(serial_smoke.path), "13", "--out", str(tmp_path / "r13")])
@@ -302,8 +366,7 @@ def test_analyze_writes_tables_plots_and_report(serial_smoke, tmp_path):
     assert list(by_mode.entry_mode) == ["alone", "alliance"] and by_mode.runs.sum() == 24
     s = serial_smoke.summary
     assert by_mode.npv_mean.iloc[0] == pytest.approx(s[s.entry_mode == "alone"].npv.mean())
-    for name in ("effects_npv.png", "fan_market_share.png", "partnership_survival.png",
-                 "best_entry_mode_npv.png"):
+    for name in ("effects_npv.png", "fan_market_share.png", "partnership_survival.png", "best_entry_mode_npv.png"):
         assert (folder / name).read_bytes()[:4] == b"\x89PNG", name
         assert f"]({name})" in report
     abm.analyze(copy)  # again: replaces its own folder
@@ -312,11 +375,19 @@ def test_analyze_writes_tables_plots_and_report(serial_smoke, tmp_path):
 def test_sobol_indices_find_the_inert_parameter(tmp_path):
     """With common random numbers every run shares one seed, so the outcome is a function
     of the parameters alone: a parameter the model never reads gets indices of 0."""
-    data = {"name": "sob", "months": 24, "design": {"kind": "sobol", "samples": 16}, "master_seed": 5,
-            "common_random_numbers": True, "fixed": {"consumers": 500},
-            "parameters": {"entrants.price": {"min": 18.0, "max": 40.0},
-                           "mode_choice.risk_aversion": {"min": 0.0, "max": 5.0}},  # only read by entry_mode = auto
-            "analysis": {"outcomes": ["npv", "share_final"]}}
+    data = {
+        "name": "sob",
+        "months": 24,
+        "design": {"kind": "sobol", "samples": 16},
+        "master_seed": 5,
+        "common_random_numbers": True,
+        "fixed": {"consumers": 500},
+        "parameters": {
+            "entrants.price": {"min": 18.0, "max": 40.0},
+            "mode_choice.risk_aversion": {"min": 0.0, "max": 5.0},
+        },  # only read by entry_mode = auto
+        "analysis": {"outcomes": ["npv", "share_final"]},
+    }
     out = sweep(data, workers=2, out=tmp_path / "sob", progress=False)
     folder = abm.analyze(out)
     idx = pd.read_csv(folder / "tables" / "sobol_npv.csv").set_index("parameter")
@@ -327,10 +398,18 @@ def test_sobol_indices_find_the_inert_parameter(tmp_path):
 
 
 def test_morris_screening_ranks_an_influential_parameter_first(tmp_path):
-    data = {"name": "mor", "months": 24, "design": {"kind": "morris", "samples": 6}, "master_seed": 5,
-            "common_random_numbers": True, "fixed": {"consumers": 500},
-            "parameters": {"entrants.price": {"min": 18.0, "max": 40.0},
-                           "mode_choice.risk_aversion": {"min": 0.0, "max": 5.0}}}
+    data = {
+        "name": "mor",
+        "months": 24,
+        "design": {"kind": "morris", "samples": 6},
+        "master_seed": 5,
+        "common_random_numbers": True,
+        "fixed": {"consumers": 500},
+        "parameters": {
+            "entrants.price": {"min": 18.0, "max": 40.0},
+            "mode_choice.risk_aversion": {"min": 0.0, "max": 5.0},
+        },
+    }
     folder = abm.analyze(sweep(data, workers=1, out=tmp_path / "mor", progress=False))
     idx = pd.read_csv(folder / "tables" / "morris_npv.csv").set_index("parameter")
     assert idx.loc["mode_choice.risk_aversion", "mu_star"] == 0
@@ -347,10 +426,14 @@ BAD_SPECS = {
     "out of bounds": ("[parameters]\npartner_commitment = { min = 0.5, max = 1.5, levels = 2 }\n", "[0, 1]"),
     "no replications": ("replications = 0\n[parameters]\nentry_mode = ['alone']\n", "replications = 0"),
     "unknown design": ("design = 'taguchi'\n[parameters]\nentry_mode = ['alone']\n", "factorial, monte_carlo"),
-    "list in sobol": ("[design]\nkind = 'sobol'\nsamples = 8\n[parameters]\nentry_mode = ['alone', 'alliance']\n",
-                      "numeric range"),
-    "sobol not power of 2": ("[design]\nkind = 'sobol'\nsamples = 10\n[parameters]\n"
-                             "cultural_distance = { min = 1.0, max = 2.0 }\n", "power of 2"),
+    "list in sobol": (
+        "[design]\nkind = 'sobol'\nsamples = 8\n[parameters]\nentry_mode = ['alone', 'alliance']\n",
+        "numeric range",
+    ),
+    "sobol not power of 2": (
+        "[design]\nkind = 'sobol'\nsamples = 10\n[parameters]\ncultural_distance = { min = 1.0, max = 2.0 }\n",
+        "power of 2",
+    ),
     "missing levels": ("[parameters]\ncultural_distance = { min = 1.0, max = 2.0 }\n", "levels"),
     "bad value": ("[parameters]\nentry_mode = ['alone', 'franchise']\n", "franchise"),
     "unknown key": ("replicatons = 3\n", "did you mean 'replications'"),

@@ -19,6 +19,7 @@ SEED = 2025  # the CLI's default master seed: the ablations re-run the quick rep
 
 # ---- the population ----------------------------------------------------------------------
 
+
 def test_population_entry_is_reproducible_and_cross_border():
     a = population.sample_entry(3, 17)
     b = population.sample_entry(3, 17)
@@ -54,6 +55,7 @@ def test_population_table_documents_every_draw():
 
 # ---- the Bass fit ------------------------------------------------------------------------
 
+
 def test_bass_fit_recovers_the_coefficients_of_a_bass_curve():
     t = np.arange(121) / 12
     p, q = fit_bass(t, bass_cdf(t, 0.03, 0.38))
@@ -67,10 +69,16 @@ def test_bass_fit_recovers_the_coefficients_of_a_bass_curve():
 
 # ---- runs --------------------------------------------------------------------------------
 
+
 def test_experiment_is_the_same_whatever_the_worker_count():
-    small = Condition("tiny", "a few short population runs", {"alliance": {"entry_mode": "alliance"},
-                                                              "alone": {"entry_mode": "alone"}},
-                      months=14, n=3, base={"market.consumers": 400})
+    small = Condition(
+        "tiny",
+        "a few short population runs",
+        {"alliance": {"entry_mode": "alliance"}, "alone": {"entry_mode": "alone"}},
+        months=14,
+        n=3,
+        base={"market.consumers": 400},
+    )
     a = run_experiment(selected=[small], master_seed=5, workers=1).runs["tiny"]
     b = run_experiment(selected=[small], master_seed=5, workers=2).runs["tiny"]
     pd.testing.assert_frame_equal(a, b)
@@ -89,8 +97,7 @@ def quick_report(tmp_path_factory):
 
 
 def test_quick_validation_writes_the_report(quick_report):
-    for name in ("report.md", "facts.csv", "runs.parquet", "facts.png", "outcomes.png", "jv_durations.png",
-                 "bass.png"):
+    for name in ("report.md", "facts.csv", "runs.parquet", "facts.png", "outcomes.png", "jv_durations.png", "bass.png"):
         assert (quick_report / name).exists(), name
         if name.endswith(".png"):
             assert (quick_report / name).read_bytes()[:4] == b"\x89PNG"
@@ -98,10 +105,24 @@ def test_quick_validation_writes_the_report(quick_report):
     assert "| Fact | Source | Target band | Model value [95 % CI] | Holds? |" in text
     assert "## What the model does not reproduce" in text
     facts = pd.read_csv(quick_report / "facts.csv")
-    assert {"jv_goals_met", "alliances_fail", "success_for_both", "failure_for_both", "jv_durations",
-            "setup_saving", "distance_acquisition", "distance_jv_greenfield", "unequal_commitment",
-            "learning_race", "regulatory_ties", "incumbent_reactions", "small_firm_alliance",
-            "ownership_cap_jv", "bass_p", "bass_q"} == set(facts.key)
+    assert {
+        "jv_goals_met",
+        "alliances_fail",
+        "success_for_both",
+        "failure_for_both",
+        "jv_durations",
+        "setup_saving",
+        "distance_acquisition",
+        "distance_jv_greenfield",
+        "unequal_commitment",
+        "learning_race",
+        "regulatory_ties",
+        "incumbent_reactions",
+        "small_firm_alliance",
+        "ownership_cap_jv",
+        "bass_p",
+        "bass_q",
+    } == set(facts.key)
     for key in facts.key:
         assert f"| {facts.set_index('key').loc[key, 'fact']} |" in text
 
@@ -122,8 +143,12 @@ def test_validate_refuses_a_folder_holding_other_files(tmp_path):
     out = tmp_path / "busy"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    p = subprocess.run([sys.executable, "-m", "abm.cli", "validate", "--quick", "--out", str(out)],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "abm.cli", "validate", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 2
     assert p.stderr.strip().startswith("abm: error: --out") and "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
@@ -132,13 +157,18 @@ def test_validate_refuses_a_folder_holding_other_files(tmp_path):
 
 @pytest.mark.parametrize("args, field", [(["--workers", "0"], "--workers"), (["--seed", "x"], "--seed")])
 def test_validate_rejects_bad_numbers_in_one_line(tmp_path, args, field):
-    p = subprocess.run([sys.executable, "-m", "abm.cli", "validate", "--quick", "--out", str(tmp_path / "o"), *args],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "abm.cli", "validate", "--quick", "--out", str(tmp_path / "o"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 2 and p.stderr.startswith(f"abm: error: {field}")
     assert not (tmp_path / "o").exists()
 
 
 # ---- mechanism checks: remove the mechanism, the fact breaks ------------------------------
+
 
 @pytest.fixture(scope="module")
 def ablations():

@@ -55,10 +55,21 @@ def _base(title: str | None = None, *, legend: bool = True, top: int = 70) -> di
         "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT}},
     }
     if title:
-        option["title"] = {"text": title, "left": 0, "top": 0, "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"}}
+        option["title"] = {
+            "text": title,
+            "left": 0,
+            "top": 0,
+            "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"},
+        }
     if legend:
-        option["legend"] = {"top": 30 if title else 0, "left": 0, "right": 0, "textStyle": {"fontSize": FONT - 1},
-                            "itemWidth": 30, "itemGap": 14}
+        option["legend"] = {
+            "top": 30 if title else 0,
+            "left": 0,
+            "right": 0,
+            "textStyle": {"fontSize": FONT - 1},
+            "itemWidth": 30,
+            "itemGap": 14,
+        }
     return option
 
 
@@ -68,8 +79,9 @@ def _fit_legend(option: dict[str, Any], width: int = 430) -> dict[str, Any]:
     legend = option.get("legend")
     if not legend or legend.get("show") is False:
         return option
-    names = legend.get("data") or list(dict.fromkeys(
-        s["name"] for s in option.get("series", []) if s.get("name") and not s["name"].startswith("_")))
+    names = legend.get("data") or list(
+        dict.fromkeys(s["name"] for s in option.get("series", []) if s.get("name") and not s["name"].startswith("_"))
+    )
     legend["data"] = names
     rows, used = 1, 0.0
     for n in names:
@@ -82,10 +94,18 @@ def _fit_legend(option: dict[str, Any], width: int = 430) -> dict[str, Any]:
     return option
 
 
-def _axis(name: str, *, lo: float | None = None, hi: float | None = None, kind: str = "value",
-          gap: int = 30, **extra: Any) -> dict[str, Any]:
-    axis: dict[str, Any] = {"type": kind, "name": name, "nameLocation": "middle", "nameGap": gap,
-                            "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1}, **extra}
+def _axis(
+    name: str, *, lo: float | None = None, hi: float | None = None, kind: str = "value", gap: int = 30, **extra: Any
+) -> dict[str, Any]:
+    axis: dict[str, Any] = {
+        "type": kind,
+        "name": name,
+        "nameLocation": "middle",
+        "nameGap": gap,
+        "nameTextStyle": {"fontSize": FONT},
+        "axisLabel": {"fontSize": FONT - 1},
+        **extra,
+    }
     if lo is not None:
         axis["min"] = lo
     if hi is not None:
@@ -103,6 +123,7 @@ def _pairs(xs: Sequence[int], ys: Sequence[float | None], scale: float = 1.0, di
 
 # ---- Simulate -----------------------------------------------------------------------
 
+
 def share_option(frame: Frame) -> dict[str, Any]:
     """Every firm's market-share path (%), with the focal entrant's target and deadline."""
     colours = firm_colours(frame.roles)
@@ -115,14 +136,25 @@ def share_option(frame: Frame) -> dict[str, Any]:
     series = []
     for name, path in frame.shares.items():
         role = frame.roles[name]
-        s = {"name": name, "type": "line", "showSymbol": False, "data": _pairs(frame.months, path, 100, 2),
-             "lineStyle": {"width": 4 if role == "entrant" else 3, "type": _LINE_TYPES.get(role, "solid")},
-             "color": colours[name]}
+        s = {
+            "name": name,
+            "type": "line",
+            "showSymbol": False,
+            "data": _pairs(frame.months, path, 100, 2),
+            "lineStyle": {"width": 4 if role == "entrant" else 3, "type": _LINE_TYPES.get(role, "solid")},
+            "color": colours[name],
+        }
         if name == focal.name:
-            s["markLine"] = {"silent": True, "symbol": "none", "lineStyle": {"color": TARGET_COLOUR, "type": "dashed", "width": 2},
-                             "label": {"fontSize": FONT - 2, "formatter": "{b}", "position": "insideEndTop"},
-                             "data": [{"yAxis": round(focal.target_share * 100, 3), "name": f"target {focal.target_share:.0%}"},
-                                      {"xAxis": focal.target_month, "name": "deadline"}]}
+            s["markLine"] = {
+                "silent": True,
+                "symbol": "none",
+                "lineStyle": {"color": TARGET_COLOUR, "type": "dashed", "width": 2},
+                "label": {"fontSize": FONT - 2, "formatter": "{b}", "position": "insideEndTop"},
+                "data": [
+                    {"yAxis": round(focal.target_share * 100, 3), "name": f"target {focal.target_share:.0%}"},
+                    {"xAxis": focal.target_month, "name": "deadline"},
+                ],
+            }
         series.append(s)
     option["series"] = series
     return _fit_legend(option)
@@ -141,24 +173,55 @@ def map_option(frame: Frame) -> dict[str, Any]:
     for brand, (x, y) in sorted(frame.map_brands.items(), key=lambda kv: (kv[0] < 0, kv[0])):
         name = "buys nothing" if brand < 0 else frame.brand_names[brand]
         colour = NO_PURCHASE_COLOUR if brand < 0 else colours[name]
-        series.append({"name": name, "type": "scatter", "symbolSize": 6 if brand >= 0 else 4,
-                       "itemStyle": {"color": colour, "opacity": 0.9 if brand >= 0 else 0.6},
-                       "data": np.column_stack([x, y]).tolist(), "silent": True})
+        series.append(
+            {
+                "name": name,
+                "type": "scatter",
+                "symbolSize": 6 if brand >= 0 else 4,
+                "itemStyle": {"color": colour, "opacity": 0.9 if brand >= 0 else 0.6},
+                "data": np.column_stack([x, y]).tolist(),
+                "silent": True,
+            }
+        )
     nx, ny = frame.regions
     if frame.reach is not None:
         partner, reach = frame.reach
         areas = []
         for r, value in enumerate(reach):
             rx, ry = r % nx, r // nx
-            areas.append([
-                {"xAxis": rx / nx, "yAxis": ry / ny, "itemStyle": {"color": PARTNER_COLOURS[0], "opacity": round(0.05 + 0.35 * float(value), 3),
-                                                                   "borderColor": "#444", "borderWidth": 1},
-                 "label": {"show": True, "position": "insideTopLeft", "fontSize": FONT - 2, "color": "#000",
-                           "backgroundColor": "rgba(255,255,255,0.85)", "padding": [1, 3],
-                           "formatter": f"{float(value):.0%}"}},
-                {"xAxis": (rx + 1) / nx, "yAxis": (ry + 1) / ny}])
-        series.append({"name": f"{partner}'s reach (shading, % per region)", "type": "scatter", "data": [],
-                       "itemStyle": {"color": PARTNER_COLOURS[0]}, "markArea": {"silent": True, "data": areas}})
+            areas.append(
+                [
+                    {
+                        "xAxis": rx / nx,
+                        "yAxis": ry / ny,
+                        "itemStyle": {
+                            "color": PARTNER_COLOURS[0],
+                            "opacity": round(0.05 + 0.35 * float(value), 3),
+                            "borderColor": "#444",
+                            "borderWidth": 1,
+                        },
+                        "label": {
+                            "show": True,
+                            "position": "insideTopLeft",
+                            "fontSize": FONT - 2,
+                            "color": "#000",
+                            "backgroundColor": "rgba(255,255,255,0.85)",
+                            "padding": [1, 3],
+                            "formatter": f"{float(value):.0%}",
+                        },
+                    },
+                    {"xAxis": (rx + 1) / nx, "yAxis": (ry + 1) / ny},
+                ]
+            )
+        series.append(
+            {
+                "name": f"{partner}'s reach (shading, % per region)",
+                "type": "scatter",
+                "data": [],
+                "itemStyle": {"color": PARTNER_COLOURS[0]},
+                "markArea": {"silent": True, "data": areas},
+            }
+        )
     option["series"] = series
     return _fit_legend(option)
 
@@ -176,27 +239,52 @@ def partnership_option(frame: Frame) -> dict[str, Any]:
         prefix = f"{label}: " if several else ""
         blue = ENTRANT_COLOURS[k % len(ENTRANT_COLOURS)]
         green = PARTNER_COLOURS[k % len(PARTNER_COLOURS)]
-        spec = [("trust_entrant", f"{entrant} trusts {partner}", blue, "solid", 4),
-                ("trust_partner", f"{partner} trusts {entrant}", green, "solid", 4),
-                ("delivered_entrant", f"{entrant} delivers", blue, "dashed", 2),
-                ("delivered_partner", f"{partner} delivers", green, "dashed", 2),
-                ("partner_know_how", f"{partner}'s know-how learned", INCUMBENT_COLOURS[1], "dotted", 3)]
+        spec = [
+            ("trust_entrant", f"{entrant} trusts {partner}", blue, "solid", 4),
+            ("trust_partner", f"{partner} trusts {entrant}", green, "solid", 4),
+            ("delivered_entrant", f"{entrant} delivers", blue, "dashed", 2),
+            ("delivered_partner", f"{partner} delivers", green, "dashed", 2),
+            ("partner_know_how", f"{partner}'s know-how learned", INCUMBENT_COLOURS[1], "dotted", 3),
+        ]
         for key, name, colour, style, width in spec:
-            s = {"name": prefix + name, "type": "line", "showSymbol": False, "connectNulls": False,
-                 "data": _pairs(frame.months, paths[key], 1, 3), "color": colour,
-                 "lineStyle": {"width": width, "type": style}}
+            s = {
+                "name": prefix + name,
+                "type": "line",
+                "showSymbol": False,
+                "connectNulls": False,
+                "data": _pairs(frame.months, paths[key], 1, 3),
+                "color": colour,
+                "lineStyle": {"width": width, "type": style},
+            }
             if k == 0 and key == "trust_entrant":
-                s["markLine"] = {"silent": True, "symbol": "none", "label": {"fontSize": FONT - 2, "formatter": "{b}",
-                                                                                  "position": "insideEndTop"},
-                                 "data": [{"yAxis": frame.trust_floor, "name": "trust floor",
-                                           "lineStyle": {"color": "#D55E00", "type": "dashed", "width": 2}},
-                                          {"yAxis": frame.upgrade_trust, "name": "JV upgrade level",
-                                           "lineStyle": {"color": "#555", "type": "dashed", "width": 1}}]}
+                s["markLine"] = {
+                    "silent": True,
+                    "symbol": "none",
+                    "label": {"fontSize": FONT - 2, "formatter": "{b}", "position": "insideEndTop"},
+                    "data": [
+                        {
+                            "yAxis": frame.trust_floor,
+                            "name": "trust floor",
+                            "lineStyle": {"color": "#D55E00", "type": "dashed", "width": 2},
+                        },
+                        {
+                            "yAxis": frame.upgrade_trust,
+                            "name": "JV upgrade level",
+                            "lineStyle": {"color": "#555", "type": "dashed", "width": 1},
+                        },
+                    ],
+                }
             series.append(s)
     if not series:
         option["legend"]["show"] = False
-        option["graphic"] = [{"type": "text", "left": "center", "top": "middle",
-                              "style": {"text": "No partnership in this run", "fontSize": FONT + 2, "fill": "#333"}}]
+        option["graphic"] = [
+            {
+                "type": "text",
+                "left": "center",
+                "top": "middle",
+                "style": {"text": "No partnership in this run", "fontSize": FONT + 2, "fill": "#333"},
+            }
+        ]
         series.append({"type": "line", "data": []})
     option["series"] = series
     return _fit_legend(option)
@@ -211,21 +299,52 @@ def money_option(frame: Frame) -> dict[str, Any]:
     option["grid"]["left"] = 80
     series = []
     for name, paths in frame.money.items():
-        series.append({"name": f"{name} cash", "type": "line", "showSymbol": False, "color": colours[name],
-                       "data": _pairs(frame.months, paths["cash"], 1, 2), "lineStyle": {"width": 4}})
-        series.append({"name": f"{name} NPV to date", "type": "line", "showSymbol": False, "color": colours[name],
-                       "data": _pairs(frame.months, paths["npv"], 1, 2), "lineStyle": {"width": 3, "type": "dashed"}})
+        series.append(
+            {
+                "name": f"{name} cash",
+                "type": "line",
+                "showSymbol": False,
+                "color": colours[name],
+                "data": _pairs(frame.months, paths["cash"], 1, 2),
+                "lineStyle": {"width": 4},
+            }
+        )
+        series.append(
+            {
+                "name": f"{name} NPV to date",
+                "type": "line",
+                "showSymbol": False,
+                "color": colours[name],
+                "data": _pairs(frame.months, paths["npv"], 1, 2),
+                "lineStyle": {"width": 3, "type": "dashed"},
+            }
+        )
     if series:
-        series[0]["markLine"] = {"silent": True, "symbol": "none", "label": {"show": False},
-                                 "lineStyle": {"color": "#333", "width": 1}, "data": [{"yAxis": 0}]}
+        series[0]["markLine"] = {
+            "silent": True,
+            "symbol": "none",
+            "label": {"show": False},
+            "lineStyle": {"color": "#333", "width": 1},
+            "data": [{"yAxis": 0}],
+        }
     option["series"] = series
     return _fit_legend(option)
 
 
 # ---- Compare ------------------------------------------------------------------------
 
-def fan_option(quantiles: pd.DataFrame, variant: str, *, target_share: float, target_month: int,
-               horizon: int, top: float, label: str | None = None, colour: str = VARIANT_COLOURS[0]) -> dict[str, Any]:
+
+def fan_option(
+    quantiles: pd.DataFrame,
+    variant: str,
+    *,
+    target_share: float,
+    target_month: int,
+    horizon: int,
+    top: float,
+    label: str | None = None,
+    colour: str = VARIANT_COLOURS[0],
+) -> dict[str, Any]:
     """One variant's fan chart: the focal entrant's share, median with 25-75 % and
     10-90 % bands across replications, other variants' medians in grey.
 
@@ -237,8 +356,13 @@ def fan_option(quantiles: pd.DataFrame, variant: str, *, target_share: float, ta
     option = _base(label or variant.replace("_", " "))
     option["tooltip"] = {"trigger": "axis", "textStyle": {"fontSize": FONT - 2}}
     # a category axis of months: ECharts stacks the bands on the value axis only then
-    option["xAxis"] = _axis("month", kind="category", data=months, boundaryGap=False,
-                            axisLabel={"fontSize": FONT - 1, "interval": max(1, horizon // 6) - 1})
+    option["xAxis"] = _axis(
+        "month",
+        kind="category",
+        data=months,
+        boundaryGap=False,
+        axisLabel={"fontSize": FONT - 1, "interval": max(1, horizon // 6) - 1},
+    )
     option["yAxis"] = _axis("share (%)", lo=0, hi=_nice_ceiling(top * 100, 5), gap=45)
 
     def column(g: pd.DataFrame, key: str) -> list[float | None]:
@@ -248,32 +372,77 @@ def fan_option(quantiles: pd.DataFrame, variant: str, *, target_share: float, ta
     series = []
     for other, g in quantiles.groupby("variant", sort=False):
         if other != variant:
-            series.append({"name": "other variants' medians", "type": "line", "showSymbol": False, "silent": True,
-                           "color": "#999", "lineStyle": {"width": 1.5}, "data": column(g, "p50")})
+            series.append(
+                {
+                    "name": "other variants' medians",
+                    "type": "line",
+                    "showSymbol": False,
+                    "silent": True,
+                    "color": "#999",
+                    "lineStyle": {"width": 1.5},
+                    "data": column(g, "p50"),
+                }
+            )
     v = quantiles[quantiles.variant == variant].assign(w90=lambda d: d.p90 - d.p10, w75=lambda d: d.p75 - d.p25)
-    for lo, width, name, opacity, stack in (("p10", "w90", "10-90 % of runs", 0.18, "outer"),
-                                            ("p25", "w75", "25-75 % of runs", 0.35, "inner")):
-        series.append({"name": f"_{stack}", "type": "line", "stack": stack, "showSymbol": False, "silent": True,
-                       "lineStyle": {"opacity": 0}, "data": column(v, lo), "tooltip": {"show": False}})
-        series.append({"name": name, "type": "line", "stack": stack, "showSymbol": False, "silent": True,
-                       "lineStyle": {"opacity": 0}, "color": colour, "areaStyle": {"color": colour, "opacity": opacity},
-                       "data": column(v, width)})
-    series.append({"name": "median", "type": "line", "showSymbol": False, "color": colour, "lineStyle": {"width": 4},
-                   "data": column(v, "p50"),
-                   "markLine": {"silent": True, "symbol": "none", "label": {"fontSize": FONT - 3, "formatter": "{b}",
-                                                                            "position": "insideEndTop"},
-                                "lineStyle": {"color": TARGET_COLOUR, "type": "dashed", "width": 2},
-                                "data": [{"yAxis": round(target_share * 100, 3), "name": "target"},
-                                         {"xAxis": target_month if target_month <= horizon else horizon,
-                                          "name": "deadline"}]}})
+    for lo, width, name, opacity, stack in (
+        ("p10", "w90", "10-90 % of runs", 0.18, "outer"),
+        ("p25", "w75", "25-75 % of runs", 0.35, "inner"),
+    ):
+        series.append(
+            {
+                "name": f"_{stack}",
+                "type": "line",
+                "stack": stack,
+                "showSymbol": False,
+                "silent": True,
+                "lineStyle": {"opacity": 0},
+                "data": column(v, lo),
+                "tooltip": {"show": False},
+            }
+        )
+        series.append(
+            {
+                "name": name,
+                "type": "line",
+                "stack": stack,
+                "showSymbol": False,
+                "silent": True,
+                "lineStyle": {"opacity": 0},
+                "color": colour,
+                "areaStyle": {"color": colour, "opacity": opacity},
+                "data": column(v, width),
+            }
+        )
+    series.append(
+        {
+            "name": "median",
+            "type": "line",
+            "showSymbol": False,
+            "color": colour,
+            "lineStyle": {"width": 4},
+            "data": column(v, "p50"),
+            "markLine": {
+                "silent": True,
+                "symbol": "none",
+                "label": {"fontSize": FONT - 3, "formatter": "{b}", "position": "insideEndTop"},
+                "lineStyle": {"color": TARGET_COLOUR, "type": "dashed", "width": 2},
+                "data": [
+                    {"yAxis": round(target_share * 100, 3), "name": "target"},
+                    {"xAxis": target_month if target_month <= horizon else horizon, "name": "deadline"},
+                ],
+            },
+        }
+    )
     option["series"] = series
     option["legend"]["data"] = ["median", "25-75 % of runs", "10-90 % of runs"] + (
-        ["other variants' medians"] if quantiles.variant.nunique() > 1 else [])
+        ["other variants' medians"] if quantiles.variant.nunique() > 1 else []
+    )
     return _fit_legend(option)
 
 
-def npv_option(summary: pd.DataFrame, variants: Sequence[str], currency: str,
-               labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+def npv_option(
+    summary: pd.DataFrame, variants: Sequence[str], currency: str, labels: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """NPV across replications per variant: a box from the 25th to the 75th percentile,
     whiskers from the 10th to the 90th, and every run as a dot."""
     option = _base(f"NPV per run ({currency} million)")
@@ -291,12 +460,27 @@ def npv_option(summary: pd.DataFrame, variants: Sequence[str], currency: str,
         else:
             boxes.append([None] * 5)
     option["series"] = [
-        {"name": "10/25/50/75/90 % of runs", "type": "boxplot", "data": boxes, "itemStyle": {"color": "#DCEBF5", "borderColor": "#0072B2", "borderWidth": 2}},
-        {"name": "one run", "type": "scatter", "data": dots, "symbolSize": 6, "itemStyle": {"color": "#D55E00", "opacity": 0.35}},
+        {
+            "name": "10/25/50/75/90 % of runs",
+            "type": "boxplot",
+            "data": boxes,
+            "itemStyle": {"color": "#DCEBF5", "borderColor": "#0072B2", "borderWidth": 2},
+        },
+        {
+            "name": "one run",
+            "type": "scatter",
+            "data": dots,
+            "symbolSize": 6,
+            "itemStyle": {"color": "#D55E00", "opacity": 0.35},
+        },
     ]
-    option["series"][0]["markLine"] = {"silent": True, "symbol": "none", "label": {"formatter": "break-even", "fontSize": FONT - 3,
-                                                                                "position": "insideEndTop"},
-                                       "lineStyle": {"color": "#333", "type": "dashed"}, "data": [{"yAxis": 0}]}
+    option["series"][0]["markLine"] = {
+        "silent": True,
+        "symbol": "none",
+        "label": {"formatter": "break-even", "fontSize": FONT - 3, "position": "insideEndTop"},
+        "lineStyle": {"color": "#333", "type": "dashed"},
+        "data": [{"yAxis": 0}],
+    }
     return _fit_legend(option)
 
 
@@ -318,22 +502,55 @@ def probability_option(probabilities: pd.DataFrame) -> dict[str, Any]:
         for m in measures:
             row = g[g.measure == m]
             if row.empty or pd.isna(row.p.iloc[0]):
-                data.append({"value": 0, "label": {"show": True, "formatter": "n/a", "position": "insideBottom",
-                                                   "rotate": 90, "align": "left", "verticalAlign": "middle",
-                                                   "distance": 6, "fontSize": FONT - 3, "color": "#000"}})
+                data.append(
+                    {
+                        "value": 0,
+                        "label": {
+                            "show": True,
+                            "formatter": "n/a",
+                            "position": "insideBottom",
+                            "rotate": 90,
+                            "align": "left",
+                            "verticalAlign": "middle",
+                            "distance": 6,
+                            "fontSize": FONT - 3,
+                            "color": "#000",
+                        },
+                    }
+                )
             else:
                 r = row.iloc[0]
-                data.append({"value": round(100 * r.p, 1),
-                             "label": {"show": True, "position": "insideBottom", "rotate": 90, "align": "left",
-                                       "verticalAlign": "middle", "distance": 6, "fontSize": FONT - 3, "color": "#000",
-                                       "formatter": f"{r.p:.0%} ({r.lo:.0%}-{r.hi:.0%})"}})
-        series.append({"name": str(variant).replace("_", " "), "type": "bar", "data": data,
-                       "color": VARIANT_COLOURS[i % len(VARIANT_COLOURS)], "barMaxWidth": 60})
+                data.append(
+                    {
+                        "value": round(100 * r.p, 1),
+                        "label": {
+                            "show": True,
+                            "position": "insideBottom",
+                            "rotate": 90,
+                            "align": "left",
+                            "verticalAlign": "middle",
+                            "distance": 6,
+                            "fontSize": FONT - 3,
+                            "color": "#000",
+                            "formatter": f"{r.p:.0%} ({r.lo:.0%}-{r.hi:.0%})",
+                        },
+                    }
+                )
+        series.append(
+            {
+                "name": str(variant).replace("_", " "),
+                "type": "bar",
+                "data": data,
+                "color": VARIANT_COLOURS[i % len(VARIANT_COLOURS)],
+                "barMaxWidth": 60,
+            }
+        )
     option["series"] = series
     return _fit_legend(option)
 
 
 # ---- Results ------------------------------------------------------------------------
+
 
 def outcome_option(frame: pd.DataFrame, parameter: str, outcome: str, *, bins: int = 10) -> dict[str, Any]:
     """An outcome against a parameter: every run as a dot, with the median and the
@@ -350,8 +567,15 @@ def outcome_option(frame: pd.DataFrame, parameter: str, outcome: str, *, bins: i
     option["grid"]["left"] = 85
     sample = np.linspace(0, len(x) - 1, min(len(x), 4000)).astype(int) if len(x) else np.array([], dtype=int)
     dots = np.column_stack([x.to_numpy()[sample], y.to_numpy()[sample]]).round(4).tolist() if len(x) else []
-    series = [{"name": "one run", "type": "scatter", "data": dots, "symbolSize": 8,
-               "itemStyle": {"color": "#0072B2", "opacity": 0.55}}]
+    series = [
+        {
+            "name": "one run",
+            "type": "scatter",
+            "data": dots,
+            "symbolSize": 8,
+            "itemStyle": {"color": "#0072B2", "opacity": 0.55},
+        }
+    ]
     if len(x):
         if x.nunique() <= 12:
             groups = y.groupby(x)
@@ -364,11 +588,25 @@ def outcome_option(frame: pd.DataFrame, parameter: str, outcome: str, *, bins: i
         line = [[round(float(a), 4), round(float(b), 4)] for a, b in zip(xs, stats[0.5], strict=True)]
         lo = [[round(float(a), 4), round(float(b), 4)] for a, b in zip(xs, stats[0.1], strict=True)]
         hi = [[round(float(a), 4), round(float(b), 4)] for a, b in zip(xs, stats[0.9], strict=True)]
-        series += [{"name": "median", "type": "line", "data": line, "color": "#D55E00", "lineStyle": {"width": 4}},
-                   {"name": "10 % / 90 %", "type": "line", "data": lo, "color": "#D55E00", "showSymbol": False,
-                    "lineStyle": {"width": 2, "type": "dashed"}},
-                   {"name": "10 % / 90 %", "type": "line", "data": hi, "color": "#D55E00", "showSymbol": False,
-                    "lineStyle": {"width": 2, "type": "dashed"}}]
+        series += [
+            {"name": "median", "type": "line", "data": line, "color": "#D55E00", "lineStyle": {"width": 4}},
+            {
+                "name": "10 % / 90 %",
+                "type": "line",
+                "data": lo,
+                "color": "#D55E00",
+                "showSymbol": False,
+                "lineStyle": {"width": 2, "type": "dashed"},
+            },
+            {
+                "name": "10 % / 90 %",
+                "type": "line",
+                "data": hi,
+                "color": "#D55E00",
+                "showSymbol": False,
+                "lineStyle": {"width": 2, "type": "dashed"},
+            },
+        ]
     option["series"] = series
     return _fit_legend(option)
 
@@ -381,14 +619,24 @@ def sensitivity_option(indices: pd.DataFrame, outcome: str | None = None) -> dic
             (e.g. ``S1``, ``ST``, ``mu_star``); columns ending in ``_conf`` are shown in
             the tooltip only.
     """
-    names = [c for c in indices.columns if c not in ("parameter", "outcome") and not c.endswith("_conf")
-             and pd.api.types.is_numeric_dtype(indices[c])]
+    names = [
+        c
+        for c in indices.columns
+        if c not in ("parameter", "outcome") and not c.endswith("_conf") and pd.api.types.is_numeric_dtype(indices[c])
+    ]
     order = indices.sort_values(names[-1] if names else "parameter")
     option = _base(f"Sensitivity of {outcome}" if outcome else "Sensitivity indices")
     option["tooltip"] = {"trigger": "axis", "textStyle": {"fontSize": FONT - 2}}
     option["yAxis"] = _axis("", kind="category", data=order.parameter.astype(str).tolist())
     option["xAxis"] = _axis("index", gap=30)
     option["grid"]["left"] = 220
-    option["series"] = [{"name": n, "type": "bar", "data": [None if pd.isna(v) else round(float(v), 4) for v in order[n]],
-                         "color": VARIANT_COLOURS[i % len(VARIANT_COLOURS)]} for i, n in enumerate(names)]
+    option["series"] = [
+        {
+            "name": n,
+            "type": "bar",
+            "data": [None if pd.isna(v) else round(float(v), 4) for v in order[n]],
+            "color": VARIANT_COLOURS[i % len(VARIANT_COLOURS)],
+        }
+        for i, n in enumerate(names)
+    ]
     return _fit_legend(option)

@@ -30,9 +30,11 @@ log = logging.getLogger("abm.app")
 REPLICATIONS = 50
 """Runs behind each reveal."""
 
-PARTNERSHIP_ANSWERS = ("It holds (to the end of the run or its planned end)",
-                       "It breaks down early",
-                       "No partnership is formed")
+PARTNERSHIP_ANSWERS = (
+    "It holds (to the end of the run or its planned end)",
+    "It breaks down early",
+    "No partnership is formed",
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,16 @@ def questions(scenario: Scenario) -> list[tuple[str, str, tuple[str, ...]]]:
     """(key, question, answers) for the predict-then-run exercise."""
     e = scenario.entrants[0]
     return [
-        ("target", f"Will {e.name} reach a {e.target_share:.0%} market share by month {e.target_month}?", ("Yes", "No")),
-        ("partnership", f"What becomes of {e.name}'s partnership within {scenario.months} months?", PARTNERSHIP_ANSWERS),
+        (
+            "target",
+            f"Will {e.name} reach a {e.target_share:.0%} market share by month {e.target_month}?",
+            ("Yes", "No"),
+        ),
+        (
+            "partnership",
+            f"What becomes of {e.name}'s partnership within {scenario.months} months?",
+            PARTNERSHIP_ANSWERS,
+        ),
         ("npv", f"Will {e.name} earn more than its cost of capital (NPV > 0)?", ("Yes", "No")),
     ]
 
@@ -69,11 +79,17 @@ def answers_of(summary: pd.DataFrame) -> pd.DataFrame:
     """Each run's true answer to each question (columns: target, partnership, npv)."""
     formed = summary.partnership_formed.astype(bool)
     failed = summary.partnership_failed.astype(bool)
-    partnership = [PARTNERSHIP_ANSWERS[2] if not f else (PARTNERSHIP_ANSWERS[1] if x else PARTNERSHIP_ANSWERS[0])
-                   for f, x in zip(formed, failed, strict=True)]
-    return pd.DataFrame({"target": ["Yes" if x else "No" for x in summary.objective_met.astype(bool)],
-                         "partnership": partnership,
-                         "npv": ["Yes" if x > 0 else "No" for x in summary.npv]})
+    partnership = [
+        PARTNERSHIP_ANSWERS[2] if not f else (PARTNERSHIP_ANSWERS[1] if x else PARTNERSHIP_ANSWERS[0])
+        for f, x in zip(formed, failed, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "target": ["Yes" if x else "No" for x in summary.objective_met.astype(bool)],
+            "partnership": partnership,
+            "npv": ["Yes" if x > 0 else "No" for x in summary.npv],
+        }
+    )
 
 
 def verdicts(predictions: dict[str, str], answers: pd.DataFrame) -> list[tuple[str, str, str, float, bool]]:
@@ -100,8 +116,9 @@ problem: solara.Reactive[str | None] = solara.reactive(None)
 def run_lesson(name: str, seed: int) -> None:
     try:
         scenario = presets.load(name)
-        result = run_comparison(scenario, {"this case": {}}, replications=REPLICATIONS, master_seed=seed,
-                                workers=available_cores())
+        result = run_comparison(
+            scenario, {"this case": {}}, replications=REPLICATIONS, master_seed=seed, workers=available_cores()
+        )
     except InputError as exc:
         problem.value = f"This case cannot run: {exc}"
         return
@@ -121,11 +138,20 @@ def pick(name: str) -> None:
 
 @solara.component
 def LessonCard(lesson: Lesson, selected: bool):
-    with solara.Card(lesson.idea, subtitle=lesson.title, classes=["abm-lesson-card"],
-                     style={"border": "3px solid #0072B2" if selected else "1px solid #ccc"}):
+    with solara.Card(
+        lesson.idea,
+        subtitle=lesson.title,
+        classes=["abm-lesson-card"],
+        style={"border": "3px solid #0072B2" if selected else "1px solid #ccc"},
+    ):
         solara.Div(children=[lesson.watch], classes=["abm-caption"])
-        solara.Button("Try this case", on_click=lambda: pick(lesson.name), text=True, color="primary",
-                      classes=[f"abm-try-{lesson.name}"])
+        solara.Button(
+            "Try this case",
+            on_click=lambda: pick(lesson.name),
+            text=True,
+            color="primary",
+            classes=[f"abm-try-{lesson.name}"],
+        )
 
 
 @solara.component
@@ -134,29 +160,44 @@ def Exercise(scenario: Scenario):
     router = solara.use_router()
     solara.HTML(tag="h3", unsafe_innerHTML=html.escape(f"{lesson.idea}: {scenario.title}"))
     solara.Text(lesson.description, classes=["abm-lead"])
-    solara.HTML(tag="div", unsafe_innerHTML=f"<b>What to watch:</b> {html.escape(lesson.watch)}", classes=["abm-lesson"])
+    solara.HTML(
+        tag="div", unsafe_innerHTML=f"<b>What to watch:</b> {html.escape(lesson.watch)}", classes=["abm-lesson"]
+    )
     solara.Text("1. Predict", classes=["abm-chart-title"])
     qs = questions(scenario)
     for key, question, options in qs:
+
         def choose(value, key=key):
             predictions.value = {**predictions.value, key: value}
+
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.Text(question, style={"font-size": "1.08rem", "min-width": "420px"})
-            solara.ToggleButtonsSingle(value=predictions.value.get(key), on_value=choose, mandatory=False,
-                                       classes=[f"abm-predict-{key}"],
-                                       children=[solara.Button(o, value=o) for o in options])
+            solara.ToggleButtonsSingle(
+                value=predictions.value.get(key),
+                on_value=choose,
+                mandatory=False,
+                classes=[f"abm-predict-{key}"],
+                children=[solara.Button(o, value=o) for o in options],
+            )
     ready = len(predictions.value) == len(qs)
     solara.Text("2. Run", classes=["abm-chart-title"])
     with solara.Row():
-        solara.Button(f"Run {REPLICATIONS} times and reveal", icon_name="mdi-play", color="primary",
-                      on_click=lambda: (problem.set(None), run_lesson(scenario.name, state.current_settings().seed)),
-                      disabled=not ready or run_lesson.pending, classes=["abm-reveal"])
+        solara.Button(
+            f"Run {REPLICATIONS} times and reveal",
+            icon_name="mdi-play",
+            color="primary",
+            on_click=lambda: (problem.set(None), run_lesson(scenario.name, state.current_settings().seed)),
+            disabled=not ready or run_lesson.pending,
+            classes=["abm-reveal"],
+        )
 
         def watch():
             state.choose_base(scenario.name)
             router.push("/")
-        solara.Button("Watch it live in Simulate", icon_name="mdi-eye", on_click=watch, outlined=True,
-                      classes=["abm-watch"])
+
+        solara.Button(
+            "Watch it live in Simulate", icon_name="mdi-eye", on_click=watch, outlined=True, classes=["abm-watch"]
+        )
     Status(ready)  # components keep their place, so the chart below is not remounted when these change
     Message(problem.value)
     Reveal(scenario)
@@ -180,21 +221,40 @@ def Reveal(scenario: Scenario):
     qs = questions(scenario)
     solara.Text("3. What happened", classes=["abm-chart-title"])
     rows = []
-    for (_key, guess, typical, share, right), (_, question, _) in zip(verdicts(predictions.value, answers_of(summary)), qs,
-                                                                     strict=True):
-        mark = ('<span class="abm-verdict-right">you were right</span>' if right
-                else '<span class="abm-verdict-wrong">the model says otherwise</span>')
+    for (_key, guess, typical, share, right), (_, question, _) in zip(
+        verdicts(predictions.value, answers_of(summary)), qs, strict=True
+    ):
+        mark = (
+            '<span class="abm-verdict-right">you were right</span>'
+            if right
+            else '<span class="abm-verdict-wrong">the model says otherwise</span>'
+        )
         cells = "".join(f"<td>{html.escape(c)}</td>" for c in (question, guess, typical, f"{share:.0%} of runs"))
         rows.append(f"<tr>{cells}<td>{mark}</td></tr>")
-    solara.HTML(tag="div", classes=["abm-reveal-table"], unsafe_innerHTML=(
-        '<table class="abm-table"><thead><tr><th>Question</th><th>Your prediction</th><th>Most runs</th>'
-        "<th>Runs that agree with you</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"))
+    solara.HTML(
+        tag="div",
+        classes=["abm-reveal-table"],
+        unsafe_innerHTML=(
+            '<table class="abm-table"><thead><tr><th>Question</th><th>Your prediction</th><th>Most runs</th>'
+            "<th>Runs that agree with you</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        ),
+    )
     e = scenario.entrants[0]
-    Chart("lesson-fan", height=340, version=id(summary),
-          build=partial(charts.fan_option, quantiles, "this case", target_share=e.target_share,
-                        target_month=e.target_month, horizon=scenario.months,
-                        top=max(float(quantiles.p90.max()), e.target_share * 1.3),
-                        label=f"{e.name}'s market share across {REPLICATIONS} runs"))
+    Chart(
+        "lesson-fan",
+        height=340,
+        version=id(summary),
+        build=partial(
+            charts.fan_option,
+            quantiles,
+            "this case",
+            target_share=e.target_share,
+            target_month=e.target_month,
+            horizon=scenario.months,
+            top=max(float(quantiles.p90.max()), e.target_share * 1.3),
+            label=f"{e.name}'s market share across {REPLICATIONS} runs",
+        ),
+    )
 
 
 @solara.component
@@ -202,8 +262,11 @@ def ClassroomPage():
     lessons = [lesson_of(presets.load(n)) for n in presets.names()]
     with solara.Column(gap="10px", classes=["abm-page", "abm-classroom"]):
         solara.HTML(tag="h2", unsafe_innerHTML="Classroom: one idea per case")
-        solara.Text("Each case shows one idea of partnering to enter a foreign market. Choose a case, predict, run, "
-                    "and compare your prediction with what the model does across many runs.", classes=["abm-lead"])
+        solara.Text(
+            "Each case shows one idea of partnering to enter a foreign market. Choose a case, predict, run, "
+            "and compare your prediction with what the model does across many runs.",
+            classes=["abm-lead"],
+        )
         Exercise(presets.load(chosen.value))
         solara.Text("All cases", classes=["abm-chart-title"])
         with solara.ColumnsResponsive(default=12, medium=6, large=4):

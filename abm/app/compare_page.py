@@ -49,8 +49,15 @@ def comparison_task(scenario, variants, reps: int, seed: int) -> str:
             progress.value = (done, total, now - started)
 
     try:
-        result = run_comparison(scenario, variants, replications=reps, master_seed=seed, workers=available_cores(),
-                                progress=on_progress, cancelled=lambda: cancel_requested.value)
+        result = run_comparison(
+            scenario,
+            variants,
+            replications=reps,
+            master_seed=seed,
+            workers=available_cores(),
+            progress=on_progress,
+            cancelled=lambda: cancel_requested.value,
+        )
     except Cancelled as exc:
         error.value = f"Comparison {exc}."
         return "cancelled"
@@ -92,8 +99,10 @@ def Progress():
     elif outcome.value is not None:
         o = outcome.value
         n = len(o.comparison.summary) + len(o.comparison.failures)
-        solara.Text(f"{n} runs in {o.elapsed_s:.1f} s on {o.workers} process{'es' if o.workers > 1 else ''}.",
-                    classes=["abm-progress-text", "abm-compare-done"])
+        solara.Text(
+            f"{n} runs in {o.elapsed_s:.1f} s on {o.workers} process{'es' if o.workers > 1 else ''}.",
+            classes=["abm-progress-text", "abm-compare-done"],
+        )
 
 
 @solara.component
@@ -106,33 +115,71 @@ def Results():
     variants = o.variants
     label = (lambda v: MODE_LABELS.get(v, v)) if kind.value == "modes" else (lambda v: v)
     if len(o.comparison.failures):
-        Message(f"{len(o.comparison.failures)} runs raised an error and are left out; the first: "
-                f"{o.comparison.failures.error.iloc[0]}", kind="info")
+        Message(
+            f"{len(o.comparison.failures)} runs raised an error and are left out; the first: "
+            f"{o.comparison.failures.error.iloc[0]}",
+            kind="info",
+        )
     top = max(float(o.quantiles.p90.max()), focal.target_share * 1.3)
-    solara.Text(f"{focal.name}'s market share: median, 25-75 % and 10-90 % of {o.comparison.replications} runs",
-                classes=["abm-chart-title"])
+    solara.Text(
+        f"{focal.name}'s market share: median, 25-75 % and 10-90 % of {o.comparison.replications} runs",
+        classes=["abm-chart-title"],
+    )
     with solara.Columns([1] * min(len(variants), 3)):
         for i, v in enumerate(variants):
-            Chart(f"fan-{i}", height=340, version=(id(o), v),
-                  build=partial(charts.fan_option, o.quantiles, v, target_share=focal.target_share,
-                                target_month=focal.target_month, horizon=scenario.months, top=top, label=label(v),
-                                colour=charts.VARIANT_COLOURS[i % len(charts.VARIANT_COLOURS)]))
+            Chart(
+                f"fan-{i}",
+                height=340,
+                version=(id(o), v),
+                build=partial(
+                    charts.fan_option,
+                    o.quantiles,
+                    v,
+                    target_share=focal.target_share,
+                    target_month=focal.target_month,
+                    horizon=scenario.months,
+                    top=top,
+                    label=label(v),
+                    colour=charts.VARIANT_COLOURS[i % len(charts.VARIANT_COLOURS)],
+                ),
+            )
     with solara.Columns([1, 1]):
-        Chart("npv", height=380, version=id(o),
-              build=partial(charts.npv_option, o.comparison.summary, variants, scenario.currency,
-                            {v: label(v) for v in variants}))
-        Chart("probabilities", height=380, version=id(o),
-              build=partial(charts.probability_option, o.probabilities.assign(variant=o.probabilities.variant.map(label))))
-    solara.Text("Key figures (median [10th, 90th percentile]; probabilities with 95 % interval)",
-                classes=["abm-chart-title"])
+        Chart(
+            "npv",
+            height=380,
+            version=id(o),
+            build=partial(
+                charts.npv_option, o.comparison.summary, variants, scenario.currency, {v: label(v) for v in variants}
+            ),
+        )
+        Chart(
+            "probabilities",
+            height=380,
+            version=id(o),
+            build=partial(
+                charts.probability_option, o.probabilities.assign(variant=o.probabilities.variant.map(label))
+            ),
+        )
+    solara.Text(
+        "Key figures (median [10th, 90th percentile]; probabilities with 95 % interval)", classes=["abm-chart-title"]
+    )
     rows = [[k, *(o.kpi.loc[k, v] for v in variants)] for k in o.kpi.index]
-    solara.HTML(tag="div", unsafe_innerHTML=table_html(rows, ["KPI", *(label(v) for v in variants)]),
-                classes=["abm-kpi-table"])
+    solara.HTML(
+        tag="div", unsafe_innerHTML=table_html(rows, ["KPI", *(label(v) for v in variants)]), classes=["abm-kpi-table"]
+    )
     with solara.Row():
-        solara.FileDownload(o.kpi_csv(), filename=f"compare-{scenario.name}-kpis.csv", label="Download the table (CSV)",
-                            mime_type="text/csv")
-        solara.FileDownload(o.runs_csv(), filename=f"compare-{scenario.name}-runs.csv",
-                            label="Download every run (CSV)", mime_type="text/csv")
+        solara.FileDownload(
+            o.kpi_csv(),
+            filename=f"compare-{scenario.name}-kpis.csv",
+            label="Download the table (CSV)",
+            mime_type="text/csv",
+        )
+        solara.FileDownload(
+            o.runs_csv(),
+            filename=f"compare-{scenario.name}-runs.csv",
+            label="Download every run (CSV)",
+            mime_type="text/csv",
+        )
 
 
 @solara.component
@@ -143,25 +190,49 @@ def ComparePage():
         scenario_line = f"(scenario cannot run: {exc})"
     with solara.Column(gap="10px", classes=["abm-page", "abm-compare"]):
         solara.HTML(tag="h2", unsafe_innerHTML="Compare entry modes and partners")
-        solara.Text(f"Scenario: {scenario_line}. Change it in Simulate. Master seed {state.current_settings().seed}; "
-                    "replication r of every variant uses the same seed, so variants differ by their setting, not by luck.",
-                    classes=["abm-lead"])
+        solara.Text(
+            f"Scenario: {scenario_line}. Change it in Simulate. Master seed {state.current_settings().seed}; "
+            "replication r of every variant uses the same seed, so variants differ by their setting, not by luck.",
+            classes=["abm-lead"],
+        )
         with solara.Row(gap="24px", style={"align-items": "center", "flex-wrap": "wrap"}):
-            solara.ToggleButtonsSingle(value=kind, classes=["abm-compare-kind"], children=[
-                solara.Button("Entry modes", value="modes"), solara.Button("Candidate partners", value="partners")])
+            solara.ToggleButtonsSingle(
+                value=kind,
+                classes=["abm-compare-kind"],
+                children=[
+                    solara.Button("Entry modes", value="modes"),
+                    solara.Button("Candidate partners", value="partners"),
+                ],
+            )
             if kind.value == "modes":
                 for m in ENTRY_MODES:
+
                     def toggle(on: bool, m=m):
                         chosen = [x for x in modes.value if x != m] + ([m] if on else [])
                         modes.value = [x for x in ENTRY_MODES if x in chosen]
+
                     solara.Checkbox(label=MODE_LABELS[m], value=m in modes.value, on_value=toggle)
             with solara.Div(style={"min-width": "280px"}):
-                solara.SliderInt(f"Replications per variant: {replications.value}", value=replications, min=10, max=500, step=10)
+                solara.SliderInt(
+                    f"Replications per variant: {replications.value}", value=replications, min=10, max=500, step=10
+                )
         with solara.Row():
-            solara.Button("Run comparison", icon_name="mdi-play", on_click=start, color="primary",
-                          disabled=comparison_task.pending, classes=["abm-compare-run"])
-            solara.Button("Cancel", icon_name="mdi-stop", on_click=lambda: cancel_requested.set(True),
-                          disabled=not comparison_task.pending, outlined=True, classes=["abm-compare-cancel"])
+            solara.Button(
+                "Run comparison",
+                icon_name="mdi-play",
+                on_click=start,
+                color="primary",
+                disabled=comparison_task.pending,
+                classes=["abm-compare-run"],
+            )
+            solara.Button(
+                "Cancel",
+                icon_name="mdi-stop",
+                on_click=lambda: cancel_requested.set(True),
+                disabled=not comparison_task.pending,
+                outlined=True,
+                classes=["abm-compare-cancel"],
+            )
         Progress()
         Message(error.value)
         Results()

@@ -59,7 +59,9 @@ class CompareOutcome:
         return self.comparison.summary.to_csv(index=False)
 
 
-def variants_for(scenario: Scenario, kind: str, modes: tuple[str, ...] = ("alone", "alliance", "joint_venture")) -> dict:
+def variants_for(
+    scenario: Scenario, kind: str, modes: tuple[str, ...] = ("alone", "alliance", "joint_venture")
+) -> dict:
     """The variants to compare: entry modes, or the scenario's candidate partners.
 
     Raises:
@@ -89,21 +91,41 @@ def probabilities(summary: pd.DataFrame, variants: list[str]) -> pd.DataFrame:
     for v in variants:
         g = summary[summary.variant == v]
         formed = g[g.partnership_formed.astype(bool)]
-        for measure, flags in ((MEASURES[0], g.objective_met), (MEASURES[1], g.npv < 0),
-                               (MEASURES[2], ~formed.partnership_failed.astype(bool) if len(formed) else None)):
+        for measure, flags in (
+            (MEASURES[0], g.objective_met),
+            (MEASURES[1], g.npv < 0),
+            (MEASURES[2], ~formed.partnership_failed.astype(bool) if len(formed) else None),
+        ):
             if flags is None or len(flags) == 0:
-                rows.append({"variant": v, "measure": measure, "p": float("nan"), "lo": float("nan"),
-                             "hi": float("nan"), "n": 0})
+                rows.append(
+                    {
+                        "variant": v,
+                        "measure": measure,
+                        "p": float("nan"),
+                        "lo": float("nan"),
+                        "hi": float("nan"),
+                        "n": 0,
+                    }
+                )
                 continue
             flags = flags.astype(bool)
             lo, hi = report.wilson(int(flags.sum()), len(flags))
-            rows.append({"variant": v, "measure": measure, "p": float(flags.mean()), "lo": lo, "hi": hi, "n": len(flags)})
+            rows.append(
+                {"variant": v, "measure": measure, "p": float(flags.mean()), "lo": lo, "hi": hi, "n": len(flags)}
+            )
     return pd.DataFrame(rows, columns=["variant", "measure", "p", "lo", "hi", "n"])
 
 
-def run_comparison(scenario: Scenario, variants: dict, *, replications: int, master_seed: int, workers: int,
-                   progress: Callable[[int, int], None] | None = None,
-                   cancelled: Callable[[], bool] | None = None) -> CompareOutcome:
+def run_comparison(
+    scenario: Scenario,
+    variants: dict,
+    *,
+    replications: int,
+    master_seed: int,
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> CompareOutcome:
     """Run the comparison and build the page's tables.
 
     Args:
@@ -114,6 +136,7 @@ def run_comparison(scenario: Scenario, variants: dict, *, replications: int, mas
         InputError: for replications < 1 or a variant that is not allowed.
         Cancelled: when ``cancelled()`` turned True.
     """
+
     def on_progress(done: int, total: int) -> None:
         if cancelled is not None and cancelled():
             raise Cancelled(f"cancelled after {done} of {total} runs")
@@ -121,13 +144,21 @@ def run_comparison(scenario: Scenario, variants: dict, *, replications: int, mas
             progress(done, total)
 
     started = time.perf_counter()
-    cmp = compare_mod.compare(scenario, variants, replications=replications, master_seed=master_seed,
-                              workers=workers, keep_steps=True, progress=on_progress)
+    cmp = compare_mod.compare(
+        scenario,
+        variants,
+        replications=replications,
+        master_seed=master_seed,
+        workers=workers,
+        keep_steps=True,
+        progress=on_progress,
+    )
     elapsed = time.perf_counter() - started
     if cmp.summary.empty:
         first = cmp.failures.error.iloc[0] if len(cmp.failures) else "no run finished"
         raise RuntimeError(f"every run failed; the first error: {first}")
     focal = scenario.entrants[0].name
     quantiles = report.share_quantiles(cmp.steps, focal)
-    return CompareOutcome(cmp, report.kpi_table(cmp), quantiles, probabilities(cmp.summary, list(variants)),
-                          elapsed, workers)
+    return CompareOutcome(
+        cmp, report.kpi_table(cmp), quantiles, probabilities(cmp.summary, list(variants)), elapsed, workers
+    )

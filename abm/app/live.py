@@ -140,8 +140,9 @@ def partnership_status(model: MarketEntryModel, entrant) -> str:
     p = mine[-1]
     kind = "alliance" if p.kind == "alliance" else "joint venture"
     if p.active:
-        return (f"{kind} with {p.partner}, trust {p.trust_entrant:.2f} / {p.trust_partner:.2f}"
-                + (" (upgraded)" if p.upgraded else ""))
+        return f"{kind} with {p.partner}, trust {p.trust_entrant:.2f} / {p.trust_partner:.2f}" + (
+            " (upgraded)" if p.upgraded else ""
+        )
     cause = END_CAUSES.get(p.end_cause or "", p.end_cause or "ended").format(kind=kind)
     if p.end_cause == "planned_end":
         cause = f"{kind} reached its planned end" + (f" ({p.exit_route.replace('_', ' ')})" if p.exit_route else "")
@@ -229,8 +230,11 @@ class LiveRun:
                 value = getattr(p, s) if (p.active or p.end_month == m.month) else None
                 if s.startswith("delivered") and p.start_month == m.month and value == 0.0:
                     value = None  # nothing delivered yet in the month of signing
-                paths[s].append(None if value is None or (isinstance(value, float) and math.isnan(value))
-                                else round(float(value), 4))
+                paths[s].append(
+                    None
+                    if value is None or (isinstance(value, float) and math.isnan(value))
+                    else round(float(value), 4)
+                )
 
     def _freeze(self) -> Frame:
         m = self.model
@@ -245,23 +249,41 @@ class LiveRun:
         if local is None and m.partners:
             local = m.partners[0]
         reach = (local.name, np.round(local.network, 3)) if local is not None else None
-        statuses = [EntrantStatus(
-            name=e.name, mode=e.mode if e.entered else ("none" if not e.in_market else e.mode),
-            share=float(e.market_share), target_share=e.config.target_share, target_month=e.config.target_month,
-            target_month_reached=e.target_month_reached, cash=float(e.cash), npv_to_date=float(e.npv),
-            licence=licence_status(m, e), licensed=bool(e.licensed) if e.entered else False,
-            partnership=partnership_status(m, e), in_market=bool(e.in_market),
-        ) for e in m.entrants]
+        statuses = [
+            EntrantStatus(
+                name=e.name,
+                mode=e.mode if e.entered else ("none" if not e.in_market else e.mode),
+                share=float(e.market_share),
+                target_share=e.config.target_share,
+                target_month=e.config.target_month,
+                target_month_reached=e.target_month_reached,
+                cash=float(e.cash),
+                npv_to_date=float(e.npv),
+                licence=licence_status(m, e),
+                licensed=bool(e.licensed) if e.entered else False,
+                partnership=partnership_status(m, e),
+                in_market=bool(e.in_market),
+            )
+            for e in m.entrants
+        ]
         c = self.scenario.contract
         return Frame(
-            month=m.month, horizon=self.scenario.months, running=not self.done,
+            month=m.month,
+            horizon=self.scenario.months,
+            running=not self.done,
             months=list(self.months),
-            shares={k: list(v) for k, v in self.shares.items()}, roles=dict(self.roles),
+            shares={k: list(v) for k, v in self.shares.items()},
+            roles=dict(self.roles),
             partnerships={k: {s: list(v) for s, v in d.items()} for k, d in self.partnerships.items()},
             money={k: {s: list(v) for s, v in d.items()} for k, d in self.money.items()},
-            map_brands=map_brands, brand_names={f.brand: f.name for f in m.firms}, reach=reach,
+            map_brands=map_brands,
+            brand_names={f.brand: f.name for f in m.firms},
+            reach=reach,
             regions=(self.scenario.market.regions_x, self.scenario.market.regions_y),
-            entrants=statuses, events=list(m.events), trust_floor=c.trust_floor, upgrade_trust=c.upgrade_trust,
+            entrants=statuses,
+            events=list(m.events),
+            trust_floor=c.trust_floor,
+            upgrade_trust=c.upgrade_trust,
             currency=self.scenario.currency,
             target={e.name: (e.config.target_share, e.config.target_month) for e in m.entrants},
         )

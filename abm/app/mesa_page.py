@@ -24,8 +24,14 @@ from abm.scenario import ENTRY_MODES
 MODEL_PARAMS = {
     "scenario": {"type": "Select", "value": presets.DEFAULT, "values": presets.names(), "label": "Scenario"},
     "entry_mode": {"type": "Select", "value": "alliance", "values": [*ENTRY_MODES, "auto"], "label": "Entry mode"},
-    "partner_commitment": {"type": "SliderFloat", "value": 0.85, "min": 0.0, "max": 1.0, "step": 0.05,
-                           "label": "Partner commitment"},
+    "partner_commitment": {
+        "type": "SliderFloat",
+        "value": 0.85,
+        "min": 0.0,
+        "max": 1.0,
+        "step": 0.05,
+        "label": "Partner commitment",
+    },
     "seed": {"type": "SliderInt", "value": 1, "min": 0, "max": 999, "step": 1, "label": "Seed"},
 }
 """SolaraViz's model parameters: each becomes a keyword of ``MarketEntryModel``."""
@@ -63,8 +69,13 @@ def components() -> list:
 def MesaPage():
     """SolaraViz on a model built once per browser session."""
     model = solara.use_memo(make_model, [])
-    SolaraViz(model, components=components(), model_params=MODEL_PARAMS, name="Market entry (Mesa SolaraViz)",
-              play_interval=150)
+    SolaraViz(
+        model,
+        components=components(),
+        model_params=MODEL_PARAMS,
+        name="Market entry (Mesa SolaraViz)",
+        play_interval=150,
+    )
 
 
 Page = MesaPage

@@ -29,12 +29,38 @@ import pandas as pd
 
 from abm.errors import InputError
 
-OUTCOMES = ("share_y1", "share_y3", "share_y5", "share_y10", "share_final", "share_peak", "months_to_target",
-            "licence_month", "awareness_final", "npv", "terminal_value", "invested", "cash_end", "roi",
-            "objective_met", "entry_success", "partnership_failed", "partnership_goals_met", "success_for_both",
-            "failure_for_both", "return_above_cost_of_capital", "upgraded_to_jv", "partner_npv",
-            "partnership_months", "incumbent_reactions", "rival_launched", "integration_failed", "in_market_end",
-            "exit_month", "cultural_distance")
+OUTCOMES = (
+    "share_y1",
+    "share_y3",
+    "share_y5",
+    "share_y10",
+    "share_final",
+    "share_peak",
+    "months_to_target",
+    "licence_month",
+    "awareness_final",
+    "npv",
+    "terminal_value",
+    "invested",
+    "cash_end",
+    "roi",
+    "objective_met",
+    "entry_success",
+    "partnership_failed",
+    "partnership_goals_met",
+    "success_for_both",
+    "failure_for_both",
+    "return_above_cost_of_capital",
+    "upgraded_to_jv",
+    "partner_npv",
+    "partnership_months",
+    "incumbent_reactions",
+    "rival_launched",
+    "integration_failed",
+    "in_market_end",
+    "exit_month",
+    "cultural_distance",
+)
 """Outcome columns of a run summary (``abm.simulation``), offered first on the y axis."""
 
 _NOT_PARAMETERS = {"run_id", "seed", "replication", "point", "sample", "index", "months", "variant"}
@@ -144,20 +170,30 @@ def _via_load_results(folder: Path) -> ResultsFolder | None:
         sens = {}
     if not sens:
         sens = _sensitivity_files(folder)
-    return ResultsFolder(folder, manifest if isinstance(manifest, dict) else {}, summary,
-                         errors if isinstance(errors, pd.DataFrame) else pd.DataFrame(), sens,
-                         source="abm.load_results")
+    return ResultsFolder(
+        folder,
+        manifest if isinstance(manifest, dict) else {},
+        summary,
+        errors if isinstance(errors, pd.DataFrame) else pd.DataFrame(),
+        sens,
+        source="abm.load_results",
+    )
 
 
 def _via_files(folder: Path) -> ResultsFolder:
     files = _summary_files(folder)
     if not files:
-        raise InputError("results folder", str(folder),
-                         "a folder holding summary.parquet, summary-*.parquet or a summary/ folder of Parquet chunks")
+        raise InputError(
+            "results folder",
+            str(folder),
+            "a folder holding summary.parquet, summary-*.parquet or a summary/ folder of Parquet chunks",
+        )
     try:
         summary = pd.concat([_read_table(f) for f in files], ignore_index=True)
     except Exception as exc:
-        raise InputError("results folder", str(folder), f"readable summary files ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            "results folder", str(folder), f"readable summary files ({type(exc).__name__}: {exc})"
+        ) from None
     manifest: dict[str, Any] = {}
     if (folder / "manifest.json").is_file():
         try:
@@ -203,7 +239,10 @@ def split_sensitivity(frame: pd.DataFrame, name: str) -> dict[str, pd.DataFrame]
         else:
             df = df.reset_index().rename(columns={df.index.name or "index": "parameter"})
     if "outcome" in df.columns:
-        return {f"{name}: {o}": g.drop(columns="outcome").reset_index(drop=True) for o, g in df.groupby("outcome", sort=False)}
+        return {
+            f"{name}: {o}": g.drop(columns="outcome").reset_index(drop=True)
+            for o, g in df.groupby("outcome", sort=False)
+        }
     return {name: df}
 
 
@@ -215,8 +254,11 @@ def parameter_columns(summary: pd.DataFrame, manifest: dict) -> list[str]:
     if isinstance(params, dict):
         named = list(params)
     elif isinstance(params, list):
-        named = [p if isinstance(p, str) else (p.get("column") or p.get("name") or p.get("key") or "")
-                 for p in params if isinstance(p, (str, dict))]
+        named = [
+            p if isinstance(p, str) else (p.get("column") or p.get("name") or p.get("key") or "")
+            for p in params
+            if isinstance(p, (str, dict))
+        ]
     elif isinstance(manifest.get("problem"), dict):
         named = list(manifest["problem"].get("names", []))
     cols = [c for c in named if c in summary.columns]
@@ -234,11 +276,13 @@ def parameter_columns(summary: pd.DataFrame, manifest: dict) -> list[str]:
 
 def outcome_columns(summary: pd.DataFrame, parameters: list[str]) -> list[str]:
     """Numeric or yes/no outcome columns: the known outcomes first, then any other."""
+
     def usable(c: str) -> bool:
         s = summary[c]
         return (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)) and s.notna().any()
 
     known = [c for c in OUTCOMES if c in summary.columns and usable(c)]
-    others = [c for c in summary.columns if c not in known and c not in parameters and c not in _NOT_PARAMETERS
-              and usable(c)]
+    others = [
+        c for c in summary.columns if c not in known and c not in parameters and c not in _NOT_PARAMETERS and usable(c)
+    ]
     return known + others

@@ -53,7 +53,9 @@ def check_free(host: str, port: int) -> None:
             sock.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise InputError("--port", port, "a free port (this one is in use; try another, e.g. --port 8766)") from None
+                raise InputError(
+                    "--port", port, "a free port (this one is in use; try another, e.g. --port 8766)"
+                ) from None
             raise InputError("--host", host, f"an address of this machine ({exc.strerror})") from None
 
 
@@ -81,6 +83,12 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, page: str = "app")
     print(f"abm app: open {url(host, port)} in a browser (Ctrl+C stops the server)", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"abm app: listening on {host}: other machines on the network can reach it", file=sys.stderr, flush=True)
-    config = uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning",
-                            access_log=False, ws_max_size=64 * 1024 * 1024)
+    config = uvicorn.Config(
+        "solara.server.starlette:app",
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ws_max_size=64 * 1024 * 1024,
+    )
     uvicorn.Server(config).run()

@@ -15,8 +15,13 @@ from typing import Any
 from abm.errors import InputError
 from abm.scenario import ENTRY_MODES, Scenario
 
-MODE_LABELS = {"alone": "Alone (greenfield)", "alliance": "Strategic alliance", "joint_venture": "Joint venture",
-               "acquisition": "Acquisition", "auto": "Let the entrant choose"}
+MODE_LABELS = {
+    "alone": "Alone (greenfield)",
+    "alliance": "Strategic alliance",
+    "joint_venture": "Joint venture",
+    "acquisition": "Acquisition",
+    "auto": "Let the entrant choose",
+}
 """Readable names of the entry modes (and of ``auto``)."""
 
 ANY_PARTNER = "(most attractive free partner)"
@@ -131,8 +136,11 @@ def apply_settings(base: Scenario, s: Settings) -> Scenario:
     if s.entry_mode not in (*ENTRY_MODES, "auto"):
         raise InputError("entry mode", s.entry_mode, "one of " + ", ".join((*ENTRY_MODES, "auto")))
     if s.entry_mode in ("alliance", "joint_venture", "acquisition") and not base.partners:
-        raise InputError("entry mode", s.entry_mode,
-                         "'alone' or 'auto': this scenario has no local partner to ally with, co-own or buy")
+        raise InputError(
+            "entry mode",
+            s.entry_mode,
+            "'alone' or 'auto': this scenario has no local partner to ally with, co-own or buy",
+        )
     scenario = base.with_overrides(overrides_for(base, s))
     if s.use_countries:
         from abm.culture import kogut_singh
@@ -141,10 +149,15 @@ def apply_settings(base: Scenario, s: Settings) -> Scenario:
     return scenario
 
 
-_LABELS = {"entrants[0].entry_mode": "entry mode", "entrants[0].preferred_partner": "partner",
-           "entrants[0].cultural_distance": "cultural distance", "entrants[0].home_country": "home country",
-           "market.host_country": "host country", "regulators.stringency": "regulatory stringency",
-           "partners.commitment": "partner commitment"}
+_LABELS = {
+    "entrants[0].entry_mode": "entry mode",
+    "entrants[0].preferred_partner": "partner",
+    "entrants[0].cultural_distance": "cultural distance",
+    "entrants[0].home_country": "home country",
+    "market.host_country": "host country",
+    "regulators.stringency": "regulatory stringency",
+    "partners.commitment": "partner commitment",
+}
 
 
 def describe(base: Scenario, s: Settings) -> str:

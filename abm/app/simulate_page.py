@@ -37,41 +37,106 @@ def ScenarioControls():
     if state.file_scenario.value is not None and state.base_choice.value.startswith(state.FILE_PREFIX):
         choices = [state.base_choice.value, *choices]
     with solara.Column(gap="6px", classes=["abm-controls"]):
-        solara.Select("Scenario", values=choices, value=state.base_choice.value, on_value=state.choose_base,
-                      classes=["abm-preset"])
-        solara.FileDrop(label="Drop a scenario file (.toml) here", lazy=False,
-                        on_file=lambda f: state.load_scenario_text(f["data"], f["name"]))
-        solara.InputText("...or the path of a scenario file", value="", on_value=state.load_scenario_path,
-                         classes=["abm-scenario-path"])
+        solara.Select(
+            "Scenario",
+            values=choices,
+            value=state.base_choice.value,
+            on_value=state.choose_base,
+            classes=["abm-preset"],
+        )
+        solara.FileDrop(
+            label="Drop a scenario file (.toml) here",
+            lazy=False,
+            on_file=lambda f: state.load_scenario_text(f["data"], f["name"]),
+        )
+        solara.InputText(
+            "...or the path of a scenario file",
+            value="",
+            on_value=state.load_scenario_path,
+            classes=["abm-scenario-path"],
+        )
         modes = list(MODE_LABELS.values())
-        solara.Select("Entry mode", values=modes, value=MODE_LABELS.get(s.entry_mode, s.entry_mode),
-                      on_value=lambda label: state.change(entry_mode=_LABEL_TO_MODE.get(label, label)),
-                      classes=["abm-entry-mode"])
+        solara.Select(
+            "Entry mode",
+            values=modes,
+            value=MODE_LABELS.get(s.entry_mode, s.entry_mode),
+            on_value=lambda label: state.change(entry_mode=_LABEL_TO_MODE.get(label, label)),
+            classes=["abm-entry-mode"],
+        )
         partners = [ANY_PARTNER, *(p.name for p in base.partners)]
-        solara.Select("Partner", values=partners, value=s.partner if s.partner in partners else ANY_PARTNER,
-                      on_value=lambda v: state.change(partner=v), disabled=not base.partners, classes=["abm-partner"])
+        solara.Select(
+            "Partner",
+            values=partners,
+            value=s.partner if s.partner in partners else ANY_PARTNER,
+            on_value=lambda v: state.change(partner=v),
+            disabled=not base.partners,
+            classes=["abm-partner"],
+        )
         labels = country_labels()
         by_code = {v: k for k, v in labels.items()}
-        solara.Checkbox(label="Cultural distance from the two countries", value=s.use_countries,
-                        on_value=lambda v: state.change(use_countries=v))
+        solara.Checkbox(
+            label="Cultural distance from the two countries",
+            value=s.use_countries,
+            on_value=lambda v: state.change(use_countries=v),
+        )
         if s.use_countries:
-            solara.Select("Home country (entrant)", values=list(labels), value=by_code.get(s.home_country, s.home_country),
-                          on_value=lambda v: state.change(home_country=labels.get(v, v)), classes=["abm-home"])
+            solara.Select(
+                "Home country (entrant)",
+                values=list(labels),
+                value=by_code.get(s.home_country, s.home_country),
+                on_value=lambda v: state.change(home_country=labels.get(v, v)),
+                classes=["abm-home"],
+            )
         else:
-            solara.SliderFloat(f"Cultural distance (Kogut-Singh): {s.cultural_distance:.1f}", value=s.cultural_distance, min=0.0, max=8.0, step=0.1,
-                               on_value=lambda v: state.change(cultural_distance=round(v, 2)))
-        solara.Select("Host country (market)", values=list(labels), value=by_code.get(s.host_country, s.host_country),
-                      on_value=lambda v: state.change(host_country=labels.get(v, v)), classes=["abm-host"])
-        solara.SliderFloat(f"Regulatory stringency: {s.regulatory_stringency:.2f}", value=s.regulatory_stringency, min=0.0, max=1.0, step=0.05,
-                           on_value=lambda v: state.change(regulatory_stringency=round(v, 2)),
-                           disabled=not base.regulators)
-        solara.SliderFloat(f"Incumbent strength: loyalty x{s.incumbent_strength:.1f}", value=s.incumbent_strength, min=0.0, max=3.0, step=0.1,
-                           on_value=lambda v: state.change(incumbent_strength=round(v, 2)), disabled=not base.incumbents)
-        solara.SliderFloat(f"Partner commitment: {s.partner_commitment:.2f}", value=s.partner_commitment, min=0.0, max=1.0, step=0.05,
-                           on_value=lambda v: state.change(partner_commitment=round(v, 2)), disabled=not base.partners)
+            solara.SliderFloat(
+                f"Cultural distance (Kogut-Singh): {s.cultural_distance:.1f}",
+                value=s.cultural_distance,
+                min=0.0,
+                max=8.0,
+                step=0.1,
+                on_value=lambda v: state.change(cultural_distance=round(v, 2)),
+            )
+        solara.Select(
+            "Host country (market)",
+            values=list(labels),
+            value=by_code.get(s.host_country, s.host_country),
+            on_value=lambda v: state.change(host_country=labels.get(v, v)),
+            classes=["abm-host"],
+        )
+        solara.SliderFloat(
+            f"Regulatory stringency: {s.regulatory_stringency:.2f}",
+            value=s.regulatory_stringency,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            on_value=lambda v: state.change(regulatory_stringency=round(v, 2)),
+            disabled=not base.regulators,
+        )
+        solara.SliderFloat(
+            f"Incumbent strength: loyalty x{s.incumbent_strength:.1f}",
+            value=s.incumbent_strength,
+            min=0.0,
+            max=3.0,
+            step=0.1,
+            on_value=lambda v: state.change(incumbent_strength=round(v, 2)),
+            disabled=not base.incumbents,
+        )
+        solara.SliderFloat(
+            f"Partner commitment: {s.partner_commitment:.2f}",
+            value=s.partner_commitment,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            on_value=lambda v: state.change(partner_commitment=round(v, 2)),
+            disabled=not base.partners,
+        )
         solara.InputInt("Seed", value=s.seed, on_value=lambda v: state.change(seed=int(v or 0)), classes=["abm-seed"])
-        solara.Button("Back to the scenario's own values", on_click=lambda: state.choose_base(state.base_choice.value),
-                      text=True, classes=["abm-defaults"])
+        solara.Button(
+            "Back to the scenario's own values",
+            on_click=lambda: state.choose_base(state.base_choice.value),
+            text=True,
+            classes=["abm-defaults"],
+        )
 
 
 @solara.component
@@ -101,11 +166,23 @@ def PlayBar():
 
     with solara.Row(gap="10px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text(month, classes=["abm-month"])
-        solara.Button("Pause" if state.playing.value else "Play", icon_name="mdi-pause" if state.playing.value else "mdi-play",
-                      on_click=toggle, disabled=not can_step and not state.playing.value, color="primary",
-                      classes=["abm-play"])
-        solara.Button("Step", icon_name="mdi-step-forward", on_click=state.step_once,
-                      disabled=state.playing.value or not can_step, color="primary", outlined=True, classes=["abm-step"])
+        solara.Button(
+            "Pause" if state.playing.value else "Play",
+            icon_name="mdi-pause" if state.playing.value else "mdi-play",
+            on_click=toggle,
+            disabled=not can_step and not state.playing.value,
+            color="primary",
+            classes=["abm-play"],
+        )
+        solara.Button(
+            "Step",
+            icon_name="mdi-step-forward",
+            on_click=state.step_once,
+            disabled=state.playing.value or not can_step,
+            color="primary",
+            outlined=True,
+            classes=["abm-step"],
+        )
         solara.Button("Reset", icon_name="mdi-restart", on_click=state.restart, outlined=True, classes=["abm-reset"])
         with solara.Div(style={"min-width": "300px"}):
             solara.SliderFloat(f"Speed: {state.speed.value:.0f} months/s", value=state.speed, min=1, max=20, step=1)
@@ -121,18 +198,35 @@ def LiveView():
     solara.HTML(tag="div", unsafe_innerHTML=kpi_html(f), classes=["abm-kpi-block"])
     latest = ", ".join(f"{name} {path[-1]:.1%}" for name, path in f.shares.items())
     with solara.Columns([1, 1]):
-        Chart("share", "Market share of every firm", caption=f"Month {f.month}: {latest}",
-              build=partial(charts.share_option, f), version=f.serial)
-        Chart("map", "Market map: who buys which brand",
-              caption="Each dot is a consumer (sample), coloured by the brand bought this month; "
-                      "shaded regions: the partner's distribution reach.",
-              build=partial(charts.map_option, f), version=f.serial)
+        Chart(
+            "share",
+            "Market share of every firm",
+            caption=f"Month {f.month}: {latest}",
+            build=partial(charts.share_option, f),
+            version=f.serial,
+        )
+        Chart(
+            "map",
+            "Market map: who buys which brand",
+            caption="Each dot is a consumer (sample), coloured by the brand bought this month; "
+            "shaded regions: the partner's distribution reach.",
+            build=partial(charts.map_option, f),
+            version=f.serial,
+        )
     with solara.Columns([1, 1]):
-        Chart("trust", "Partnership: trust, commitment, know-how",
-              caption="Trust builds slowly and erodes fast; below the floor the partnership ends.",
-              build=partial(charts.partnership_option, f), version=f.serial)
-        Chart("money", f"Cash and NPV to date ({f.currency} million)", build=partial(charts.money_option, f),
-              version=f.serial)
+        Chart(
+            "trust",
+            "Partnership: trust, commitment, know-how",
+            caption="Trust builds slowly and erodes fast; below the floor the partnership ends.",
+            build=partial(charts.partnership_option, f),
+            version=f.serial,
+        )
+        Chart(
+            "money",
+            f"Cash and NPV to date ({f.currency} million)",
+            build=partial(charts.money_option, f),
+            version=f.serial,
+        )
     solara.Text("Event log (newest first)", classes=["abm-chart-title"])
     solara.HTML(tag="div", unsafe_innerHTML=event_log_html(f.events), classes=["abm-events"])
 

@@ -157,8 +157,10 @@ def step_once() -> bool:
         f = run.step()
     except Exception as exc:
         log.error("step failed:\n%s", traceback.format_exc())
-        message.value = (f"The run stopped in month {run.month + 1}: {type(exc).__name__}: {exc}. "
-                         "Change the settings or press Reset.")
+        message.value = (
+            f"The run stopped in month {run.month + 1}: {type(exc).__name__}: {exc}. "
+            "Change the settings or press Reset."
+        )
         playing.value = False
         live.value = None  # its state is not to be trusted; the last good month stays on screen
         run.close()

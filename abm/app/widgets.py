@@ -72,8 +72,15 @@ class LiveEcharts(EchartsWidget):
 
 
 @solara.component
-def Chart(name: str, title: str | None = None, caption: str | None = None, height: int = 380,
-          option: dict | None = None, build: Callable[[], dict] | None = None, version: object = None):
+def Chart(
+    name: str,
+    title: str | None = None,
+    caption: str | None = None,
+    height: int = 380,
+    option: dict | None = None,
+    build: Callable[[], dict] | None = None,
+    version: object = None,
+):
     """An ECharts chart in a box; ``name`` becomes the CSS class ``abm-chart-<name>``.
 
     Give either ``option`` (a chart that changes rarely), or ``build`` and ``version`` for
@@ -113,16 +120,20 @@ def _money(value: float, currency: str) -> str:
 
 
 def _card(label: str, value: str, sub: str = "", tone: str = "") -> str:
-    return (f'<div class="abm-kpi {tone}"><div class="label">{html.escape(label)}</div>'
-            f'<div class="value">{html.escape(value)}</div><div class="sub">{html.escape(sub)}</div></div>')
+    return (
+        f'<div class="abm-kpi {tone}"><div class="label">{html.escape(label)}</div>'
+        f'<div class="value">{html.escape(value)}</div><div class="sub">{html.escape(sub)}</div></div>'
+    )
 
 
 def kpi_html(frame: Frame) -> str:
     """KPI cards per entrant: share, months to target, NPV and cash, partnership, licence."""
     blocks = []
     for e in frame.entrants:
-        blocks.append(f'<div class="abm-kpi-entrant">{html.escape(e.name)} '
-                      f'({html.escape(MODE_LABELS.get(e.mode, e.mode).lower())})</div>')
+        blocks.append(
+            f'<div class="abm-kpi-entrant">{html.escape(e.name)} '
+            f"({html.escape(MODE_LABELS.get(e.mode, e.mode).lower())})</div>"
+        )
         blocks.append('<div class="abm-kpis">' + "".join(_entrant_cards(e, frame)) + "</div>")
     return "".join(blocks)
 
@@ -132,8 +143,11 @@ def _entrant_cards(e: EntrantStatus, frame: Frame) -> list[str]:
     on_time = met and e.target_month_reached <= e.target_month
     share_tone = "good" if e.share >= e.target_share else ""
     if met:
-        target = (f"month {e.target_month_reached}", "on time" if on_time else f"late: deadline was month {e.target_month}",
-                  "good" if on_time else "bad")
+        target = (
+            f"month {e.target_month_reached}",
+            "on time" if on_time else f"late: deadline was month {e.target_month}",
+            "good" if on_time else "bad",
+        )
     elif frame.month > e.target_month:
         target = ("missed", f"deadline month {e.target_month} has passed", "bad")
     else:
@@ -144,20 +158,34 @@ def _entrant_cards(e: EntrantStatus, frame: Frame) -> list[str]:
         _card("Market share", f"{e.share:.1%}", f"target {e.target_share:.0%} by month {e.target_month}", share_tone),
         _card("Months to target", target[0], target[1], target[2]),
         _card("NPV to date", _money(e.npv_to_date, frame.currency), "discounted net cash flow so far", npv_tone),
-        _card("Cash", _money(e.cash, frame.currency), "in the market" if e.in_market else "left the market",
-              "bad" if e.cash < 0 else ""),
-        _card("Partnership", e.partnership.split(",")[0] if not ended else "ended",
-              e.partnership if ended else (", ".join(e.partnership.split(",")[1:]).strip()), "bad" if ended else ""),
-        _card("Licence", "licensed" if e.licensed else ("refused" if "refused" in e.licence else "not licensed"),
-              e.licence, "good" if e.licensed else ("bad" if "refused" in e.licence or "suspended" in e.licence else "")),
+        _card(
+            "Cash",
+            _money(e.cash, frame.currency),
+            "in the market" if e.in_market else "left the market",
+            "bad" if e.cash < 0 else "",
+        ),
+        _card(
+            "Partnership",
+            e.partnership.split(",")[0] if not ended else "ended",
+            e.partnership if ended else (", ".join(e.partnership.split(",")[1:]).strip()),
+            "bad" if ended else "",
+        ),
+        _card(
+            "Licence",
+            "licensed" if e.licensed else ("refused" if "refused" in e.licence else "not licensed"),
+            e.licence,
+            "good" if e.licensed else ("bad" if "refused" in e.licence or "suspended" in e.licence else ""),
+        ),
     ]
 
 
 def event_log_html(events: list[tuple[int, str, str, str]], newest_first: bool = True) -> str:
     """The run's events as a readable list, newest on top."""
     rows = reversed(events) if newest_first else events
-    items = [f'<div><span class="m">month {m}</span> <span class="a">{html.escape(actor)}</span>: '
-             f'{html.escape(text)}</div>' for m, actor, _kind, text in rows]
+    items = [
+        f'<div><span class="m">month {m}</span> <span class="a">{html.escape(actor)}</span>: {html.escape(text)}</div>'
+        for m, actor, _kind, text in rows
+    ]
     if not items:
         items = ["<div>No events yet: press Step or Play.</div>"]
     return '<div class="abm-log">' + "".join(items) + "</div>"

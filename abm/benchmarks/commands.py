@@ -22,8 +22,11 @@ SUITE = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks" / "be
 def load_suite(path: Path = SUITE) -> ModuleType:
     """Import the suite from the repository (its folder goes on ``sys.path`` for its siblings)."""
     if not path.is_file():
-        raise InputError("abm bench", str(path), "a repository checkout with experiments/benchmarks/bench.py "
-                                                 "(install the package editable: make setup)")
+        raise InputError(
+            "abm bench",
+            str(path),
+            "a repository checkout with experiments/benchmarks/bench.py (install the package editable: make setup)",
+        )
     if "abm_bench_suite" in sys.modules:
         return sys.modules["abm_bench_suite"]
     spec = importlib.util.spec_from_file_location("abm_bench_suite", path)
@@ -51,10 +54,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
             raise InputError("--workers", args.workers, "a whole number >= 1")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise InputError("--out", args.out, "a folder (new or existing; the JSON gets a new name, nothing is "
-                                            "overwritten)")
-    result = suite.run_suite(args.quick, only=only, workers=workers,
-                             progress=lambda text: print(f"abm bench: {text}", file=sys.stderr, flush=True))
+        raise InputError(
+            "--out", args.out, "a folder (new or existing; the JSON gets a new name, nothing is overwritten)"
+        )
+    result = suite.run_suite(
+        args.quick,
+        only=only,
+        workers=workers,
+        progress=lambda text: print(f"abm bench: {text}", file=sys.stderr, flush=True),
+    )
     path = suite.write(result, out)
     print(suite.table(result))
     print(f"\nwritten: {path}")
@@ -63,13 +71,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "bench", help="benchmark single runs, sweeps and the app against the performance targets",
+        "bench",
+        help="benchmark single runs, sweeps and the app against the performance targets",
         description="Measure ms per run, the speed-up over per-consumer Mesa agents, the overhead over a bare "
-                    "numpy kernel, scaling in consumers and firms, sweep throughput, Dask overhead and memory, "
-                    "mesa.batch_run, and the app's step time. Writes <out>/<date>.json and prints a table.")
+        "numpy kernel, scaling in consumers and firms, sweep throughput, Dask overhead and memory, "
+        "mesa.batch_run, and the app's step time. Writes <out>/<date>.json and prints a table.",
+    )
     p.add_argument("--quick", action="store_true", help="smaller sizes, under a minute on 2 cores (the CI smoke test)")
     p.add_argument("--out", default="results/benchmarks", help="folder for <date>.json (default results/benchmarks)")
-    p.add_argument("--only", default=None, help="comma-separated subset: default, reference, kernel, scaling, "
-                                                "parallel, memory, batch_run, app")
+    p.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated subset: default, reference, kernel, scaling, parallel, memory, batch_run, app",
+    )
     p.add_argument("--workers", default=None, help="processes for the parallel figures (default: all usable cores)")
     p.set_defaults(func=cmd_bench)

@@ -20,10 +20,20 @@ if TYPE_CHECKING:
     from abm.sweeps.spec import SweepSpec
 
 # Loaded on first use, so that `abm --help` and the CLI's input checks stay fast.
-_LAZY = {"Design": "design", "build_design": "design", "design_seed": "design",
-         "SweepAborted": "runner", "evaluate": "runner", "run_sweep": "runner", "run_task": "runner",
-         "Parameter": "spec", "SweepSpec": "spec", "load_spec": "spec",
-         "Results": "store", "load_results": "store"}
+_LAZY = {
+    "Design": "design",
+    "build_design": "design",
+    "design_seed": "design",
+    "SweepAborted": "runner",
+    "evaluate": "runner",
+    "run_sweep": "runner",
+    "run_task": "runner",
+    "Parameter": "spec",
+    "SweepSpec": "spec",
+    "load_spec": "spec",
+    "Results": "store",
+    "load_results": "store",
+}
 
 
 def __getattr__(name: str):
@@ -34,9 +44,16 @@ def __getattr__(name: str):
     return value
 
 
-def sweep(spec_or_path: str | Path | dict | SweepSpec, *, workers: int | None = None, dask_local: int | None = None,
-          scheduler: str | None = None, out: str | Path | None = None,
-          progress: bool | Callable[[int, int], None] = True, chunk_runs: int | None = None) -> Path:
+def sweep(
+    spec_or_path: str | Path | dict | SweepSpec,
+    *,
+    workers: int | None = None,
+    dask_local: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    progress: bool | Callable[[int, int], None] = True,
+    chunk_runs: int | None = None,
+) -> Path:
     """Run a sweep, or resume it if its results folder holds part of it.
 
     Args:
@@ -61,8 +78,16 @@ def sweep(spec_or_path: str | Path | dict | SweepSpec, *, workers: int | None = 
 
     from abm.sweeps.runner import run_sweep
 
-    outcome = run_sweep(spec_or_path, workers=workers, dask_local=dask_local, scheduler=scheduler, out=out,
-                        progress=progress, chunk_runs=chunk_runs, echo=progress is True)
+    outcome = run_sweep(
+        spec_or_path,
+        workers=workers,
+        dask_local=dask_local,
+        scheduler=scheduler,
+        out=out,
+        progress=progress,
+        chunk_runs=chunk_runs,
+        echo=progress is True,
+    )
     if progress is True:
         print(outcome.line(), file=sys.stderr)
     return outcome.path
@@ -83,5 +108,18 @@ def analyze(path: str | Path, *, out: str | Path | None = None) -> Path:
     return _analyze(path, out=out)
 
 
-__all__ = ["Design", "Parameter", "Results", "SweepAborted", "SweepSpec", "analyze", "build_design", "design_seed",
-           "evaluate", "load_results", "load_spec", "run_task", "sweep"]
+__all__ = [
+    "Design",
+    "Parameter",
+    "Results",
+    "SweepAborted",
+    "SweepSpec",
+    "analyze",
+    "build_design",
+    "design_seed",
+    "evaluate",
+    "load_results",
+    "load_spec",
+    "run_task",
+    "sweep",
+]

@@ -44,29 +44,64 @@ MAX_GROUPS = 8
 FAN_RUNS = 4000
 """Runs per group drawn into a fan chart (an even sample when there are more)."""
 
-LOWER_IS_BETTER = {"partnership_failed", "failure_for_both", "loss", "months_to_target", "licence_month",
-                   "integration_failed", "rival_launched", "exit_month", "invested"}
-PARTNERSHIP_OUTCOMES = {"partnership_failed", "partnership_goals_met", "success_for_both", "failure_for_both",
-                       "partnership_months", "upgraded_to_jv", "partnership_survived"}
+LOWER_IS_BETTER = {
+    "partnership_failed",
+    "failure_for_both",
+    "loss",
+    "months_to_target",
+    "licence_month",
+    "integration_failed",
+    "rival_launched",
+    "exit_month",
+    "invested",
+}
+PARTNERSHIP_OUTCOMES = {
+    "partnership_failed",
+    "partnership_goals_met",
+    "success_for_both",
+    "failure_for_both",
+    "partnership_months",
+    "upgraded_to_jv",
+    "partnership_survived",
+}
 """Outcomes counted over the runs where a partnership formed (blank elsewhere)."""
 SHARES = {"share_y1", "share_y3", "share_y5", "share_y10", "share_final", "share_peak", "awareness_final"}
 LABELS = {
-    "npv": "NPV ({cur} m)", "partner_npv": "partner's NPV ({cur} m)", "cash_end": "cash at the end ({cur} m)",
-    "invested": "invested ({cur} m)", "roi": "ROI",
-    "share_y1": "market share, year 1", "share_y3": "market share, year 3", "share_y5": "market share, year 5",
-    "share_y10": "market share, year 10", "share_final": "market share at the horizon",
-    "share_peak": "peak market share", "awareness_final": "brand awareness at the horizon",
-    "months_to_target": "months to the target share", "licence_month": "licence month",
-    "objective_met": "target share met by the deadline", "entry_success": "entry success (target met, NPV > 0)",
-    "return_above_cost_of_capital": "NPV > 0", "partnership_failed": "partnership failed",
-    "partnership_survived": "partnership survived", "partnership_goals_met": "partnership met its goals",
-    "success_for_both": "success for both partners", "failure_for_both": "failure for both partners",
-    "partnership_months": "months in partnership", "upgraded_to_jv": "alliance upgraded to a JV",
-    "loss": "loss (NPV < 0)", "in_market_end": "still in the market at the horizon",
+    "npv": "NPV ({cur} m)",
+    "partner_npv": "partner's NPV ({cur} m)",
+    "cash_end": "cash at the end ({cur} m)",
+    "invested": "invested ({cur} m)",
+    "roi": "ROI",
+    "share_y1": "market share, year 1",
+    "share_y3": "market share, year 3",
+    "share_y5": "market share, year 5",
+    "share_y10": "market share, year 10",
+    "share_final": "market share at the horizon",
+    "share_peak": "peak market share",
+    "awareness_final": "brand awareness at the horizon",
+    "months_to_target": "months to the target share",
+    "licence_month": "licence month",
+    "objective_met": "target share met by the deadline",
+    "entry_success": "entry success (target met, NPV > 0)",
+    "return_above_cost_of_capital": "NPV > 0",
+    "partnership_failed": "partnership failed",
+    "partnership_survived": "partnership survived",
+    "partnership_goals_met": "partnership met its goals",
+    "success_for_both": "success for both partners",
+    "failure_for_both": "failure for both partners",
+    "partnership_months": "months in partnership",
+    "upgraded_to_jv": "alliance upgraded to a JV",
+    "loss": "loss (NPV < 0)",
+    "in_market_end": "still in the market at the horizon",
 }
-PATH_LABELS = {"market_share": "market share", "trust_entrant": "its trust in the partner",
-               "trust_partner": "the partner's trust in it", "cash": "cash ({cur} m)",
-               "awareness": "brand awareness", "coverage": "distribution coverage"}
+PATH_LABELS = {
+    "market_share": "market share",
+    "trust_entrant": "its trust in the partner",
+    "trust_partner": "the partner's trust in it",
+    "cash": "cash ({cur} m)",
+    "awareness": "brand awareness",
+    "coverage": "distribution coverage",
+}
 TIE = "tie"
 """The best group value of a cell whose two best means are equal."""
 BLUE, DARK = "#1f77b4", "#0b3c6b"
@@ -74,6 +109,7 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 
 
 # ---- what to analyse -------------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -132,7 +168,8 @@ class Context:
         col = p["column"]
         values = self.frame[col] if col in self.frame else self.results.design[col]
         categorical = p.get("values") is not None and not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in p["values"])
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in p["values"]
+        )
         continuous = not categorical and values.nunique() > MAX_LEVELS
         if categorical:
             order = list(p["values"])
@@ -147,15 +184,23 @@ class Context:
         taken = {*ID_COLUMNS, *(p.column for p in self.params)}
         if "partnership_formed" in frame and "partnership_failed" in frame:
             formed = frame["partnership_formed"].astype(bool)
-            frame["partnership_survived"] = np.where(formed, (~frame["partnership_failed"].astype(bool)).astype(float),
-                                                     np.nan)
+            frame["partnership_survived"] = np.where(
+                formed, (~frame["partnership_failed"].astype(bool)).astype(float), np.nan
+            )
         if "npv" in frame:
             frame["loss"] = frame["npv"] < 0
         wanted = self.manifest.get("analysis", {}).get("outcomes")
         if not wanted:
             months = int(self.manifest.get("months") or 0)
-            share = "share_y5" if months >= 60 else "share_y3" if months >= 36 else \
-                "share_y1" if months >= 12 else "share_final"
+            share = (
+                "share_y5"
+                if months >= 60
+                else "share_y3"
+                if months >= 36
+                else "share_y1"
+                if months >= 12
+                else "share_final"
+            )
             wanted = ["npv", share, "entry_success", "partnership_failed"]
         out = []
         for name in wanted:
@@ -206,6 +251,7 @@ def _currency(results: Results) -> str:
 
 # ---- statistics --------------------------------------------------------------------------------
 
+
 def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
     from abm.report import wilson as _wilson
 
@@ -219,13 +265,29 @@ def describe(values: pd.Series, outcome: Outcome) -> dict[str, float]:
         lo, hi = wilson(v.sum(), n) if n else (math.nan, math.nan)
         return {"n": n, "rate": v.mean() if n else math.nan, "ci_low": lo, "ci_high": hi}
     if n == 0:
-        return {"n": 0, "mean": math.nan, "sd": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-                "p10": math.nan, "p50": math.nan, "p90": math.nan}
+        return {
+            "n": 0,
+            "mean": math.nan,
+            "sd": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "p10": math.nan,
+            "p50": math.nan,
+            "p90": math.nan,
+        }
     mean, sd = float(v.mean()), float(v.std(ddof=1)) if n > 1 else math.nan
     half = 1.96 * sd / math.sqrt(n) if n > 1 else math.nan
     p10, p50, p90 = np.quantile(v, [0.1, 0.5, 0.9])
-    return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half,
-            "p10": p10, "p50": p50, "p90": p90}
+    return {
+        "n": n,
+        "mean": mean,
+        "sd": sd,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "p10": p10,
+        "p50": p50,
+        "p90": p90,
+    }
 
 
 def centre(stats: dict) -> float:
@@ -306,8 +368,15 @@ def sobol_indices(ctx: Context, outcome: Outcome) -> tuple[pd.DataFrame | None, 
     problem = ctx.manifest["design"]["problem"]
     second = bool(ctx.manifest["design"].get("second_order"))
     si = sobol.analyze(problem, y, calc_second_order=second, seed=int(ctx.manifest["master_seed"]) % 2**32)
-    table = pd.DataFrame({"parameter": [p.key for p in ctx.params], "S1": si["S1"], "S1_conf": si["S1_conf"],
-                          "ST": si["ST"], "ST_conf": si["ST_conf"]})
+    table = pd.DataFrame(
+        {
+            "parameter": [p.key for p in ctx.params],
+            "S1": si["S1"],
+            "S1_conf": si["S1_conf"],
+            "ST": si["ST"],
+            "ST_conf": si["ST_conf"],
+        }
+    )
     return table, ""
 
 
@@ -322,10 +391,22 @@ def morris_indices(ctx: Context, outcome: Outcome) -> tuple[pd.DataFrame | None,
     raw_path = ctx.results.path / "design_raw.parquet"
     cols = [p.column for p in ctx.params]
     x = (pd.read_parquet(raw_path) if raw_path.exists() else ctx.results.design)[cols].to_numpy(dtype=float)
-    si = morris.analyze(problem, x, y, num_levels=int(ctx.manifest["design"]["morris_levels"]),
-                        seed=int(ctx.manifest["master_seed"]) % 2**32)
-    table = pd.DataFrame({"parameter": [p.key for p in ctx.params], "mu_star": si["mu_star"],
-                          "mu_star_conf": si["mu_star_conf"], "mu": si["mu"], "sigma": si["sigma"]})
+    si = morris.analyze(
+        problem,
+        x,
+        y,
+        num_levels=int(ctx.manifest["design"]["morris_levels"]),
+        seed=int(ctx.manifest["master_seed"]) % 2**32,
+    )
+    table = pd.DataFrame(
+        {
+            "parameter": [p.key for p in ctx.params],
+            "mu_star": si["mu_star"],
+            "mu_star_conf": si["mu_star_conf"],
+            "mu": si["mu"],
+            "sigma": si["sigma"],
+        }
+    )
     return table, ""
 
 
@@ -351,6 +432,7 @@ def survival_curve(months: np.ndarray, failed: np.ndarray, horizon: int) -> tupl
 
 # ---- plots --------------------------------------------------------------------------------------
 
+
 def _plt():
     import matplotlib
 
@@ -374,14 +456,24 @@ def _scale(outcome: Outcome, values: Any) -> Any:
     return values * 100 if outcome.percent else values
 
 
-def _line(ax, x, stats: list[dict], outcome: Outcome, color: str, label: str | None, runs_band: bool,
-          categorical: bool) -> None:
+def _line(
+    ax, x, stats: list[dict], outcome: Outcome, color: str, label: str | None, runs_band: bool, categorical: bool
+) -> None:
     y = _scale(outcome, np.array([centre(s) for s in stats], dtype=float))
     lo = _scale(outcome, np.array([s["ci_low"] for s in stats], dtype=float))
     hi = _scale(outcome, np.array([s["ci_high"] for s in stats], dtype=float))
     if categorical:
-        ax.errorbar(x, y, yerr=[np.nan_to_num(y - lo), np.nan_to_num(hi - y)], fmt="o", color=color, capsize=4,
-                    lw=1.6, ms=6, label=label)
+        ax.errorbar(
+            x,
+            y,
+            yerr=[np.nan_to_num(y - lo), np.nan_to_num(hi - y)],
+            fmt="o",
+            color=color,
+            capsize=4,
+            lw=1.6,
+            ms=6,
+            label=label,
+        )
         if runs_band and not outcome.rate:
             p10 = _scale(outcome, np.array([s["p10"] for s in stats], dtype=float))
             p90 = _scale(outcome, np.array([s["p90"] for s in stats], dtype=float))
@@ -407,9 +499,14 @@ def plot_effects(ctx: Context, outcome: Outcome, path: Path) -> Path | None:
     plt, fig, axes = _grid(len(params), width=max(4.6, 8.4 / min(len(params), 3)), extra=0.9)
     for ax, param in zip(axes.flat, params, strict=False):
         levels = ctx.levels(param, ctx.line_bins(len(group.order) if group is not None else 1))
-        series = [(None, None, ctx.frame.index)] if group is None else [
-            (g, PALETTE[i % len(PALETTE)], ctx.frame.index[ctx.frame[group.column] == g])
-            for i, g in enumerate(group.order)]
+        series = (
+            [(None, None, ctx.frame.index)]
+            if group is None
+            else [
+                (g, PALETTE[i % len(PALETTE)], ctx.frame.index[ctx.frame[group.column] == g])
+                for i, g in enumerate(group.order)
+            ]
+        )
         for g, color, idx in series:
             sub = levels.loc[idx]
             order = param.order if param.categorical else sorted(sub.dropna().unique())
@@ -417,12 +514,21 @@ def plot_effects(ctx: Context, outcome: Outcome, path: Path) -> Path | None:
             x = np.arange(len(order)) if param.categorical else np.asarray(order, dtype=float)
             if param.categorical and group is not None:
                 x = x + (list(group.order).index(g) - (len(group.order) - 1) / 2) * 0.12
-            _line(ax, x, stats, outcome, color or BLUE, None if g is None else str(g).replace("_", " "),
-                  runs_band=group is None, categorical=param.categorical)
+            _line(
+                ax,
+                x,
+                stats,
+                outcome,
+                color or BLUE,
+                None if g is None else str(g).replace("_", " "),
+                runs_band=group is None,
+                categorical=param.categorical,
+            )
         if param.categorical:
             ax.set_xticks(range(len(param.order)))
-            ax.set_xticklabels([str(v).replace("_", " ") for v in param.order], rotation=20 if len(param.order) > 3
-                               else 0)
+            ax.set_xticklabels(
+                [str(v).replace("_", " ") for v in param.order], rotation=20 if len(param.order) > 3 else 0
+            )
             ax.set_xlim(-0.5, len(param.order) - 0.5)
         ax.set_xlabel(param.label + (" (binned)" if param.continuous else ""))
         ax.set_ylabel(outcome.axis())
@@ -430,16 +536,27 @@ def plot_effects(ctx: Context, outcome: Outcome, path: Path) -> Path | None:
             ax.set_ylim(-3, 103)
         ax.grid(alpha=0.3)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    what = "rate with 95 % Wilson interval" if outcome.rate else "mean with 95 % CI" + (
-        "; light band: 10-90 % of runs" if group is None else "")
+    what = (
+        "rate with 95 % Wilson interval"
+        if outcome.rate
+        else "mean with 95 % CI" + ("; light band: 10-90 % of runs" if group is None else "")
+    )
     fig.suptitle(f"{outcome.label}: {what}", fontsize=12, y=0.995)
     height = fig.get_figheight()  # inches: the title and the legend row take fixed room at the top
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.62 / height))
     if handles:  # after the layout, which would otherwise make room for it twice
         title = f"{group.label}:" if group is not None else None
-        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.3 / height), fontsize=9,
-                   frameon=False, ncol=min(len(labels), 7) + (group is not None), title=title,
-                   alignment="left" if title else "center")
+        fig.legend(
+            handles,
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 1 - 0.3 / height),
+            fontsize=9,
+            frameon=False,
+            ncol=min(len(labels), 7) + (group is not None),
+            title=title,
+            alignment="left" if title else "center",
+        )
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -457,13 +574,21 @@ def plot_indices(tables: dict[str, pd.DataFrame], outcomes: dict[str, Outcome], 
         y = np.arange(len(t))
         if kind == "sobol":
             ax.barh(y + 0.2, t["ST"], height=0.38, xerr=t["ST_conf"], color=BLUE, capsize=2, label="ST (total)")
-            ax.barh(y - 0.2, t["S1"], height=0.38, xerr=t["S1_conf"], color="#ff7f0e", capsize=2,
-                    label="S1 (first order)")
+            ax.barh(
+                y - 0.2, t["S1"], height=0.38, xerr=t["S1_conf"], color="#ff7f0e", capsize=2, label="S1 (first order)"
+            )
             ax.axvline(0, color="0.3", lw=0.8)
             ax.set_xlabel("share of output variance")
         else:
-            ax.barh(y + 0.2, t["mu_star"], height=0.38, xerr=t["mu_star_conf"], color=BLUE, capsize=2,
-                    label="mu* (mean |effect|)")
+            ax.barh(
+                y + 0.2,
+                t["mu_star"],
+                height=0.38,
+                xerr=t["mu_star_conf"],
+                color=BLUE,
+                capsize=2,
+                label="mu* (mean |effect|)",
+            )
             ax.barh(y - 0.2, t["sigma"], height=0.38, color="#ff7f0e", label="sigma (interactions, non-linearity)")
             ax.set_xlabel(f"elementary effect on {outcomes[name].axis()} per full range")
         ax.set_yticks(y)
@@ -471,8 +596,12 @@ def plot_indices(tables: dict[str, pd.DataFrame], outcomes: dict[str, Outcome], 
         ax.set_title(outcomes[name].label, fontsize=11)
         ax.grid(axis="x", alpha=0.3)
         ax.legend(fontsize=8, frameon=False, loc="lower right")
-    fig.suptitle("Sobol' indices with 95 % confidence intervals" if kind == "sobol"
-                 else "Morris screening: mu* with 95 % confidence interval, and sigma", fontsize=12)
+    fig.suptitle(
+        "Sobol' indices with 95 % confidence intervals"
+        if kind == "sobol"
+        else "Morris screening: mu* with 95 % confidence interval, and sigma",
+        fontsize=12,
+    )
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -509,11 +638,20 @@ def plot_winners(ctx: Context, table: pd.DataFrame, others: list[Param], outcome
     ax.set_xlabel(xs.label + (" (binned)" if xs.continuous else ""))
     ax.set_ylabel(ys.label + (" (binned)" if ys.continuous else ""))
     present = sorted({int(v) for v in grid.flat if not math.isnan(v)})
-    ax.legend(handles=[Patch(color=colours[i], label=str(groups[i]).replace("_", " ")) for i in present], title=ctx.group.label, loc="upper left", bbox_to_anchor=(1.01, 1),
-              frameon=False, fontsize=9)
+    ax.legend(
+        handles=[Patch(color=colours[i], label=str(groups[i]).replace("_", " ")) for i in present],
+        title=ctx.group.label,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        frameon=False,
+        fontsize=9,
+    )
     better = "lowest" if outcome.name in LOWER_IS_BETTER else "highest"
-    ax.set_title(f"Best {ctx.group.label} by {outcome.label} ({better} mean)\n"
-                 f"cell text: its mean, and its lead over the runner-up", fontsize=10.5)
+    ax.set_title(
+        f"Best {ctx.group.label} by {outcome.label} ({better} mean)\n"
+        f"cell text: its mean, and its lead over the runner-up",
+        fontsize=10.5,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -561,8 +699,15 @@ def plot_surface(ctx: Context, outcome: Outcome, x: Param, y: Param, facet: Para
             for i in range(len(yv)):
                 for j in range(len(xv)):
                     if np.isfinite(grid[i, j]):
-                        ax.text(j, i, f"{grid[i, j]:.0f}" if abs(vmax - vmin) >= 20 else f"{grid[i, j]:.2g}",
-                                ha="center", va="center", fontsize=7.5, color="black")
+                        ax.text(
+                            j,
+                            i,
+                            f"{grid[i, j]:.0f}" if abs(vmax - vmin) >= 20 else f"{grid[i, j]:.2g}",
+                            ha="center",
+                            va="center",
+                            fontsize=7.5,
+                            color="black",
+                        )
         ax.set_xticks(range(len(xv)))
         ax.set_xticklabels([f"{v:.3g}" for v in xv], fontsize=8, rotation=45 if len(xv) > 6 else 0)
         ax.set_yticks(range(len(yv)))
@@ -571,11 +716,13 @@ def plot_surface(ctx: Context, outcome: Outcome, x: Param, y: Param, facet: Para
         ax.set_ylabel(y.label + (" (binned)" if y.continuous else ""))
         if g is not None:
             ax.set_title(str(g).replace("_", " "), fontsize=11, fontweight="bold")
-    for ax in axes.flat[len(panels):]:
+    for ax in axes.flat[len(panels) :]:
         ax.axis("off")
     what = f"Rate of {outcome.label} (%)" if outcome.rate else f"Mean {outcome.axis()}"
-    fig.suptitle(what + " in each cell" + (" (other parameters averaged)" if len(ctx.params) > 2 + bool(facet)
-                                           else ""), fontsize=12)
+    fig.suptitle(
+        what + " in each cell" + (" (other parameters averaged)" if len(ctx.params) > 2 + bool(facet) else ""),
+        fontsize=12,
+    )
     fig.tight_layout(rect=(0, 0, 0.9, 0.94))
     cax = fig.add_axes((0.915, 0.15, 0.018, 0.7))
     fig.colorbar(image, cax=cax)
@@ -654,8 +801,9 @@ def plot_survival(ctx: Context, path: Path) -> Path | None:
     for i, (g, sub) in enumerate(series):
         if sub.empty:
             continue
-        t, s = survival_curve(sub["partnership_months"].to_numpy(dtype=float),
-                              sub["partnership_failed"].astype(bool).to_numpy(), horizon)
+        t, s = survival_curve(
+            sub["partnership_months"].to_numpy(dtype=float), sub["partnership_failed"].astype(bool).to_numpy(), horizon
+        )
         label = f"{'all' if g is None else str(g).replace('_', ' ')} ({len(sub)} partnerships)"
         ax.step(t, s * 100, where="post", color=PALETTE[i % len(PALETTE)], lw=2, label=label)
         drawn += 1
@@ -668,8 +816,13 @@ def plot_survival(ctx: Context, path: Path) -> Path | None:
     ax.set_ylabel("partnerships not failed (%)")
     ax.set_title("Partnership survival (Kaplan-Meier; failures are events, other endings censored)", fontsize=10.5)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8.5, frameon=False, title=group.label if group is not None else None, loc="upper left",
-              bbox_to_anchor=(1.01, 1))
+    ax.legend(
+        fontsize=8.5,
+        frameon=False,
+        title=group.label if group is not None else None,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -677,6 +830,7 @@ def plot_survival(ctx: Context, path: Path) -> Path | None:
 
 
 # ---- report -------------------------------------------------------------------------------------
+
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -686,10 +840,14 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def _cell(stats_row: pd.Series, o: Outcome) -> str:
     if o.rate:
-        return f"{o.fmt(stats_row[f'{o.name}_rate'])} ({o.fmt(stats_row[f'{o.name}_ci_low'])}-" \
-               f"{o.fmt(stats_row[f'{o.name}_ci_high'])})"
-    return f"{o.fmt(stats_row[f'{o.name}_mean'])} [{o.fmt(stats_row[f'{o.name}_p10'])}, " \
-           f"{o.fmt(stats_row[f'{o.name}_p90'])}]"
+        return (
+            f"{o.fmt(stats_row[f'{o.name}_rate'])} ({o.fmt(stats_row[f'{o.name}_ci_low'])}-"
+            f"{o.fmt(stats_row[f'{o.name}_ci_high'])})"
+        )
+    return (
+        f"{o.fmt(stats_row[f'{o.name}_mean'])} [{o.fmt(stats_row[f'{o.name}_p10'])}, "
+        f"{o.fmt(stats_row[f'{o.name}_p90'])}]"
+    )
 
 
 def _fmt_level(value: Any) -> str:
@@ -705,8 +863,11 @@ def analyze(path: str | Path, *, out: str | Path | None = None) -> Path:
         raise InputError("results", str(path), "a sweep with at least one finished run")
     target = Path(out) if out is not None else results.path / "analysis"
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
-        raise InputError("--out", str(target), "a new or empty folder, or an earlier analysis folder "
-                         "(it holds other files; nothing is overwritten)")
+        raise InputError(
+            "--out",
+            str(target),
+            "a new or empty folder, or an earlier analysis folder (it holds other files; nothing is overwritten)",
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     try:
@@ -730,29 +891,47 @@ def _write(ctx: Context, folder: Path) -> None:
     sessions = m.get("sessions", [])
     lines = [f"# {m.get('question') or m['name']}", ""]
     runs_done, runs_failed = len(res.summary), len(res.errors)
-    lines += [f"Sweep `{m['name']}` on scenario `{m.get('scenario')}`: {d['kind'].replace('_', ' ')} design, "
-              f"{d['points']} points x {d['replications']} replications = {d['runs']} runs of {m.get('months')} "
-              f"months; master seed {m['master_seed']}.", "",
-              f"Runs finished: {runs_done}; failed: {runs_failed}; not run yet: "
-              f"{d['runs'] - runs_done - runs_failed}. Sessions: {len(sessions)}"
-              + (f", first started {sessions[0]['started']}, last ended {sessions[-1].get('ended') or 'not yet'}."
-                 if sessions else "."), ""]
+    lines += [
+        f"Sweep `{m['name']}` on scenario `{m.get('scenario')}`: {d['kind'].replace('_', ' ')} design, "
+        f"{d['points']} points x {d['replications']} replications = {d['runs']} runs of {m.get('months')} "
+        f"months; master seed {m['master_seed']}.",
+        "",
+        f"Runs finished: {runs_done}; failed: {runs_failed}; not run yet: "
+        f"{d['runs'] - runs_done - runs_failed}. Sessions: {len(sessions)}"
+        + (
+            f", first started {sessions[0]['started']}, last ended {sessions[-1].get('ended') or 'not yet'}."
+            if sessions
+            else "."
+        ),
+        "",
+    ]
     git = m.get("git") or {}
     versions = m.get("versions", {})
-    lines += [f"Code: abm {versions.get('abm-market-entry', '?')}, git {git.get('revision', 'unknown')[:12]}"
-              + (" (uncommitted changes)" if git.get("dirty") else "")
-              + f"; mesa {versions.get('mesa', '?')}, SALib {versions.get('SALib', '?')}.", ""]
+    lines += [
+        f"Code: abm {versions.get('abm-market-entry', '?')}, git {git.get('revision', 'unknown')[:12]}"
+        + (" (uncommitted changes)" if git.get("dirty") else "")
+        + f"; mesa {versions.get('mesa', '?')}, SALib {versions.get('SALib', '?')}.",
+        "",
+    ]
 
     lines += ["## Parameters", ""]
     rows = []
     for p in m["parameters"]:
-        what = ", ".join(map(str, p["values"])) if p.get("values") is not None else \
-            f"{p['min']:g} to {p['max']:g}" + (f", {p['levels']} levels" if p.get("levels") else "")
+        what = (
+            ", ".join(map(str, p["values"]))
+            if p.get("values") is not None
+            else f"{p['min']:g} to {p['max']:g}" + (f", {p['levels']} levels" if p.get("levels") else "")
+        )
         rows.append([f"`{p['key']}`", f"`{p['column']}`", what, ", ".join(p.get("fields", []))])
     lines += _md_table(["parameter", "column", "values", "scenario fields"], rows) if rows else ["(none)"]
-    lines += ["", "Outcomes: " + "; ".join(f"**{o.label}**" + (" (rate)" if o.rate else "") for o in ctx.outcomes)
-              + ". Numbers are means over runs with [10th, 90th] percentiles; rates carry a 95 % Wilson "
-              "interval.", ""]
+    lines += [
+        "",
+        "Outcomes: "
+        + "; ".join(f"**{o.label}**" + (" (rate)" if o.rate else "") for o in ctx.outcomes)
+        + ". Numbers are means over runs with [10th, 90th] percentiles; rates carry a 95 % Wilson "
+        "interval.",
+        "",
+    ]
     if not ctx.outcomes:
         lines += ["No outcome of the list has values in these results.", ""]
 
@@ -761,11 +940,18 @@ def _write(ctx: Context, folder: Path) -> None:
         overall = []
         for o in ctx.outcomes:
             st = describe(ctx.frame[o.column], o)
-            text = (f"{o.fmt(st['rate'])} ({o.fmt(st['ci_low'])}-{o.fmt(st['ci_high'])})" if o.rate else
-                    f"{o.fmt(st['mean'])} [{o.fmt(st['p10'])}, {o.fmt(st['p90'])}]")
+            text = (
+                f"{o.fmt(st['rate'])} ({o.fmt(st['ci_low'])}-{o.fmt(st['ci_high'])})"
+                if o.rate
+                else f"{o.fmt(st['mean'])} [{o.fmt(st['p10'])}, {o.fmt(st['p90'])}]"
+            )
             overall.append([o.label, str(st["n"]), text])
-        lines += ["## All runs", "", *_md_table(["outcome", "runs with a value", "mean [p10, p90] or rate (95 % CI)"],
-                                               overall), ""]
+        lines += [
+            "## All runs",
+            "",
+            *_md_table(["outcome", "runs with a value", "mean [p10, p90] or rate (95 % CI)"], overall),
+            "",
+        ]
 
     # sensitivity
     if ctx.kind in ("sobol", "morris") and ctx.outcomes:
@@ -788,8 +974,10 @@ def _write(ctx: Context, folder: Path) -> None:
                 continue
             lines += [f"### {param.label}" + (" (quantile bins)" if param.continuous else ""), ""]
             header = [param.label, "runs"] + [o.label for o in ctx.outcomes]
-            body = [[_fmt_level(r[param.column]), str(int(r["runs"]))] + [_cell(r, o) for o in ctx.outcomes]
-                    for _, r in table.iterrows()]
+            body = [
+                [_fmt_level(r[param.column]), str(int(r["runs"]))] + [_cell(r, o) for o in ctx.outcomes]
+                for _, r in table.iterrows()
+            ]
             lines += [*_md_table(header, body), ""]
         if sampled and len(ctx.params) > 3:
             lines += ["Tables per parameter (quantile bins): `tables/by_<parameter>.csv`.", ""]
@@ -805,35 +993,55 @@ def _write(ctx: Context, folder: Path) -> None:
     # paths and survival
     kept = (m.get("keep") or {}).get("steps")
     if kept:
-        cols = (m["keep"].get("columns") or ["market_share", "trust_entrant"])
+        cols = m["keep"].get("columns") or ["market_share", "trust_entrant"]
         fan_cols = [c for c in ("market_share", "trust_entrant", "cash") if c in cols]
         fans = [plot_fans(ctx, c, folder / f"fan_{c}.png") for c in fan_cols]
         fans = [f for f in fans if f is not None]
         if fans:
-            lines += ["## Paths", "", f"Kept every {m['keep']['every']} months for the "
-                      f"{'focal entrant' if m['keep']['firms'] == 'focal' else 'firms'}; median with 25-75 % and "
-                      "10-90 % bands across runs.", ""]
+            lines += [
+                "## Paths",
+                "",
+                f"Kept every {m['keep']['every']} months for the "
+                f"{'focal entrant' if m['keep']['firms'] == 'focal' else 'firms'}; median with 25-75 % and "
+                "10-90 % bands across runs.",
+                "",
+            ]
             lines += [f"![{f.stem}]({f.name})" for f in fans] + [""]
     surv = plot_survival(ctx, folder / "partnership_survival.png")
     if surv is not None:
-        lines += ["## Partnership survival", "",
-                  "Kaplan-Meier estimate over the runs where a partnership formed: a failure (trust floor, missed "
-                  "objectives, defection, walk-away, liquidation, entrant exit) is an event; a planned end, expiry, "
-                  "buy-out or IPO, or a partnership still running at the horizon, is censored. Time is the months "
-                  "spent in partnership.", "", f"![partnership survival]({surv.name})", ""]
+        lines += [
+            "## Partnership survival",
+            "",
+            "Kaplan-Meier estimate over the runs where a partnership formed: a failure (trust floor, missed "
+            "objectives, defection, walk-away, liquidation, entrant exit) is an event; a planned end, expiry, "
+            "buy-out or IPO, or a partnership still running at the horizon, is censored. Time is the months "
+            "spent in partnership.",
+            "",
+            f"![partnership survival]({surv.name})",
+            "",
+        ]
 
     # failures
     if runs_failed:
-        lines += ["## Failed runs", "", f"{runs_failed} runs raised; each is a row of `errors/` with its parameters "
-                  "and traceback. Most frequent errors:", ""]
+        lines += [
+            "## Failed runs",
+            "",
+            f"{runs_failed} runs raised; each is a row of `errors/` with its parameters "
+            "and traceback. Most frequent errors:",
+            "",
+        ]
         counts = res.errors["error"].value_counts().head(5)
         lines += [f"- {n} x `{msg[:200]}`" for msg, n in counts.items()] + [""]
 
     example = int(res.summary["run_id"].iloc[0])
-    lines += ["## Reproduce", "",
-              f"Every run is repeatable alone: `abm rerun {res.path} {example}` re-runs run {example} from the "
-              "manifest (base scenario, parameters, seed), checks its summary against the stored row and prints "
-              "its KPIs and event log. Seeds: " + m.get("seeding", ""), ""]
+    lines += [
+        "## Reproduce",
+        "",
+        f"Every run is repeatable alone: `abm rerun {res.path} {example}` re-runs run {example} from the "
+        "manifest (base scenario, parameters, seed), checks its summary against the stored row and prints "
+        "its KPIs and event log. Seeds: " + m.get("seeding", ""),
+        "",
+    ]
     (folder / "report.md").write_text("\n".join(lines), encoding="utf-8")
     (tables / "outcomes.json").write_text(json.dumps([o.__dict__ for o in ctx.outcomes], indent=2), encoding="utf-8")
 
@@ -844,12 +1052,18 @@ def _sensitivity(ctx: Context, folder: Path, tables: Path) -> list[str]:
     lines = [f"## {title}", ""]
     reps = int(ctx.manifest["design"]["replications"])
     if reps > 1:
-        lines += [f"Each design point's outcome is the mean of its {reps} replications before SALib's analysis, "
-                  "so the indices apportion the variance of the expected outcome.", ""]
+        lines += [
+            f"Each design point's outcome is the mean of its {reps} replications before SALib's analysis, "
+            "so the indices apportion the variance of the expected outcome.",
+            "",
+        ]
     else:
-        lines += ["One run per design point: run-to-run (seed) noise is part of the outcome's variance and is "
-                  "explained by no parameter (it lowers every index and leaves 1 - sum(S1) larger). Add "
-                  "replications to average it out.", ""]
+        lines += [
+            "One run per design point: run-to-run (seed) noise is part of the outcome's variance and is "
+            "explained by no parameter (it lowers every index and leaves 1 - sum(S1) larger). Add "
+            "replications to average it out.",
+            "",
+        ]
     found: dict[str, pd.DataFrame] = {}
     for o in ctx.outcomes:
         table, why = sobol_indices(ctx, o) if kind == "sobol" else morris_indices(ctx, o)
@@ -862,20 +1076,30 @@ def _sensitivity(ctx: Context, folder: Path, tables: Path) -> list[str]:
         lines += [f"### {o.label}", ""]
         if kind == "sobol":
             t = table.sort_values("ST", ascending=False)
-            body = [[f"`{r.parameter}`", f"{r.S1:.3f} ± {r.S1_conf:.3f}", f"{r.ST:.3f} ± {r.ST_conf:.3f}"]
-                    for r in t.itertuples()]
+            body = [
+                [f"`{r.parameter}`", f"{r.S1:.3f} ± {r.S1_conf:.3f}", f"{r.ST:.3f} ± {r.ST_conf:.3f}"]
+                for r in t.itertuples()
+            ]
             lines += _md_table(["parameter", "S1 (95 % CI)", "ST (95 % CI)"], body)
-            lines += ["", f"Sum of S1: {table.S1.sum():.2f} (the rest is interactions"
-                      + (" and noise)" if reps == 1 else ")") + ". Estimates near 0 can come out slightly "
-                      "negative; read them with their intervals."]
+            lines += [
+                "",
+                f"Sum of S1: {table.S1.sum():.2f} (the rest is interactions"
+                + (" and noise)" if reps == 1 else ")")
+                + ". Estimates near 0 can come out slightly "
+                "negative; read them with their intervals.",
+            ]
         else:
             t = table.sort_values("mu_star", ascending=False)
-            body = [[f"`{r.parameter}`", f"{r.mu_star:.3g} ± {r.mu_star_conf:.3g}", f"{r.sigma:.3g}"]
-                    for r in t.itertuples()]
+            body = [
+                [f"`{r.parameter}`", f"{r.mu_star:.3g} ± {r.mu_star_conf:.3g}", f"{r.sigma:.3g}"]
+                for r in t.itertuples()
+            ]
             lines += _md_table(["parameter", "mu* (95 % CI)", "sigma"], body)
         if not math.isnan(noise):
-            lines += ["", f"Run-to-run noise: {noise:.0%} of this outcome's variance across runs lies within "
-                      "design points."]
+            lines += [
+                "",
+                f"Run-to-run noise: {noise:.0%} of this outcome's variance across runs lies within design points.",
+            ]
         lines += [""]
     if found:
         png = plot_indices(found, {o.name: o for o in ctx.outcomes}, kind, folder / f"{kind}_indices.png")
@@ -888,9 +1112,14 @@ def _surfaces_section(ctx: Context, folder: Path) -> list[str]:
     if spanned is None:
         return []
     x, y, facet = spanned
-    lines = [f"## Outcomes over {x.label} x {y.label}", "",
-             "Mean outcome in every cell" + (f", one panel per {facet.label}" if facet is not None else "")
-             + "; green is better.", ""]
+    lines = [
+        f"## Outcomes over {x.label} x {y.label}",
+        "",
+        "Mean outcome in every cell"
+        + (f", one panel per {facet.label}" if facet is not None else "")
+        + "; green is better.",
+        "",
+    ]
     for o in ctx.outcomes:
         png = plot_surface(ctx, o, x, y, facet, folder / f"surface_{o.name}.png")
         lines += [f"![{o.label} over {x.label} and {y.label}]({png.name})", ""]
@@ -903,18 +1132,29 @@ def _winners_section(ctx: Context, folder: Path, tables: Path) -> list[str]:
         return []
     table = winners(ctx, others)
     table.to_csv(tables / f"best_{ctx.group.column}.csv", index=False)
-    lines = [f"## Where each {ctx.group.label} wins", "",
-             f"Best {ctx.group.label} in every cell of " + " x ".join(o.label for o in others)
-             + " (by mean; margin = lead over the runner-up; equal best means are a tie). Full table: "
-             f"`tables/best_{ctx.group.column}.csv`.", ""]
+    lines = [
+        f"## Where each {ctx.group.label} wins",
+        "",
+        f"Best {ctx.group.label} in every cell of "
+        + " x ".join(o.label for o in others)
+        + " (by mean; margin = lead over the runner-up; equal best means are a tie). Full table: "
+        f"`tables/best_{ctx.group.column}.csv`.",
+        "",
+    ]
     for o in ctx.outcomes:
         col = f"{o.name}_best"
         if col not in table:
             continue
         counts = table[col].value_counts()
-        lines += [f"- **{o.label}**: " + ", ".join(
-            f"a tie in {n} of {len(table)} cells" if g == TIE else
-            f"{str(g).replace('_', ' ')} best in {n} of {len(table)} cells" for g, n in counts.items())]
+        lines += [
+            f"- **{o.label}**: "
+            + ", ".join(
+                f"a tie in {n} of {len(table)} cells"
+                if g == TIE
+                else f"{str(g).replace('_', ' ')} best in {n} of {len(table)} cells"
+                for g, n in counts.items()
+            )
+        ]
     lines += [""]
     if len(others) == 2:
         for o in ctx.outcomes:
@@ -923,8 +1163,14 @@ def _winners_section(ctx: Context, folder: Path, tables: Path) -> list[str]:
                 lines += [f"![best by {o.label}]({png.name})", ""]
     elif len(others) == 1:
         header = [others[0].label] + [f"best by {o.label}" for o in ctx.outcomes if f"{o.name}_best" in table]
-        body = [[_fmt_level(r[others[0].column])] + [
-            f"{str(r[f'{o.name}_best']).replace('_', ' ')} ({o.fmt(r[f'{o.name}_best_value'])})"
-            for o in ctx.outcomes if f"{o.name}_best" in table] for _, r in table.iterrows()]
+        body = [
+            [_fmt_level(r[others[0].column])]
+            + [
+                f"{str(r[f'{o.name}_best']).replace('_', ' ')} ({o.fmt(r[f'{o.name}_best_value'])})"
+                for o in ctx.outcomes
+                if f"{o.name}_best" in table
+            ]
+            for _, r in table.iterrows()
+        ]
         lines += [*_md_table(header, body), ""]
     return lines

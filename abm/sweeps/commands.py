@@ -17,31 +17,44 @@ from abm.errors import InputError
 
 def register(subparsers: Any) -> None:
     """Add the sweep commands to the ``abm`` parser."""
-    p = subparsers.add_parser("sweep", help="run (or resume) a parameter sweep from a TOML spec",
-                              description="Run every run of a sweep specification into results/<name>/; "
-                              "running the same command again resumes it. See docs/SWEEPS.md.")
+    p = subparsers.add_parser(
+        "sweep",
+        help="run (or resume) a parameter sweep from a TOML spec",
+        description="Run every run of a sweep specification into results/<name>/; "
+        "running the same command again resumes it. See docs/SWEEPS.md.",
+    )
     p.add_argument("spec", help="sweep specification (TOML), e.g. experiments/smoke.toml")
     p.add_argument("--workers", default=None, help="local processes (default: all cores; 1 = serial)")
     p.add_argument("--dask-local", default=None, metavar="N", help="run on a Dask LocalCluster of N worker processes")
-    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                   help="run on an existing Dask cluster (e.g. one started by dask-jobqueue on SLURM/PBS)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="run on an existing Dask cluster (e.g. one started by dask-jobqueue on SLURM/PBS)",
+    )
     p.add_argument("--out", default=None, help="results folder (default: results/<sweep name>)")
     p.add_argument("--chunk-runs", default=None, metavar="N", help="runs per Parquet chunk (default 500)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
 
-    p = subparsers.add_parser("rerun", help="repeat one run of a sweep exactly and show it",
-                              description="Re-run one run of a sweep from its manifest (base scenario, "
-                              "parameters, seed), check it reproduces the stored summary row, and print its "
-                              "KPIs and event log.")
+    p = subparsers.add_parser(
+        "rerun",
+        help="repeat one run of a sweep exactly and show it",
+        description="Re-run one run of a sweep from its manifest (base scenario, "
+        "parameters, seed), check it reproduces the stored summary row, and print its "
+        "KPIs and event log.",
+    )
     p.add_argument("results", help="a sweep's results folder, e.g. results/smoke")
     p.add_argument("run_id", help="the run's run_id (a column of every results table)")
     p.add_argument("--out", default=None, help="new or empty folder to write the run's frames into (Parquet)")
     p.set_defaults(func=cmd_rerun)
 
-    p = subparsers.add_parser("analyze", help="tables, Sobol/Morris indices, plots and a report of a sweep",
-                              description="Summary tables by parameter, sensitivity indices where the design "
-                              "allows, PNG plots and report.md, into RESULTS/analysis/.")
+    p = subparsers.add_parser(
+        "analyze",
+        help="tables, Sobol/Morris indices, plots and a report of a sweep",
+        description="Summary tables by parameter, sensitivity indices where the design "
+        "allows, PNG plots and report.md, into RESULTS/analysis/.",
+    )
     p.add_argument("results", help="a sweep's results folder, e.g. results/smoke")
     p.add_argument("--out", default=None, help="output folder (default: RESULTS/analysis, replaced)")
     p.set_defaults(func=cmd_analyze)
@@ -57,9 +70,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from abm.sweeps.runner import SweepAborted, run_sweep
 
     try:
-        outcome = run_sweep(args.spec, workers=_whole("--workers", args.workers),
-                            dask_local=_whole("--dask-local", args.dask_local), scheduler=args.scheduler,
-                            out=args.out, progress=not args.quiet, chunk_runs=_whole("--chunk-runs", args.chunk_runs))
+        outcome = run_sweep(
+            args.spec,
+            workers=_whole("--workers", args.workers),
+            dask_local=_whole("--dask-local", args.dask_local),
+            scheduler=args.scheduler,
+            out=args.out,
+            progress=not args.quiet,
+            chunk_runs=_whole("--chunk-runs", args.chunk_runs),
+        )
     except SweepAborted as exc:
         print(f"abm: error: {exc}", file=sys.stderr)
         return 1
@@ -76,6 +95,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 # ---- rerun ---------------------------------------------------------------------------------------
+
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) or isinstance(b, float):
@@ -117,8 +137,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     else:
         from abm.seeding import run_seed
 
-        seed = run_seed(int(manifest["master_seed"]),
-                        replication if manifest.get("common_random_numbers") else run_id)
+        seed = run_seed(int(manifest["master_seed"]), replication if manifest.get("common_random_numbers") else run_id)
     design_row = results.design[results.design.point == point].iloc[0]
     overrides = {p["key"]: _plain(design_row[p["column"]]) for p in manifest["parameters"]}
     base = Scenario.from_toml((results.path / "scenario.toml").read_text(encoding="utf-8"), "scenario.toml")
@@ -162,14 +181,20 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 
     cur = scenario.currency
     print(f"\nKPIs of {row['entrant']} ({row['entry_mode']} -> {row['final_mode']}, partner: {row['partner'] or '-'}):")
-    kpis = [("licence month", row["licence_month"], "{:.0f}"),
-            ("share, year 1", row["share_y1"], "{:.1%}"), ("share, year 3", row["share_y3"], "{:.1%}"),
-            ("share, year 5", row["share_y5"], "{:.1%}"), ("share, final", row["share_final"], "{:.1%}"),
-            ("months to target share", row["months_to_target"], "{:.0f}"),
-            (f"NPV, {cur} m", row["npv"], "{:.2f}"), ("ROI", row["roi"], "{:.2f}"),
-            ("objective met", row["objective_met"], "{}"), ("entry success", row["entry_success"], "{}"),
-            ("partnership end", row["partnership_end_cause"] or "-", "{}"),
-            ("partnership failed", row["partnership_failed"], "{}")]
+    kpis = [
+        ("licence month", row["licence_month"], "{:.0f}"),
+        ("share, year 1", row["share_y1"], "{:.1%}"),
+        ("share, year 3", row["share_y3"], "{:.1%}"),
+        ("share, year 5", row["share_y5"], "{:.1%}"),
+        ("share, final", row["share_final"], "{:.1%}"),
+        ("months to target share", row["months_to_target"], "{:.0f}"),
+        (f"NPV, {cur} m", row["npv"], "{:.2f}"),
+        ("ROI", row["roi"], "{:.2f}"),
+        ("objective met", row["objective_met"], "{}"),
+        ("entry success", row["entry_success"], "{}"),
+        ("partnership end", row["partnership_end_cause"] or "-", "{}"),
+        ("partnership failed", row["partnership_failed"], "{}"),
+    ]
     for label, value, fmt in kpis:
         text = "n/a" if isinstance(value, float) and math.isnan(value) else fmt.format(value)
         print(f"  {label:<24}{text}")

@@ -114,8 +114,11 @@ def build_design(spec: SweepSpec) -> Design:
     else:
         from SALib.sample import latin, morris, sobol
 
-        problem = {"num_vars": len(params), "names": [p.column for p in params],
-                   "bounds": [[float(p.low), float(p.high)] for p in params]}
+        problem = {
+            "num_vars": len(params),
+            "names": [p.column for p in params],
+            "bounds": [[float(p.low), float(p.high)] for p in params],
+        }
         if spec.design == "latin_hypercube":
             raw = latin.sample(problem, spec.samples, seed=seed)
         elif spec.design == "sobol":
@@ -131,6 +134,13 @@ def build_design(spec: SweepSpec) -> Design:
         if p.is_range:
             matrix[p.column] = matrix[p.column].astype(np.int64 if p.integer else np.float64)
     matrix.index.name = "point"
-    return Design(kind=spec.design, parameters=list(params), matrix=matrix.reset_index(drop=True),
-                  replications=spec.replications, master_seed=spec.master_seed,
-                  common_random_numbers=spec.common_random_numbers, problem=problem, raw=raw)
+    return Design(
+        kind=spec.design,
+        parameters=list(params),
+        matrix=matrix.reset_index(drop=True),
+        replications=spec.replications,
+        master_seed=spec.master_seed,
+        common_random_numbers=spec.common_random_numbers,
+        problem=problem,
+        raw=raw,
+    )

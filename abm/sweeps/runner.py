@@ -40,6 +40,7 @@ CHUNK_PATH_ROWS = 250_000
 
 # ---- one run ---------------------------------------------------------------------------------
 
+
 def simulate_released(scenario: Scenario, seed: int):
     """``abm.simulate`` that frees Mesa's reference to the model even if the run raises."""
     from abm.model import MarketEntryModel
@@ -53,7 +54,9 @@ def simulate_released(scenario: Scenario, seed: int):
         model.release()
 
 
-def run_outcomes(scenario: Scenario, seed: int, *, keep_steps: bool = False) -> tuple[dict[str, Any], pd.DataFrame | None]:
+def run_outcomes(
+    scenario: Scenario, seed: int, *, keep_steps: bool = False
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """One run: the focal entrant's summary row, and the monthly rows if asked for.
 
     Without steps, the row comes straight from the model (``abm.simulation`` builds the
@@ -119,8 +122,13 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         appended), ``steps`` the thinned monthly rows or None, ``error`` None or the
         traceback text (then ``row`` holds ids and parameters only).
     """
-    head = {"run_id": task["run_id"], "point": task["point"], "replication": task["replication"],
-            "seed": task["seed"], **task["values"]}
+    head = {
+        "run_id": task["run_id"],
+        "point": task["point"],
+        "replication": task["replication"],
+        "seed": task["seed"],
+        **task["values"],
+    }
     try:
         base = _scenario(task["base"])
         scenario = base.with_overrides(task["overrides"]) if task["overrides"] else base.copy()
@@ -134,8 +142,13 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
             steps = _thin(steps, outcomes["entrant"], task["keep"], task["run_id"])
         return {"run_id": task["run_id"], "row": row, "steps": steps, "error": None}
     except Exception as exc:
-        return {"run_id": task["run_id"], "row": head, "steps": None,
-                "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        return {
+            "run_id": task["run_id"],
+            "row": head,
+            "steps": None,
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
 
 
 def _thin(steps: pd.DataFrame, focal: str, keep: dict, run_id: int) -> pd.DataFrame:
@@ -149,6 +162,7 @@ def _thin(steps: pd.DataFrame, focal: str, keep: dict, run_id: int) -> pd.DataFr
 
 
 # ---- a sweep -----------------------------------------------------------------------------------
+
 
 class SweepAborted(RuntimeError):
     """The executor failed (not a run): what finished is saved; running again resumes."""
@@ -167,12 +181,17 @@ class SweepOutcome:
     def line(self) -> str:
         ran = self.done + self.failed
         resumed = f", {self.skipped} already done before" if self.skipped else ""
-        speed = f" in {self.elapsed_s:.1f} s ({ran / self.elapsed_s:.1f} runs/s on {self.executor})" \
-            if ran and self.elapsed_s > 0 else ""
+        speed = (
+            f" in {self.elapsed_s:.1f} s ({ran / self.elapsed_s:.1f} runs/s on {self.executor})"
+            if ran and self.elapsed_s > 0
+            else ""
+        )
         left = self.total - self.skipped - ran
         status = f"{left} not run yet" if left else "sweep complete"
-        return (f"{self.done} runs done, {self.failed} failed{resumed}{speed}; {status} "
-                f"({self.skipped + ran}/{self.total}); results in {self.path}/")
+        return (
+            f"{self.done} runs done, {self.failed} failed{resumed}{speed}; {status} "
+            f"({self.skipped + ran}/{self.total}); results in {self.path}/"
+        )
 
 
 def tasks_for(spec: SweepSpec, design: Design, finished: np.ndarray | None = None) -> Iterator[tuple[int, dict]]:
@@ -185,9 +204,19 @@ def tasks_for(spec: SweepSpec, design: Design, finished: np.ndarray | None = Non
             continue
         point, replication = design.locate(run_id)
         values = design.values(point)
-        yield run_id, {"base": spec.base_toml, "run_id": run_id, "point": point, "replication": replication,
-                       "seed": design.seed(run_id), "values": values,
-                       "overrides": {p.key: values[p.column] for p in design.parameters}, "keep": keep}
+        yield (
+            run_id,
+            {
+                "base": spec.base_toml,
+                "run_id": run_id,
+                "point": point,
+                "replication": replication,
+                "seed": design.seed(run_id),
+                "values": values,
+                "overrides": {p.key: values[p.column] for p in design.parameters},
+                "keep": keep,
+            },
+        )
 
 
 def dask_batch(runs: int, workers: int) -> int:
@@ -208,11 +237,19 @@ def _executor_choice(workers: Any, dask_local: Any, scheduler: Any) -> tuple[str
             raise InputError(name, value, "a whole number >= 1")
         return number
 
-    chosen = [n for n, v in (("--workers", workers), ("--dask-local", dask_local), ("--scheduler", scheduler))
-              if v is not None]
+    chosen = [
+        n
+        for n, v in (("--workers", workers), ("--dask-local", dask_local), ("--scheduler", scheduler))
+        if v is not None
+    ]
     if len(chosen) > 1:
-        raise InputError(chosen[1], {"workers": workers, "dask_local": dask_local, "scheduler": scheduler}[
-            chosen[1].lstrip("-").replace("-", "_")], f"one executor at a time (also given: {chosen[0]})")
+        raise InputError(
+            chosen[1],
+            {"workers": workers, "dask_local": dask_local, "scheduler": scheduler}[
+                chosen[1].lstrip("-").replace("-", "_")
+            ],
+            f"one executor at a time (also given: {chosen[0]})",
+        )
     if dask_local is not None:
         return "dask-local", whole("--dask-local", dask_local)
     if scheduler is not None:
@@ -223,9 +260,17 @@ def _executor_choice(workers: Any, dask_local: Any, scheduler: Any) -> tuple[str
     return ("serial" if n == 1 else "processes"), n
 
 
-def run_sweep(spec_or_path: Any, *, workers: Any = None, dask_local: Any = None, scheduler: str | None = None,
-              out: str | Path | None = None, progress: bool | Callable[[int, int], None] = True,
-              chunk_runs: int | None = None, echo: bool = True) -> SweepOutcome:
+def run_sweep(
+    spec_or_path: Any,
+    *,
+    workers: Any = None,
+    dask_local: Any = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    progress: bool | Callable[[int, int], None] = True,
+    chunk_runs: int | None = None,
+    echo: bool = True,
+) -> SweepOutcome:
     """Run (or resume) a sweep; see :func:`abm.sweeps.sweep`. Returns counts and the path."""
     from abm.executors import DaskCluster, run_dask, run_local
 
@@ -237,8 +282,13 @@ def run_sweep(spec_or_path: Any, *, workers: Any = None, dask_local: Any = None,
     path = Path(out) if out is not None else Path("results") / spec.name
     ResultStore.inspect(path, spec)  # refuses a folder of another sweep before anything is written
 
-    cluster = DaskCluster(local_workers=n_workers, scheduler=None) if kind == "dask-local" else \
-        DaskCluster(scheduler=scheduler) if kind == "dask" else None
+    cluster = (
+        DaskCluster(local_workers=n_workers, scheduler=None)
+        if kind == "dask-local"
+        else DaskCluster(scheduler=scheduler)
+        if kind == "dask"
+        else None
+    )
     total = design.runs
     with cluster if cluster is not None else contextlib.nullcontext():
         if cluster is not None:
@@ -259,8 +309,9 @@ def run_sweep(spec_or_path: Any, *, workers: Any = None, dask_local: Any = None,
                 print(_header(spec, design, executor, path, skipped), file=sys.stderr)
             tasks = tasks_for(spec, design, finished)
             if cluster is not None:
-                results = run_dask(run_task, tasks, client=cluster.client,
-                                   batch=dask_batch(total - skipped, cluster.workers()))
+                results = run_dask(
+                    run_task, tasks, client=cluster.client, batch=dask_batch(total - skipped, cluster.workers())
+                )
             else:
                 results = run_local(run_task, tasks, workers=n_workers)
             bar = _progress_bar(progress, total, skipped)
@@ -275,16 +326,28 @@ def run_sweep(spec_or_path: Any, *, workers: Any = None, dask_local: Any = None,
             session = store.session
             done, failed = (session.runs_done, session.runs_failed) if session else (0, 0)
             store.close(status)
-    return SweepOutcome(path=path, total=total, done=done, failed=failed, skipped=skipped,
-                        elapsed_s=time.perf_counter() - started, executor=executor)
+    return SweepOutcome(
+        path=path,
+        total=total,
+        done=done,
+        failed=failed,
+        skipped=skipped,
+        elapsed_s=time.perf_counter() - started,
+        executor=executor,
+    )
 
 
 def _header(spec: SweepSpec, design: Design, executor: str, path: Path, skipped: int) -> str:
-    shape = f"{design.points} points x {design.replications} replications" if design.replications > 1 \
+    shape = (
+        f"{design.points} points x {design.replications} replications"
+        if design.replications > 1
         else f"{design.points} points"
+    )
     resume = f"; resuming, {skipped} of {design.runs} already done" if skipped else ""
-    return (f"Sweep {spec.name}: {design.runs} runs ({shape}, {design.kind} design) of {spec.months} months, "
-            f"master seed {spec.master_seed}, on {executor} -> {path}/{resume}")
+    return (
+        f"Sweep {spec.name}: {design.runs} runs ({shape}, {design.kind} design) of {spec.months} months, "
+        f"master seed {spec.master_seed}, on {executor} -> {path}/{resume}"
+    )
 
 
 def _progress_bar(progress: Any, total: int, initial: int):
@@ -292,12 +355,25 @@ def _progress_bar(progress: Any, total: int, initial: int):
         return None
     from abm.progress import progress_bar
 
-    return progress_bar(total=total, initial=initial, smoothing=0.05,
-                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+    return progress_bar(
+        total=total,
+        initial=initial,
+        smoothing=0.05,
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]",
+    )
 
 
-def _collect(results: Iterator[tuple[int, Any]], store: ResultStore, spec: SweepSpec, design: Design, bar: Any,
-             progress: Any, total: int, skipped: int, chunk_runs: int) -> None:
+def _collect(
+    results: Iterator[tuple[int, Any]],
+    store: ResultStore,
+    spec: SweepSpec,
+    design: Design,
+    bar: Any,
+    progress: Any,
+    total: int,
+    skipped: int,
+    chunk_runs: int,
+) -> None:
     rows: list[dict] = []
     paths: list[pd.DataFrame] = []
     errors: list[dict] = []
@@ -325,15 +401,20 @@ def _collect(results: Iterator[tuple[int, Any]], store: ResultStore, spec: Sweep
                 # the run itself kept killing Dask workers (e.g. ran out of memory): its fault
                 errors.append({**_ids(spec, design, run_id), "error": f"KilledWorker: {out}", "traceback": ""})
             else:
-                raise SweepAborted(f"the executor failed ({type(out).__name__}: {out}); finished runs are saved "
-                                   "and running the same command again resumes")
+                raise SweepAborted(
+                    f"the executor failed ({type(out).__name__}: {out}); finished runs are saved "
+                    "and running the same command again resumes"
+                )
             done += 1
             if bar is not None:
                 bar.update(1)
             elif callable(progress):
                 progress(done, total)
-            if (len(rows) + len(errors) >= chunk_runs or path_rows >= CHUNK_PATH_ROWS
-                    or time.monotonic() - last_flush >= CHUNK_SECONDS):
+            if (
+                len(rows) + len(errors) >= chunk_runs
+                or path_rows >= CHUNK_PATH_ROWS
+                or time.monotonic() - last_flush >= CHUNK_SECONDS
+            ):
                 flush()
     finally:
         flush()  # what finished is kept, whatever stopped the loop
@@ -341,8 +422,13 @@ def _collect(results: Iterator[tuple[int, Any]], store: ResultStore, spec: Sweep
 
 def _ids(spec: SweepSpec, design: Design, run_id: int) -> dict[str, Any]:
     point, replication = design.locate(run_id)
-    return {"run_id": run_id, "point": point, "replication": replication, "seed": design.seed(run_id),
-            **design.values(point)}
+    return {
+        "run_id": run_id,
+        "point": point,
+        "replication": replication,
+        "seed": design.seed(run_id),
+        **design.values(point),
+    }
 
 
 __all__ = ["ID_COLUMNS", "SweepAborted", "evaluate", "outcome_columns", "run_sweep", "run_task", "tasks_for"]

@@ -51,8 +51,14 @@ from abm.scenario import OVERRIDES, Scenario, ScenarioError, Section
 DESIGNS = ("factorial", "monte_carlo", "latin_hypercube", "sobol", "morris")
 """Designs a sweep can use."""
 
-DESIGN_ALIASES = {"full_factorial": "factorial", "grid": "factorial", "mc": "monte_carlo", "random": "monte_carlo",
-                  "lhs": "latin_hypercube", "saltelli": "sobol"}
+DESIGN_ALIASES = {
+    "full_factorial": "factorial",
+    "grid": "factorial",
+    "mc": "monte_carlo",
+    "random": "monte_carlo",
+    "lhs": "latin_hypercube",
+    "saltelli": "sobol",
+}
 
 NUMERIC_ONLY = ("latin_hypercube", "sobol", "morris")
 """Designs whose samplers need every parameter as a numeric range."""
@@ -60,16 +66,29 @@ NUMERIC_ONLY = ("latin_hypercube", "sobol", "morris")
 ID_COLUMNS = ("run_id", "point", "replication", "seed")
 """Columns that identify a run in every results table."""
 
-TOP_KEYS = ("name", "scenario", "design", "replications", "months", "master_seed", "common_random_numbers",
-            "fixed", "parameters", "keep", "analysis")
+TOP_KEYS = (
+    "name",
+    "scenario",
+    "design",
+    "replications",
+    "months",
+    "master_seed",
+    "common_random_numbers",
+    "fixed",
+    "parameters",
+    "keep",
+    "analysis",
+)
 DESIGN_KEYS = ("kind", "samples", "second_order", "levels")
 KEEP_KEYS = ("steps", "every", "firms", "columns")
 ANALYSIS_KEYS = ("outcomes", "group")
 RANGE_KEYS = ("min", "max", "levels")
 FIRMS = ("focal", "all")
 
-DERIVED_OUTCOMES = {"partnership_survived": "a partnership formed and did not fail (blank where none formed)",
-                    "loss": "NPV < 0"}
+DERIVED_OUTCOMES = {
+    "partnership_survived": "a partnership formed and did not fail (blank where none formed)",
+    "loss": "NPV < 0",
+}
 """Outcomes the analysis derives from summary columns."""
 
 
@@ -268,11 +287,26 @@ def _build(raw: dict, *, text: str, source: str | None, base_dir: Path, default_
     keep = _keep(_table(raw.get("keep", {}), "keep"))
     analysis = _analysis(_table(raw.get("analysis", {}), "analysis"), parameters)
     return SweepSpec(
-        name=name, question=question_of(text), scenario_ref=str(raw.get("scenario", "alpha-beta")), base=base,
-        base_toml=base.to_toml(), design=design, samples=samples, second_order=second_order,
-        morris_levels=morris_levels, replications=replications, master_seed=master_seed,
-        common_random_numbers=crn, fixed=dict(raw.get("fixed", {})), parameters=parameters, keep=keep,
-        analysis=analysis, raw=raw, text=text, source=source)
+        name=name,
+        question=question_of(text),
+        scenario_ref=str(raw.get("scenario", "alpha-beta")),
+        base=base,
+        base_toml=base.to_toml(),
+        design=design,
+        samples=samples,
+        second_order=second_order,
+        morris_levels=morris_levels,
+        replications=replications,
+        master_seed=master_seed,
+        common_random_numbers=crn,
+        fixed=dict(raw.get("fixed", {})),
+        parameters=parameters,
+        keep=keep,
+        analysis=analysis,
+        raw=raw,
+        text=text,
+        source=source,
+    )
 
 
 def _design(value: Any) -> tuple[str, int | None, bool, int]:
@@ -290,32 +324,46 @@ def _design(value: Any) -> tuple[str, int | None, bool, int]:
     second_order = _flag(table.get("second_order", False), "design.second_order")
     levels = table.get("levels", 4)
     if "levels" in table and kind != "morris":
-        raise InputError("design.levels", levels, "only for kind = \"morris\" (grid levels of its trajectories); "
-                         "a factorial range takes levels = N in its own table")
+        raise InputError(
+            "design.levels",
+            levels,
+            'only for kind = "morris" (grid levels of its trajectories); '
+            "a factorial range takes levels = N in its own table",
+        )
     levels = _whole(levels, "design.levels", 2, "an even whole number >= 2 (Morris grid levels)")
     if levels % 2:
         raise InputError("design.levels", levels, "an even whole number >= 2 (Morris grid levels)")
     if "second_order" in table and kind != "sobol":
-        raise InputError("design.second_order", second_order, "only for kind = \"sobol\"")
+        raise InputError("design.second_order", second_order, 'only for kind = "sobol"')
     return kind, samples, second_order, levels
 
 
 def _check_design(kind: str, samples: int | None, second_order: bool, levels: int, params: list[Parameter]) -> None:
     if kind == "factorial":
         if samples is not None:
-            raise InputError("design.samples", samples, "nothing for a factorial design (its size is the product "
-                             "of the parameters' levels); use monte_carlo or latin_hypercube to sample")
+            raise InputError(
+                "design.samples",
+                samples,
+                "nothing for a factorial design (its size is the product "
+                "of the parameters' levels); use monte_carlo or latin_hypercube to sample",
+            )
         return
     if not params:
         raise InputError("parameters", {}, f"at least one parameter for a {kind} design")
     if samples is None:
-        what = {"monte_carlo": "points to draw", "latin_hypercube": "points to draw",
-                "sobol": "base samples N (runs = N x (parameters + 2)), a power of 2",
-                "morris": "trajectories (runs = trajectories x (parameters + 1))"}[kind]
+        what = {
+            "monte_carlo": "points to draw",
+            "latin_hypercube": "points to draw",
+            "sobol": "base samples N (runs = N x (parameters + 2)), a power of 2",
+            "morris": "trajectories (runs = trajectories x (parameters + 1))",
+        }[kind]
         raise InputError("design.samples", None, f"a whole number of {what}; add samples = N to [design]")
     if kind == "sobol" and (samples < 2 or samples & (samples - 1)):
-        raise InputError("design.samples", samples, "a power of 2 >= 2 for a Sobol design (Sobol' sequences "
-                         "balance only at powers of 2), e.g. 64, 128, 1024")
+        raise InputError(
+            "design.samples",
+            samples,
+            "a power of 2 >= 2 for a Sobol design (Sobol' sequences balance only at powers of 2), e.g. 64, 128, 1024",
+        )
     if kind == "sobol" and second_order and len(params) < 2:
         raise InputError("design.second_order", True, "false with fewer than 2 parameters")
     if kind == "morris" and samples < 2:
@@ -323,13 +371,21 @@ def _check_design(kind: str, samples: int | None, second_order: bool, levels: in
     if kind in NUMERIC_ONLY:
         for p in params:
             if not p.is_range:
-                raise InputError(f"parameters.{p.key}", list(p.values), f"a numeric range {{ min, max }} for a {kind} "
-                                 "design (its sampler needs numbers); vary lists of values with a factorial or "
-                                 "monte_carlo design, or fix one value under [fixed]")
+                raise InputError(
+                    f"parameters.{p.key}",
+                    list(p.values),
+                    f"a numeric range {{ min, max }} for a {kind} "
+                    "design (its sampler needs numbers); vary lists of values with a factorial or "
+                    "monte_carlo design, or fix one value under [fixed]",
+                )
     for p in params:
         if p.levels is not None:
-            raise InputError(f"parameters.{p.key}.levels", p.levels, f"nothing for a {kind} design (levels set the "
-                             "grid of a factorial design; this design samples the range)")
+            raise InputError(
+                f"parameters.{p.key}.levels",
+                p.levels,
+                f"nothing for a {kind} design (levels set the "
+                "grid of a factorial design; this design samples the range)",
+            )
 
 
 def _base_scenario(raw: dict, base_dir: Path) -> Scenario:
@@ -344,8 +400,9 @@ def _base_scenario(raw: dict, base_dir: Path) -> Scenario:
     try:
         base = resolve_scenario(ref)
     except ScenarioError as exc:
-        raise InputError("scenario" if exc.field in ("scenario", "") else f"scenario ({exc.field})", exc.value,
-                         exc.allowed) from None
+        raise InputError(
+            "scenario" if exc.field in ("scenario", "") else f"scenario ({exc.field})", exc.value, exc.allowed
+        ) from None
     fixed = _table(raw.get("fixed", {}), "fixed")
     months = raw.get("months")
     overrides = dict(fixed)
@@ -359,6 +416,7 @@ def _base_scenario(raw: dict, base_dir: Path) -> Scenario:
 
 
 # ---- parameters ------------------------------------------------------------------------------
+
 
 def column_name(key: str) -> str:
     """Results column of a parameter key: ``partners[0].commitment`` -> ``partners_0_commitment``."""
@@ -423,8 +481,10 @@ def _known_keys_hint(key: str) -> str:
     fields = sorted(OVERRIDES)
     close = difflib.get_close_matches(key, fields, n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
-    return (f"a scenario field: {hint}a flat name ({', '.join(fields)}) or a dotted path such as "
-            "market.consumers, partners[0].commitment or partners.commitment (every partner)")
+    return (
+        f"a scenario field: {hint}a flat name ({', '.join(fields)}) or a dotted path such as "
+        "market.consumers, partners[0].commitment or partners.commitment (every partner)"
+    )
 
 
 def _parameters(table: dict, base: Scenario, design: str) -> list[Parameter]:
@@ -440,16 +500,21 @@ def _parameters(table: dict, base: Scenario, design: str) -> list[Parameter]:
         except _UnknownField:
             raise InputError("parameters", key, _known_keys_hint(key)) from None
         if not targets:
-            raise InputError("parameters", key, f"a field present in the base scenario '{base.name}' "
-                             f"({', '.join(paths)} matches none: the list is empty)")
+            raise InputError(
+                "parameters",
+                key,
+                f"a field present in the base scenario '{base.name}' "
+                f"({', '.join(paths)} matches none: the list is empty)",
+            )
         kinds = {_field_kind(sec, name) for sec, name, _ in targets}
         kind = kinds.pop() if len(kinds) == 1 else "mixed"
         column = column_name(key)
         if column in ID_COLUMNS:
             raise InputError("parameters", key, f"a name whose column is not one of {', '.join(ID_COLUMNS)}")
         if column in columns:
-            raise InputError("parameters", key, f"a name whose column differs from that of '{columns[column]}' "
-                             f"(both are '{column}')")
+            raise InputError(
+                "parameters", key, f"a name whose column differs from that of '{columns[column]}' (both are '{column}')"
+            )
         columns[column] = key
         fields_set = tuple(w for _, _, w in targets)
         if isinstance(value, list) or (isinstance(value, dict) and "values" in value):
@@ -460,9 +525,13 @@ def _parameters(table: dict, base: Scenario, design: str) -> list[Parameter]:
         elif isinstance(value, dict):
             param = _range_parameter(key, column, value, kind, fields_set, design)
         else:
-            raise InputError(where, value, "a list of values [a, b, ...] or a range { min = .., max = .. }; "
-                             "to fix a single value, put it under [fixed]")
-        for v in (param.values if param.values is not None else (param.low, param.high)):
+            raise InputError(
+                where,
+                value,
+                "a list of values [a, b, ...] or a range { min = .., max = .. }; "
+                "to fix a single value, put it under [fixed]",
+            )
+        for v in param.values if param.values is not None else (param.low, param.high):
             _check_value(targets, key, v)
         params.append(param)
     return params
@@ -492,31 +561,52 @@ def _range_parameter(key: str, column: str, table: dict, kind: str, fields_set: 
     where = f"parameters.{key}"
     _unknown_keys(table, RANGE_KEYS, f"{where}.")
     if kind not in ("int", "float"):
-        raise InputError(where, table, f"a list of values: {', '.join(fields_set)} holds "
-                         f"{'text' if kind == 'str' else 'true/false' if kind == 'bool' else kind}, not a number")
+        raise InputError(
+            where,
+            table,
+            f"a list of values: {', '.join(fields_set)} holds "
+            f"{'text' if kind == 'str' else 'true/false' if kind == 'bool' else kind}, not a number",
+        )
     for bound in ("min", "max"):
         v = table.get(bound)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise InputError(f"{where}.{bound}", v, "a finite number (a range needs both min and max)")
     low, high = float(table["min"]), float(table["max"])
     if low >= high:
-        raise InputError(where, {"min": table["min"], "max": table["max"]},
-                         "a range with min < max (it is empty or inverted)")
+        raise InputError(
+            where, {"min": table["min"], "max": table["max"]}, "a range with min < max (it is empty or inverted)"
+        )
     integer = kind == "int"
     if integer and (low != int(low) or high != int(high)):
-        raise InputError(where, {"min": table["min"], "max": table["max"]},
-                         f"whole-number bounds ({', '.join(fields_set)} holds a whole number)")
+        raise InputError(
+            where,
+            {"min": table["min"], "max": table["max"]},
+            f"whole-number bounds ({', '.join(fields_set)} holds a whole number)",
+        )
     levels = table.get("levels")
     if levels is not None:
         levels = _whole(levels, f"{where}.levels", 2, "a whole number >= 2 (grid points from min to max)")
     elif design == "factorial":
-        raise InputError(f"{where}.levels", None, "a whole number >= 2 of grid points from min to max, "
-                         "which a factorial design needs for every range")
-    param = Parameter(key=key, column=column, low=int(low) if integer else low, high=int(high) if integer else high,
-                      levels=levels, integer=integer, fields=fields_set)
+        raise InputError(
+            f"{where}.levels",
+            None,
+            "a whole number >= 2 of grid points from min to max, which a factorial design needs for every range",
+        )
+    param = Parameter(
+        key=key,
+        column=column,
+        low=int(low) if integer else low,
+        high=int(high) if integer else high,
+        levels=levels,
+        integer=integer,
+        fields=fields_set,
+    )
     if levels is not None and integer and len(set(param.grid())) < levels:
-        raise InputError(f"{where}.levels", levels, f"at most {int(high - low) + 1} levels between whole-number "
-                         f"bounds {int(low)} and {int(high)}")
+        raise InputError(
+            f"{where}.levels",
+            levels,
+            f"at most {int(high - low) + 1} levels between whole-number bounds {int(low)} and {int(high)}",
+        )
     return param
 
 
@@ -539,6 +629,7 @@ def _check_value(targets: list[tuple[Section, str, str]], key: str, value: Any) 
 
 # ---- keep and analysis -------------------------------------------------------------------------
 
+
 def _keep(table: dict) -> Keep:
     from abm.model import STEP_COLUMNS
 
@@ -547,7 +638,7 @@ def _keep(table: dict) -> Keep:
     every = _whole(table.get("every", 1), "keep.every", 1, "a whole number of months >= 1")
     firms = table.get("firms", "focal")
     if firms not in FIRMS:
-        raise InputError("keep.firms", firms, "\"focal\" (the first entrant) or \"all\"")
+        raise InputError("keep.firms", firms, '"focal" (the first entrant) or "all"')
     columns = table.get("columns")
     if columns is not None:
         if not isinstance(columns, list) or not columns:

@@ -48,9 +48,11 @@ TABLES = ("summary", "paths", "errors")
 PART = re.compile(r"^part-(\d+)-(\d+)\.parquet$")
 INT_PATH_COLUMNS = ("run_id", "month", "customers")
 
-SEEDING_RULE = ("run_id = point * replications + replication; seed = SeedSequence([master_seed, run_id])"
-                ".generate_state(1)[0] (abm.seeding.run_seed), or run_seed(master_seed, replication) with "
-                "common_random_numbers; design draws use SeedSequence(master_seed).spawn(1)[0]")
+SEEDING_RULE = (
+    "run_id = point * replications + replication; seed = SeedSequence([master_seed, run_id])"
+    ".generate_state(1)[0] (abm.seeding.run_seed), or run_seed(master_seed, replication) with "
+    "common_random_numbers; design draws use SeedSequence(master_seed).spawn(1)[0]"
+)
 
 
 def now() -> str:
@@ -73,12 +75,15 @@ def git_revision() -> dict[str, Any] | None:
 
     root = Path(abm.__file__).resolve().parent.parent
     try:
-        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5)
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         if rev.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return {"revision": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
     except (OSError, subprocess.SubprocessError):
         return None
@@ -117,11 +122,11 @@ def normalize(frame: pd.DataFrame, int_columns: tuple[str, ...] | set[str]) -> p
                 col = pd.to_numeric(col)
             else:
                 typ = pa.string()
-                col = pd.Series([None if v is None or (isinstance(v, float) and v != v) else str(v)
-                                 for v in values], dtype=object)
+                col = pd.Series(
+                    [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values], dtype=object
+                )
         fields.append(pa.field(str(name), typ))
-        arrays.append(pa.array(col.to_numpy() if typ != pa.string() else col.tolist(), type=typ,
-                               from_pandas=True))
+        arrays.append(pa.array(col.to_numpy() if typ != pa.string() else col.tolist(), type=typ, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
@@ -169,7 +174,7 @@ class ResultStore:
 
     @staticmethod
     def inspect(path: Path, spec: SweepSpec) -> str:
-        """"new" or "resume"; raise InputError for a folder that holds something else.
+        """ "new" or "resume"; raise InputError for a folder that holds something else.
         Writes nothing."""
         path = Path(path)
         if not path.exists():
@@ -179,8 +184,12 @@ class ResultStore:
         manifest = path / MANIFEST
         if not manifest.exists():
             if any(path.iterdir()):
-                raise InputError("--out", str(path), "a new or empty folder, or the results folder of this sweep "
-                                 "(it holds other files; nothing is overwritten)")
+                raise InputError(
+                    "--out",
+                    str(path),
+                    "a new or empty folder, or the results folder of this sweep "
+                    "(it holds other files; nothing is overwritten)",
+                )
             return "new"
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
@@ -188,10 +197,14 @@ class ResultStore:
             raise InputError("--out", str(path), f"a results folder with a readable manifest.json ({exc})") from None
         theirs = data.get("fingerprint")
         if theirs != spec.fingerprint():
-            raise InputError("--out", str(path), f"a folder of this sweep: it holds the results of a different "
-                             f"specification (fingerprint {theirs}, this one {spec.fingerprint()}; "
-                             "their [parameters], design, seeds, scenario or [keep] differ). Use another --out, "
-                             "or move that folder away")
+            raise InputError(
+                "--out",
+                str(path),
+                f"a folder of this sweep: it holds the results of a different "
+                f"specification (fingerprint {theirs}, this one {spec.fingerprint()}; "
+                "their [parameters], design, seeds, scenario or [keep] differ). Use another --out, "
+                "or move that folder away",
+            )
         return "resume"
 
     def open(self, spec: SweepSpec, design: Design, *, executor: str) -> np.ndarray:
@@ -221,21 +234,51 @@ class ResultStore:
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.partial-", dir=self.path.parent))
         try:
             manifest = {
-                "format": FORMAT, "kind": "abm-sweep", "name": spec.name, "question": spec.question,
-                "fingerprint": spec.fingerprint(), "created": now(), "source": spec.source,
-                "spec": spec.raw, "analysis": spec.raw.get("analysis", {}),
-                "scenario": spec.scenario_ref, "months": spec.months,
-                "design": {"kind": design.kind, "points": design.points, "replications": design.replications,
-                           "runs": design.runs, "samples": spec.samples, "second_order": spec.second_order,
-                           "morris_levels": spec.morris_levels, "problem": design.problem},
-                "parameters": [{"key": p.key, "column": p.column, "values": list(p.values) if p.values else None,
-                                "min": p.low, "max": p.high, "levels": p.levels, "integer": p.integer,
-                                "fields": list(p.fields)} for p in spec.parameters],
-                "keep": {"steps": spec.keep.steps, "every": spec.keep.every, "firms": spec.keep.firms,
-                         "columns": list(spec.keep.columns) if spec.keep.columns else None},
-                "master_seed": spec.master_seed, "common_random_numbers": spec.common_random_numbers,
+                "format": FORMAT,
+                "kind": "abm-sweep",
+                "name": spec.name,
+                "question": spec.question,
+                "fingerprint": spec.fingerprint(),
+                "created": now(),
+                "source": spec.source,
+                "spec": spec.raw,
+                "analysis": spec.raw.get("analysis", {}),
+                "scenario": spec.scenario_ref,
+                "months": spec.months,
+                "design": {
+                    "kind": design.kind,
+                    "points": design.points,
+                    "replications": design.replications,
+                    "runs": design.runs,
+                    "samples": spec.samples,
+                    "second_order": spec.second_order,
+                    "morris_levels": spec.morris_levels,
+                    "problem": design.problem,
+                },
+                "parameters": [
+                    {
+                        "key": p.key,
+                        "column": p.column,
+                        "values": list(p.values) if p.values else None,
+                        "min": p.low,
+                        "max": p.high,
+                        "levels": p.levels,
+                        "integer": p.integer,
+                        "fields": list(p.fields),
+                    }
+                    for p in spec.parameters
+                ],
+                "keep": {
+                    "steps": spec.keep.steps,
+                    "every": spec.keep.every,
+                    "firms": spec.keep.firms,
+                    "columns": list(spec.keep.columns) if spec.keep.columns else None,
+                },
+                "master_seed": spec.master_seed,
+                "common_random_numbers": spec.common_random_numbers,
                 "seeding": SEEDING_RULE,
-                "versions": package_versions(), "git": git_revision(),
+                "versions": package_versions(),
+                "git": git_revision(),
                 "sessions": [],
             }
             (tmp / "spec.toml").write_text(spec.text or _dump_toml(spec.raw), encoding="utf-8")
@@ -370,6 +413,7 @@ def _dump_toml(data: dict) -> str:
 
 # ---- reading ---------------------------------------------------------------------------------
 
+
 def _read_parts(folder: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
     parts = sorted(p for p in folder.glob("part-*.parquet") if PART.match(p.name)) if folder.exists() else []
     if not parts:
@@ -439,10 +483,14 @@ def load_results(path: str | Path) -> Results:
     base_cols = [*ID_COLUMNS, *params]
     summary = _read_parts(path / "summary")
     errors = _read_parts(path / "errors")
-    return Results(path=path, manifest=manifest, design=design,
-                   summary=summary if summary is not None else pd.DataFrame(columns=base_cols),
-                   errors=errors if errors is not None else pd.DataFrame(columns=[*base_cols, "error", "traceback"]),
-                   parameters=params)
+    return Results(
+        path=path,
+        manifest=manifest,
+        design=design,
+        summary=summary if summary is not None else pd.DataFrame(columns=base_cols),
+        errors=errors if errors is not None else pd.DataFrame(columns=[*base_cols, "error", "traceback"]),
+        parameters=params,
+    )
 
 
 __all__ = ["ResultStore", "Results", "load_results", "normalize"]

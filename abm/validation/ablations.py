@@ -22,33 +22,55 @@ class Ablation:
     mechanism: str
     overrides: dict[str, Any]
     conditions: tuple[str, ...]
-    breaks: tuple[str, ...]   # keys of the facts expected to break
+    breaks: tuple[str, ...]  # keys of the facts expected to break
     fixed: tuple[str, ...] = ()  # population traits no longer drawn (kept at the case's value)
-    remainder: str = ""          # what else carries the fact, if it survives the switch-off
+    remainder: str = ""  # what else carries the fact, if it survives the switch-off
 
 
 ABLATIONS: tuple[Ablation, ...] = (
-    Ablation("trust_frozen", "trust dynamics (trust_gain = trust_loss = 0: trust stays at its value at signing)",
-             {"contract.trust_gain": 0.0, "contract.trust_loss": 0.0},
-             ("alliances", "unequal_commitment"), ("alliances_fail", "unequal_commitment"),
-             remainder="unequal commitment: most of the effect goes with trust; the rest does not pass "
-                       "through trust (tests/test_validation.py asserts that freezing trust removes at least "
-                       "three quarters of it)"),
-    Ablation("ties_ignored", "regulatory ties (the regulator ignores them: tie_speedup = tie_weight = 0)",
-             {"regulators.tie_speedup": 0.0, "regulators.tie_weight": 0.0},
-             ("regulatory_ties",), ("regulatory_ties",)),
-    Ablation("no_learning_race", "the learning race (know_how_leak = 0: the partner learns nothing)",
-             {"contract.know_how_leak": 0.0}, ("learning_race",), ("learning_race",)),
-    Ablation("no_word_of_mouth", "word of mouth (bass_q = 0)", {"market.bass_q": 0.0},
-             ("diffusion",), ("bass_q",)),
-    Ablation("one_market_size", "variety of host markets (every entry's market has the case's size: "
-             "market.buyers is not drawn)", {}, ("alliances", "joint_ventures"), ("failure_for_both",),
-             fixed=("market.buyers",)),
-    Ablation("no_integration_risk", "acquisition integration risk rising with distance (integration_risk = 0)",
-             {"contract.integration_risk": 0.0}, ("distance_mode_choice",), ("distance_acquisition",),
-             remainder="fewer acquisitions with distance: the appraisal also lowers every partnered mode's "
-                       "expected product fit with distance, and an acquisition, which keeps all of the profit, "
-                       "loses most from it (docs/ODD.md §7.2), so integration risk is one of two carriers"),
+    Ablation(
+        "trust_frozen",
+        "trust dynamics (trust_gain = trust_loss = 0: trust stays at its value at signing)",
+        {"contract.trust_gain": 0.0, "contract.trust_loss": 0.0},
+        ("alliances", "unequal_commitment"),
+        ("alliances_fail", "unequal_commitment"),
+        remainder="unequal commitment: most of the effect goes with trust; the rest does not pass "
+        "through trust (tests/test_validation.py asserts that freezing trust removes at least "
+        "three quarters of it)",
+    ),
+    Ablation(
+        "ties_ignored",
+        "regulatory ties (the regulator ignores them: tie_speedup = tie_weight = 0)",
+        {"regulators.tie_speedup": 0.0, "regulators.tie_weight": 0.0},
+        ("regulatory_ties",),
+        ("regulatory_ties",),
+    ),
+    Ablation(
+        "no_learning_race",
+        "the learning race (know_how_leak = 0: the partner learns nothing)",
+        {"contract.know_how_leak": 0.0},
+        ("learning_race",),
+        ("learning_race",),
+    ),
+    Ablation("no_word_of_mouth", "word of mouth (bass_q = 0)", {"market.bass_q": 0.0}, ("diffusion",), ("bass_q",)),
+    Ablation(
+        "one_market_size",
+        "variety of host markets (every entry's market has the case's size: market.buyers is not drawn)",
+        {},
+        ("alliances", "joint_ventures"),
+        ("failure_for_both",),
+        fixed=("market.buyers",),
+    ),
+    Ablation(
+        "no_integration_risk",
+        "acquisition integration risk rising with distance (integration_risk = 0)",
+        {"contract.integration_risk": 0.0},
+        ("distance_mode_choice",),
+        ("distance_acquisition",),
+        remainder="fewer acquisitions with distance: the appraisal also lowers every partnered mode's "
+        "expected product fit with distance, and an acquisition, which keeps all of the profit, "
+        "loses most from it (docs/ODD.md §7.2), so integration risk is one of two carriers",
+    ),
 )
 """The mechanisms checked, each with the facts that rest on it."""
 
@@ -65,9 +87,15 @@ class AblationResult:
         return not check.consistent
 
 
-def run_ablations(plan: Plan, *, master_seed: int = 2025, workers: int = 1, runs: int | None = None,
-                  only: list[str] | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> list[AblationResult]:
+def run_ablations(
+    plan: Plan,
+    *,
+    master_seed: int = 2025,
+    workers: int = 1,
+    runs: int | None = None,
+    only: list[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[AblationResult]:
     """Re-run each ablation's conditions with its mechanism switched off.
 
     Args:
@@ -87,8 +115,9 @@ def run_ablations(plan: Plan, *, master_seed: int = 2025, workers: int = 1, runs
     out = []
     for ab, selected in plans:
         step = (lambda done, _n, base=offset: progress(base + done, total)) if progress else None
-        results = run_experiment(plan, master_seed=master_seed, workers=workers, overrides=ab.overrides,
-                                 selected=selected, progress=step)
+        results = run_experiment(
+            plan, master_seed=master_seed, workers=workers, overrides=ab.overrides, selected=selected, progress=step
+        )
         offset += sum(c.n * len(c.arms) for c in selected)
         out.append(AblationResult(ab, results, check_facts(results)))
     return out

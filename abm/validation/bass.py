@@ -25,13 +25,18 @@ def bass_cdf(t: np.ndarray, p: float, q: float) -> np.ndarray:
 
 def fit_bass(t_years: np.ndarray, share: np.ndarray) -> tuple[float, float]:
     """Least-squares (p, q) of the Bass curve through a mean adoption path."""
-    (p, q), _ = curve_fit(bass_cdf, np.asarray(t_years, float), np.asarray(share, float),
-                          p0=(0.03, 0.4), bounds=([1e-6, 0.0], [5.0, 20.0]), maxfev=20000)
+    (p, q), _ = curve_fit(
+        bass_cdf,
+        np.asarray(t_years, float),
+        np.asarray(share, float),
+        p0=(0.03, 0.4),
+        bounds=([1e-6, 0.0], [5.0, 20.0]),
+        maxfev=20000,
+    )
     return float(p), float(q)
 
 
-def fit_with_ci(paths: np.ndarray, *, resamples: int = 200, seed: int = 0
-                ) -> dict[str, tuple[float, float, float]]:
+def fit_with_ci(paths: np.ndarray, *, resamples: int = 200, seed: int = 0) -> dict[str, tuple[float, float, float]]:
     """(estimate, low, high) of p and q: fit to the mean path, 95 % percentile interval
     from refitting to the mean of runs resampled with replacement.
 

@@ -47,8 +47,12 @@ def _is_report(path: Path) -> bool:
 def check_out(out: Path) -> None:
     """Refuse an output folder that holds anything but an earlier validation report."""
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _is_report(out))):
-        raise InputError("--out", str(out), "a new or empty folder, or one holding an earlier validation "
-                                            "report (it holds other files; nothing is overwritten)")
+        raise InputError(
+            "--out",
+            str(out),
+            "a new or empty folder, or one holding an earlier validation "
+            "report (it holds other files; nothing is overwritten)",
+        )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -64,8 +68,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     seed = _seed(args.seed)
     out = Path(args.out) if args.out else DEFAULT_OUT
     check_out(out)
-    print(f"Validation ({plan.name} mode), master seed {seed}, {workers} worker{'s' if workers > 1 else ''}",
-          file=sys.stderr)
+    print(
+        f"Validation ({plan.name} mode), master seed {seed}, {workers} worker{'s' if workers > 1 else ''}",
+        file=sys.stderr,
+    )
     started = time.perf_counter()
     bar = progress_bar(disable=args.quiet)
 
@@ -79,8 +85,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     ablations = []
     if not args.quick and not args.no_mechanism_checks:
         bar = progress_bar(disable=args.quiet, desc="mechanism checks")
-        ablations = run_ablations(plan, master_seed=seed, workers=workers, runs=plan.ablation,
-                                  progress=progress)
+        ablations = run_ablations(plan, master_seed=seed, workers=workers, runs=plan.ablation, progress=progress)
         bar.close()
     elapsed = time.perf_counter() - started
 
@@ -112,13 +117,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``abm validate`` to the command line."""
-    p = subparsers.add_parser("validate", help="check the model against documented facts; write a report",
-                              description=__doc__.splitlines()[0])
+    p = subparsers.add_parser(
+        "validate", help="check the model against documented facts; write a report", description=__doc__.splitlines()[0]
+    )
     p.add_argument("--quick", action="store_true", help="few runs per condition (seconds, wide intervals)")
     p.add_argument("--out", default=None, help=f"output folder (default: {DEFAULT_OUT})")
     p.add_argument("--workers", default=None, help="local processes (default: all cores)")
     p.add_argument("--seed", default="2025", help="master seed of the population and runs (default 2025)")
-    p.add_argument("--no-mechanism-checks", action="store_true",
-                   help="skip re-running conditions with mechanisms switched off (full mode)")
+    p.add_argument(
+        "--no-mechanism-checks",
+        action="store_true",
+        help="skip re-running conditions with mechanisms switched off (full mode)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_validate)

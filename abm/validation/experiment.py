@@ -33,8 +33,6 @@ ArmSetting = dict[str, Any] | Callable[[Scenario], dict[str, Any]]
 """An arm's overrides: a dict, or a function of the drawn entry giving a dict."""
 
 
-
-
 @dataclass(frozen=True)
 class Condition:
     """A set of runs with one or more arms.
@@ -67,11 +65,11 @@ class Plan:
     """Run counts of one validation mode."""
 
     name: str
-    population: int     # runs per arm of population conditions with a long horizon
-    short: int          # runs per arm of conditions of a few months (mode choice, licences)
-    bass: int           # runs of the diffusion condition
-    case: int           # runs per arm of the Alpha/Beta reference case
-    ablation: int = 0   # runs per arm in the mechanism checks
+    population: int  # runs per arm of population conditions with a long horizon
+    short: int  # runs per arm of conditions of a few months (mode choice, licences)
+    bass: int  # runs of the diffusion condition
+    case: int  # runs per arm of the Alpha/Beta reference case
+    ablation: int = 0  # runs per arm in the mechanism checks
 
 
 FULL = Plan("full", population=1000, short=1000, bass=1000, case=200, ablation=300)
@@ -79,6 +77,7 @@ QUICK = Plan("quick", population=120, short=150, bass=40, case=20, ablation=120)
 
 
 # ---- arms that depend on the drawn entry ------------------------------------------------
+
 
 def equal_commitment(s: Scenario) -> dict[str, Any]:
     """The partner delivers what the entrant delivers."""
@@ -103,53 +102,110 @@ def conditions(plan: Plan) -> list[Condition]:
     """The conditions of the validation experiment (docs/VALIDATION.md, *Design*)."""
     n, short = plan.population, plan.short
     return [
-        Condition("alliances", "population of entries by strategic alliance, 10 years",
-                  {"alliance": {"entry_mode": "alliance"}}, months=120, n=n),
-        Condition("joint_ventures", "the same entries by joint venture, 10 years",
-                  {"joint_venture": {"entry_mode": "joint_venture"}}, months=120, n=n),
-        Condition("unequal_commitment", "alliances whose partner delivers as much as the entrant, "
-                  f"or {UNEQUAL_GAP:.2f} less",
-                  {"equal": equal_commitment, "unequal": unequal_commitment}, months=120, n=n,
-                  base={"entry_mode": "alliance"}),
-        Condition("learning_race", "alliances with a slow-learning partner facing guarded know-how, "
-                  "or a fast learner facing unguarded know-how (Hamel's learning race)",
-                  {"slow_learner": {"partners.absorptive_capacity": 0.1, "entrants.know_how_protection": 0.9},
-                   "fast_learner": {"partners.absorptive_capacity": 0.9, "entrants.know_how_protection": 0.1}},
-                  months=120, n=n, base={"entry_mode": "alliance"}),
-        Condition("regulatory_ties", "alliances whose partner has weak (0.1) or strong (0.9) regulatory "
-                  "ties; licences need only 3 years",
-                  {"weak_ties": {"partners.regulatory_ties": 0.1}, "strong_ties": {"partners.regulatory_ties": 0.9}},
-                  months=36, n=short, base={"entry_mode": "alliance"}),
-        Condition("distance_mode_choice", "entrants choosing their mode, culturally near (distance 0.5) or "
-                  "far (4.0) from the host, where the local firm is for sale at about the cost of setting "
-                  f"up alone ({ACQUISITION_PRICE:g} m), so that acquisition is a live option; only the "
-                  "choice at month 0 matters",
-                  {"near": {"entrants.cultural_distance": 0.5}, "far": {"entrants.cultural_distance": 4.0}},
-                  months=1, n=short, base={"entry_mode": "auto", "partners.acquisition_price": ACQUISITION_PRICE}),
-        Condition("size_mode_choice", "small (capital 15 m) or large (150 m) entrants choosing their mode",
-                  {"small": {"entrants.capital": 15.0}, "large": {"entrants.capital": 150.0}},
-                  months=1, n=short, base={"entry_mode": "auto"}),
-        Condition("ownership_cap", "entrants choosing their mode with no cap on foreign ownership, or a "
-                  "49 % cap",
-                  {"no_cap": {"regulators.foreign_ownership_cap": 1.0},
-                   "cap_49": {"regulators.foreign_ownership_cap": 0.49}},
-                  months=1, n=short, base={"entry_mode": "auto"}),
-        Condition("diffusion", "a brand marketed at the reference level, sold from month 0 (no licence "
-                  "needed), culturally at home, word of mouth across the whole market",
-                  {"reference_marketing": {}}, months=120, n=plan.bass, population=False, awareness=True,
-                  base={"entry_mode": "alone", "regulators": [], "entrants.cultural_distance": 0.0,
-                        "entrants.capital": 1000.0, "market.local_word_of_mouth": 0.0,
-                        "entrants.marketing": "reference"}),
-        Condition("alpha_beta", "the seed's worked case (Alpha Co. and Beta Tech), alone or by alliance",
-                  {"alone": {"entry_mode": "alone"}, "alliance": {"entry_mode": "alliance"}},
-                  months=120, n=plan.case, population=False),
+        Condition(
+            "alliances",
+            "population of entries by strategic alliance, 10 years",
+            {"alliance": {"entry_mode": "alliance"}},
+            months=120,
+            n=n,
+        ),
+        Condition(
+            "joint_ventures",
+            "the same entries by joint venture, 10 years",
+            {"joint_venture": {"entry_mode": "joint_venture"}},
+            months=120,
+            n=n,
+        ),
+        Condition(
+            "unequal_commitment",
+            f"alliances whose partner delivers as much as the entrant, or {UNEQUAL_GAP:.2f} less",
+            {"equal": equal_commitment, "unequal": unequal_commitment},
+            months=120,
+            n=n,
+            base={"entry_mode": "alliance"},
+        ),
+        Condition(
+            "learning_race",
+            "alliances with a slow-learning partner facing guarded know-how, "
+            "or a fast learner facing unguarded know-how (Hamel's learning race)",
+            {
+                "slow_learner": {"partners.absorptive_capacity": 0.1, "entrants.know_how_protection": 0.9},
+                "fast_learner": {"partners.absorptive_capacity": 0.9, "entrants.know_how_protection": 0.1},
+            },
+            months=120,
+            n=n,
+            base={"entry_mode": "alliance"},
+        ),
+        Condition(
+            "regulatory_ties",
+            "alliances whose partner has weak (0.1) or strong (0.9) regulatory ties; licences need only 3 years",
+            {"weak_ties": {"partners.regulatory_ties": 0.1}, "strong_ties": {"partners.regulatory_ties": 0.9}},
+            months=36,
+            n=short,
+            base={"entry_mode": "alliance"},
+        ),
+        Condition(
+            "distance_mode_choice",
+            "entrants choosing their mode, culturally near (distance 0.5) or "
+            "far (4.0) from the host, where the local firm is for sale at about the cost of setting "
+            f"up alone ({ACQUISITION_PRICE:g} m), so that acquisition is a live option; only the "
+            "choice at month 0 matters",
+            {"near": {"entrants.cultural_distance": 0.5}, "far": {"entrants.cultural_distance": 4.0}},
+            months=1,
+            n=short,
+            base={"entry_mode": "auto", "partners.acquisition_price": ACQUISITION_PRICE},
+        ),
+        Condition(
+            "size_mode_choice",
+            "small (capital 15 m) or large (150 m) entrants choosing their mode",
+            {"small": {"entrants.capital": 15.0}, "large": {"entrants.capital": 150.0}},
+            months=1,
+            n=short,
+            base={"entry_mode": "auto"},
+        ),
+        Condition(
+            "ownership_cap",
+            "entrants choosing their mode with no cap on foreign ownership, or a 49 % cap",
+            {"no_cap": {"regulators.foreign_ownership_cap": 1.0}, "cap_49": {"regulators.foreign_ownership_cap": 0.49}},
+            months=1,
+            n=short,
+            base={"entry_mode": "auto"},
+        ),
+        Condition(
+            "diffusion",
+            "a brand marketed at the reference level, sold from month 0 (no licence "
+            "needed), culturally at home, word of mouth across the whole market",
+            {"reference_marketing": {}},
+            months=120,
+            n=plan.bass,
+            population=False,
+            awareness=True,
+            base={
+                "entry_mode": "alone",
+                "regulators": [],
+                "entrants.cultural_distance": 0.0,
+                "entrants.capital": 1000.0,
+                "market.local_word_of_mouth": 0.0,
+                "entrants.marketing": "reference",
+            },
+        ),
+        Condition(
+            "alpha_beta",
+            "the seed's worked case (Alpha Co. and Beta Tech), alone or by alliance",
+            {"alone": {"entry_mode": "alone"}, "alliance": {"entry_mode": "alliance"}},
+            months=120,
+            n=plan.case,
+            population=False,
+        ),
     ]
 
 
 # ---- one run ----------------------------------------------------------------------------
 
-def build_base(scenario: Scenario | str | None, condition: Condition,
-               overrides: dict[str, Any] | None = None) -> Scenario:
+
+def build_base(
+    scenario: Scenario | str | None, condition: Condition, overrides: dict[str, Any] | None = None
+) -> Scenario:
     """The scenario every entry of ``condition`` starts from."""
     base = resolve_scenario(scenario)
     settings = {"months": condition.months, **condition.base, **(overrides or {})}
@@ -172,8 +228,9 @@ def entry_scenario(base: Scenario, condition: Condition, arm: str, master_seed: 
     return apply_overrides(scenario, overrides) if overrides else scenario
 
 
-def _entrant_value_at_partnership_end(scenario: Scenario, summary: dict[str, Any], path: pd.DataFrame,
-                                      partnerships: pd.DataFrame) -> float:
+def _entrant_value_at_partnership_end(
+    scenario: Scenario, summary: dict[str, Any], path: pd.DataFrame, partnerships: pd.DataFrame
+) -> float:
     """The entrant's return on its partnership, scored when the partnership ends: NPV to
     date at its end month plus the going-concern value of the business it then still holds
     (a multiple of its trailing 12 months' cash flow, discounted); the summary NPV if the
@@ -227,6 +284,7 @@ def _run(task: tuple) -> dict[str, Any]:
 
 # ---- the experiment ---------------------------------------------------------------------
 
+
 @dataclass
 class Results:
     """Per-run rows of every condition, with how they were made."""
@@ -245,8 +303,9 @@ class Results:
         return df[df.arm == arm].sort_values("entry").reset_index(drop=True)
 
 
-def _tasks(base_by_condition: dict[str, Scenario], selected: list[Condition],
-           master_seed: int) -> Iterator[tuple[int, tuple]]:
+def _tasks(
+    base_by_condition: dict[str, Scenario], selected: list[Condition], master_seed: int
+) -> Iterator[tuple[int, tuple]]:
     k = 0
     for c in selected:
         for arm in c.arms:
@@ -255,10 +314,17 @@ def _tasks(base_by_condition: dict[str, Scenario], selected: list[Condition],
                 k += 1
 
 
-def run_experiment(plan: Plan = FULL, *, master_seed: int = 2025, workers: int = 1,
-                   scenario: Scenario | str | None = None, only: list[str] | None = None,
-                   overrides: dict[str, Any] | None = None, selected: list[Condition] | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> Results:
+def run_experiment(
+    plan: Plan = FULL,
+    *,
+    master_seed: int = 2025,
+    workers: int = 1,
+    scenario: Scenario | str | None = None,
+    only: list[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+    selected: list[Condition] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Results:
     """Run the conditions of ``plan`` (or those named in ``only``).
 
     Args:
@@ -293,5 +359,6 @@ def run_experiment(plan: Plan = FULL, *, master_seed: int = 2025, workers: int =
     for c in selected:
         mine = [rows[k] for k in sorted(rows) if index[k][0] == c.name]
         runs[c.name] = pd.DataFrame(mine)
-    return Results(plan, master_seed, runs, failures, elapsed, workers, dict(overrides or {}),
-                   {c.name: c for c in selected})
+    return Results(
+        plan, master_seed, runs, failures, elapsed, workers, dict(overrides or {}), {c.name: c for c in selected}
+    )

@@ -44,13 +44,13 @@ class FactCheck:
     fact: str
     source: str
     target: str
-    kind: str                 # "level" | "direction"
+    kind: str  # "level" | "direction"
     estimate: float
     low: float
     high: float
-    band: tuple[float, float] | None   # level facts
-    direction: int = 0        # direction facts: -1 (difference below 0) or +1
-    unit: str = "share"       # share | months | per year | ratio
+    band: tuple[float, float] | None  # level facts
+    direction: int = 0  # direction facts: -1 (difference below 0) or +1
+    unit: str = "share"  # share | months | per year | ratio
     basis: str = "emergent"
     n: int = 0
     note: str = ""
@@ -91,13 +91,26 @@ class FactCheck:
         return f"{self.fmt(self.estimate)} [{self.fmt(self.low)}, {self.fmt(self.high)}]"
 
     def row(self) -> dict:
-        return {"key": self.key, "fact": self.fact, "source": self.source, "target": self.target,
-                "kind": self.kind, "unit": self.unit, "basis": self.basis, "n": self.n,
-                "estimate": self.estimate, "ci_low": self.low, "ci_high": self.high,
-                "holds": self.holds, "consistent": self.consistent, "note": self.note}
+        return {
+            "key": self.key,
+            "fact": self.fact,
+            "source": self.source,
+            "target": self.target,
+            "kind": self.kind,
+            "unit": self.unit,
+            "basis": self.basis,
+            "n": self.n,
+            "estimate": self.estimate,
+            "ci_low": self.low,
+            "ci_high": self.high,
+            "holds": self.holds,
+            "consistent": self.consistent,
+            "note": self.note,
+        }
 
 
 # ---- estimators -------------------------------------------------------------------------
+
 
 def proportion(flags: pd.Series) -> tuple[float, float, float, int]:
     """Share of True with its 95 % Wilson interval, and n."""
@@ -121,8 +134,9 @@ def mean_ci(values: np.ndarray) -> tuple[float, float, float, int]:
     return m, m - Z * se, m + Z * se, n
 
 
-def paired(results: Results, condition: str, control: str, treatment: str,
-           value: Callable[[pd.DataFrame], pd.Series]) -> tuple[float, float, float, int]:
+def paired(
+    results: Results, condition: str, control: str, treatment: str, value: Callable[[pd.DataFrame], pd.Series]
+) -> tuple[float, float, float, int]:
     """Mean of ``value(treatment) - value(control)`` over the same entries, with its CI."""
     a = results.arm(condition, control)
     b = results.arm(condition, treatment)
@@ -142,14 +156,25 @@ def _has(results: Results, *names: str) -> bool:
 
 # ---- the facts --------------------------------------------------------------------------
 
+
 def jv_goals_met(r: Results) -> FactCheck | None:
     if not _has(r, "joint_ventures"):
         return None
     est, lo, hi, n = proportion(partnered(r.runs["joint_ventures"]).partnership_goals_met)
-    return FactCheck("jv_goals_met", "JVs meet their primary goals", "seed 004 (DOMAIN 2)",
-                     "60-70 %", "level", est, lo, hi, (0.60, 0.70), n=n,
-                     note="goals met = the JV did not fail and the entrant's share while partnered reached "
-                          "the review objective (half the target share)")
+    return FactCheck(
+        "jv_goals_met",
+        "JVs meet their primary goals",
+        "seed 004 (DOMAIN 2)",
+        "60-70 %",
+        "level",
+        est,
+        lo,
+        hi,
+        (0.60, 0.70),
+        n=n,
+        note="goals met = the JV did not fail and the entrant's share while partnered reached "
+        "the review objective (half the target share)",
+    )
 
 
 def alliances_fail(r: Results) -> FactCheck | None:
@@ -160,10 +185,20 @@ def alliances_fail(r: Results) -> FactCheck | None:
     causes = df[df.partnership_failed].partnership_end_cause.value_counts(normalize=True)
     label = {"planned_end": "JV liquidated at its planned end"}
     top = ", ".join(f"{label.get(c, c.replace('_', ' '))} {v:.0%}" for c, v in causes.head(3).items())
-    return FactCheck("alliances_fail", "Alliances fail", "seed 004 (DOMAIN 2)", "30-40 %", "level",
-                     est, lo, hi, (0.30, 0.40), n=n,
-                     note=f"failed = ended by trust floor, missed objectives, defection, walk-away, "
-                          f"liquidation or the entrant's exit; causes: {top}")
+    return FactCheck(
+        "alliances_fail",
+        "Alliances fail",
+        "seed 004 (DOMAIN 2)",
+        "30-40 %",
+        "level",
+        est,
+        lo,
+        hi,
+        (0.30, 0.40),
+        n=n,
+        note=f"failed = ended by trust floor, missed objectives, defection, walk-away, "
+        f"liquidation or the entrant's exit; causes: {top}",
+    )
 
 
 def jv_durations(r: Results) -> FactCheck | None:
@@ -176,11 +211,21 @@ def jv_durations(r: Results) -> FactCheck | None:
     inside = (months >= 36) & (months <= 120)
     est, lo, hi, n = proportion(pd.Series(inside))
     q = np.percentile(months, [10, 50, 90]) / 12
-    return FactCheck("jv_durations", "JVs are planned for 3-10 years; realised durations mostly fall in that range",
-                     "seed 004 (DOMAIN 2)", "most (>= 50 %) within 3-10 years", "level", est, lo, hi,
-                     (0.50, 1.0), n=n, basis="input + emergent",
-                     note=f"planned life drawn uniformly on 3-10 years (input from the seed); realised "
-                          f"duration median {q[1]:.1f} years, 10-90 %: {q[0]:.1f}-{q[2]:.1f} years")
+    return FactCheck(
+        "jv_durations",
+        "JVs are planned for 3-10 years; realised durations mostly fall in that range",
+        "seed 004 (DOMAIN 2)",
+        "most (>= 50 %) within 3-10 years",
+        "level",
+        est,
+        lo,
+        hi,
+        (0.50, 1.0),
+        n=n,
+        basis="input + emergent",
+        note=f"planned life drawn uniformly on 3-10 years (input from the seed); realised "
+        f"duration median {q[1]:.1f} years, 10-90 %: {q[0]:.1f}-{q[2]:.1f} years",
+    )
 
 
 def setup_saving(r: Results) -> FactCheck | None:
@@ -194,13 +239,24 @@ def setup_saving(r: Results) -> FactCheck | None:
     if n and np.allclose(ratio, ratio[0]):
         lo = hi = est
     total = 1.0 - ally.loc[both, "invested"].mean() / alone.loc[both, "invested"].mean()
-    return FactCheck("setup_saving", "Alpha Co./Beta Tech: resource sharing cuts set-up cost against going alone",
-                     "seed 000 worked case (DOMAIN 2)", "about 40 % (35-45 %)", "level", est, lo, hi,
-                     (0.35, 0.45), unit="ratio", basis="input", n=n,
-                     note=f"contract.alliance_setup_saving = 0.40 is fixed from the seed, so the entry outlay "
-                          f"ratio is one by construction; over 10 years, with later investments (JV upgrade, "
-                          f"buyouts), the alliance invests {abs(total):.0%} {'less' if total >= 0 else 'more'} "
-                          f"than going alone")
+    return FactCheck(
+        "setup_saving",
+        "Alpha Co./Beta Tech: resource sharing cuts set-up cost against going alone",
+        "seed 000 worked case (DOMAIN 2)",
+        "about 40 % (35-45 %)",
+        "level",
+        est,
+        lo,
+        hi,
+        (0.35, 0.45),
+        unit="ratio",
+        basis="input",
+        n=n,
+        note=f"contract.alliance_setup_saving = 0.40 is fixed from the seed, so the entry outlay "
+        f"ratio is one by construction; over 10 years, with later investments (JV upgrade, "
+        f"buyouts), the alliance invests {abs(total):.0%} {'less' if total >= 0 else 'more'} "
+        f"than going alone",
+    )
 
 
 def _pooled_partnerships(r: Results) -> pd.DataFrame | None:
@@ -227,11 +283,20 @@ def success_for_both(r: Results) -> FactCheck | None:
     if df is None:
         return None
     est, lo, hi, n = _pooled_share(df, "success_for_both")
-    return FactCheck("success_for_both", "Cross-border partnerships that succeed for both partners",
-                     "Bleeke & Ernst 1991 (49 alliances: 51 %)", "about half (38-64 %)", "level",
-                     est, lo, hi, BLEEKE_ERNST["success_for_both"], n=n,
-                     note="success for both = NPV > 0 at each partner's own cost of capital, terminal value "
-                          "of a live venture included; alliances and JVs of the same entries pooled")
+    return FactCheck(
+        "success_for_both",
+        "Cross-border partnerships that succeed for both partners",
+        "Bleeke & Ernst 1991 (49 alliances: 51 %)",
+        "about half (38-64 %)",
+        "level",
+        est,
+        lo,
+        hi,
+        BLEEKE_ERNST["success_for_both"],
+        n=n,
+        note="success for both = NPV > 0 at each partner's own cost of capital, terminal value "
+        "of a live venture included; alliances and JVs of the same entries pooled",
+    )
 
 
 def failure_for_both(r: Results) -> FactCheck | None:
@@ -239,10 +304,19 @@ def failure_for_both(r: Results) -> FactCheck | None:
     if df is None:
         return None
     est, lo, hi, n = _pooled_share(df, "failure_for_both")
-    return FactCheck("failure_for_both", "Cross-border partnerships that fail for both partners",
-                     "Bleeke & Ernst 1991 (33 %)", "about a third (21-47 %)", "level",
-                     est, lo, hi, BLEEKE_ERNST["failure_for_both"], n=n,
-                     note="failure for both = NPV <= 0 for the entrant and for the partner")
+    return FactCheck(
+        "failure_for_both",
+        "Cross-border partnerships that fail for both partners",
+        "Bleeke & Ernst 1991 (33 %)",
+        "about a third (21-47 %)",
+        "level",
+        est,
+        lo,
+        hi,
+        BLEEKE_ERNST["failure_for_both"],
+        n=n,
+        note="failure for both = NPV <= 0 for the entrant and for the partner",
+    )
 
 
 def _mode_is(*modes: str) -> Callable[[pd.DataFrame], pd.Series]:
@@ -255,20 +329,46 @@ def distance_acquisition(r: Results) -> FactCheck | None:
     est, lo, hi, n = paired(r, "distance_mode_choice", "near", "far", _mode_is("acquisition"))
     near = r.arm("distance_mode_choice", "near").entry_mode.value_counts(normalize=True)
     far = r.arm("distance_mode_choice", "far").entry_mode.value_counts(normalize=True)
-    mix = "; ".join(f"{label}: " + ", ".join(f"{m.replace('_', ' ')} {v:.0%}" for m, v in s.items())
-                    for label, s in (("near", near), ("far", far)))
-    return FactCheck("distance_acquisition", "Larger cultural distance: fewer acquisitions when the mode is chosen",
-                     "Kogut & Singh 1988", "difference < 0", "direction", est, lo, hi, None, direction=-1,
-                     basis="rule", n=n, note=f"change in P(acquisition), distance 4.0 vs 0.5; {mix}")
+    mix = "; ".join(
+        f"{label}: " + ", ".join(f"{m.replace('_', ' ')} {v:.0%}" for m, v in s.items())
+        for label, s in (("near", near), ("far", far))
+    )
+    return FactCheck(
+        "distance_acquisition",
+        "Larger cultural distance: fewer acquisitions when the mode is chosen",
+        "Kogut & Singh 1988",
+        "difference < 0",
+        "direction",
+        est,
+        lo,
+        hi,
+        None,
+        direction=-1,
+        basis="rule",
+        n=n,
+        note=f"change in P(acquisition), distance 4.0 vs 0.5; {mix}",
+    )
 
 
 def distance_jv_or_greenfield(r: Results) -> FactCheck | None:
     if not _has(r, "distance_mode_choice"):
         return None
     est, lo, hi, n = paired(r, "distance_mode_choice", "near", "far", _mode_is("joint_venture", "alone"))
-    return FactCheck("distance_jv_greenfield", "Larger cultural distance: more JVs or greenfield entries",
-                     "Kogut & Singh 1988", "difference > 0", "direction", est, lo, hi, None, direction=+1,
-                     basis="rule", n=n, note="change in P(joint venture or alone), distance 4.0 vs 0.5")
+    return FactCheck(
+        "distance_jv_greenfield",
+        "Larger cultural distance: more JVs or greenfield entries",
+        "Kogut & Singh 1988",
+        "difference > 0",
+        "direction",
+        est,
+        lo,
+        hi,
+        None,
+        direction=+1,
+        basis="rule",
+        n=n,
+        note="change in P(joint venture or alone), distance 4.0 vs 0.5",
+    )
 
 
 def _months_partnered(df: pd.DataFrame) -> pd.Series:
@@ -281,11 +381,22 @@ def unequal_commitment(r: Results) -> FactCheck | None:
     est, lo, hi, n = paired(r, "unequal_commitment", "equal", "unequal", _months_partnered)
     fe = r.arm("unequal_commitment", "equal").partnership_failed.mean()
     fu = r.arm("unequal_commitment", "unequal").partnership_failed.mean()
-    return FactCheck("unequal_commitment", "Unequal commitment ends partnerships earlier",
-                     "Hamel 1991; seed 000 (pitfalls)", "difference < 0", "direction", est, lo, hi, None,
-                     direction=-1, unit="months", n=n,
-                     note=f"change in months partnered (10-year horizon) when the partner delivers "
-                          f"0.25 less than the entrant; failure rate {fe:.0%} -> {fu:.0%}")
+    return FactCheck(
+        "unequal_commitment",
+        "Unequal commitment ends partnerships earlier",
+        "Hamel 1991; seed 000 (pitfalls)",
+        "difference < 0",
+        "direction",
+        est,
+        lo,
+        hi,
+        None,
+        direction=-1,
+        unit="months",
+        n=n,
+        note=f"change in months partnered (10-year horizon) when the partner delivers "
+        f"0.25 less than the entrant; failure rate {fe:.0%} -> {fu:.0%}",
+    )
 
 
 def learning_race(r: Results) -> FactCheck | None:
@@ -294,11 +405,22 @@ def learning_race(r: Results) -> FactCheck | None:
     est, lo, hi, n = paired(r, "learning_race", "slow_learner", "fast_learner", _months_partnered)
     fast = r.arm("learning_race", "fast_learner")
     defect = (fast.partnership_end_cause == "partner_defected").mean()
-    return FactCheck("learning_race", "Learning asymmetry ends partnerships earlier",
-                     "Hamel 1991", "difference < 0", "direction", est, lo, hi, None, direction=-1,
-                     unit="months", n=n,
-                     note=f"change in months partnered, fast-learning partner facing unguarded know-how vs "
-                          f"slow learner facing guarded know-how; {defect:.0%} of fast learners defect")
+    return FactCheck(
+        "learning_race",
+        "Learning asymmetry ends partnerships earlier",
+        "Hamel 1991",
+        "difference < 0",
+        "direction",
+        est,
+        lo,
+        hi,
+        None,
+        direction=-1,
+        unit="months",
+        n=n,
+        note=f"change in months partnered, fast-learning partner facing unguarded know-how vs "
+        f"slow learner facing guarded know-how; {defect:.0%} of fast learners defect",
+    )
 
 
 def regulatory_ties(r: Results) -> FactCheck | None:
@@ -312,11 +434,23 @@ def regulatory_ties(r: Results) -> FactCheck | None:
     est, lo, hi, n = paired(r, "regulatory_ties", "weak_ties", "strong_ties", months_to_licence)
     weak = months_to_licence(r.arm("regulatory_ties", "weak_ties")).median()
     strong = months_to_licence(r.arm("regulatory_ties", "strong_ties")).median()
-    return FactCheck("regulatory_ties", "A partner's regulatory ties speed licences",
-                     "seed 000 (local expertise)", "difference < 0", "direction", est, lo, hi, None,
-                     direction=-1, unit="months", basis="rule", n=n,
-                     note=f"change in months to the licence, ties 0.9 vs 0.1 (not licensed within "
-                          f"{horizon} months counts as {horizon}); median {weak:.0f} -> {strong:.0f} months")
+    return FactCheck(
+        "regulatory_ties",
+        "A partner's regulatory ties speed licences",
+        "seed 000 (local expertise)",
+        "difference < 0",
+        "direction",
+        est,
+        lo,
+        hi,
+        None,
+        direction=-1,
+        unit="months",
+        basis="rule",
+        n=n,
+        note=f"change in months to the licence, ties 0.9 vs 0.1 (not licensed within "
+        f"{horizon} months counts as {horizon}); median {weak:.0f} -> {strong:.0f} months",
+    )
 
 
 def incumbent_reactions(r: Results) -> FactCheck | None:
@@ -329,11 +463,20 @@ def incumbent_reactions(r: Results) -> FactCheck | None:
     est, lo, hi, _ = mean_ci(per_run)
     flat = np.concatenate([m for m in moves if len(m)])
     share_none = float(np.mean(flat == 0))
-    return FactCheck("incumbent_reactions", "Incumbents mostly react not at all or with a single move",
-                     "Robinson 1988 (115 entries)", "most (>= 50 %) of incumbents", "level", est, lo, hi,
-                     (0.50, 1.0), n=len(flat), basis="emergent",
-                     note=f"incumbents may make up to 1-3 moves (drawn) with a drawn readiness to act; "
-                          f"{share_none:.0%} make none")
+    return FactCheck(
+        "incumbent_reactions",
+        "Incumbents mostly react not at all or with a single move",
+        "Robinson 1988 (115 entries)",
+        "most (>= 50 %) of incumbents",
+        "level",
+        est,
+        lo,
+        hi,
+        (0.50, 1.0),
+        n=len(flat),
+        basis="emergent",
+        note=f"incumbents may make up to 1-3 moves (drawn) with a drawn readiness to act; {share_none:.0%} make none",
+    )
 
 
 def small_firm_alliance(r: Results) -> FactCheck | None:
@@ -342,9 +485,21 @@ def small_firm_alliance(r: Results) -> FactCheck | None:
     est, lo, hi, n = paired(r, "size_mode_choice", "large", "small", _mode_is("alliance"))
     ps = r.arm("size_mode_choice", "small").entry_mode.eq("alliance").mean()
     pl = r.arm("size_mode_choice", "large").entry_mode.eq("alliance").mean()
-    return FactCheck("small_firm_alliance", "A small entrant prefers an alliance", "seed 004",
-                     "difference > 0", "direction", est, lo, hi, None, direction=+1, basis="rule", n=n,
-                     note=f"change in P(alliance), capital 15 m vs 150 m: {pl:.0%} -> {ps:.0%}")
+    return FactCheck(
+        "small_firm_alliance",
+        "A small entrant prefers an alliance",
+        "seed 004",
+        "difference > 0",
+        "direction",
+        est,
+        lo,
+        hi,
+        None,
+        direction=+1,
+        basis="rule",
+        n=n,
+        note=f"change in P(alliance), capital 15 m vs 150 m: {pl:.0%} -> {ps:.0%}",
+    )
 
 
 def ownership_cap_jv(r: Results) -> FactCheck | None:
@@ -352,11 +507,22 @@ def ownership_cap_jv(r: Results) -> FactCheck | None:
         return None
     est, lo, hi, n = paired(r, "ownership_cap", "no_cap", "cap_49", _mode_is("joint_venture"))
     p_cap = r.arm("ownership_cap", "cap_49").entry_mode.eq("joint_venture").mean()
-    return FactCheck("ownership_cap_jv", "A foreign-ownership cap leads to joint ventures",
-                     "seed 004 (heavily regulated markets)", "difference > 0", "direction", est, lo, hi, None,
-                     direction=+1, basis="rule", n=n,
-                     note=f"change in P(joint venture) under a 49 % cap; {p_cap:.0%} choose a JV under the cap "
-                          f"(the licensing rule refuses a wholly foreign-owned entity)")
+    return FactCheck(
+        "ownership_cap_jv",
+        "A foreign-ownership cap leads to joint ventures",
+        "seed 004 (heavily regulated markets)",
+        "difference > 0",
+        "direction",
+        est,
+        lo,
+        hi,
+        None,
+        direction=+1,
+        basis="rule",
+        n=n,
+        note=f"change in P(joint venture) under a 49 % cap; {p_cap:.0%} choose a JV under the cap "
+        f"(the licensing rule refuses a wholly foreign-owned entity)",
+    )
 
 
 def _bass_fit(r: Results) -> dict | None:
@@ -375,11 +541,22 @@ def bass_p(r: Results) -> FactCheck | None:
     if fit is None:
         return None
     est, lo, hi = fit["fit"]["p"]
-    return FactCheck("bass_p", "Awareness: Bass innovation coefficient p",
-                     "Sultan, Farley & Lehmann 1990 (p = 0.03)", "0.025-0.035 per year", "level", est, lo, hi,
-                     (0.025, 0.035), unit="per year", basis="input", n=len(fit["paths"]),
-                     note="fitted to the mean awareness path of a brand marketed at the reference level, "
-                          "word of mouth across the whole market")
+    return FactCheck(
+        "bass_p",
+        "Awareness: Bass innovation coefficient p",
+        "Sultan, Farley & Lehmann 1990 (p = 0.03)",
+        "0.025-0.035 per year",
+        "level",
+        est,
+        lo,
+        hi,
+        (0.025, 0.035),
+        unit="per year",
+        basis="input",
+        n=len(fit["paths"]),
+        note="fitted to the mean awareness path of a brand marketed at the reference level, "
+        "word of mouth across the whole market",
+    )
 
 
 def bass_q(r: Results) -> FactCheck | None:
@@ -387,16 +564,40 @@ def bass_q(r: Results) -> FactCheck | None:
     if fit is None:
         return None
     est, lo, hi = fit["fit"]["q"]
-    return FactCheck("bass_q", "Awareness: Bass imitation coefficient q (S-curve)",
-                     "Sultan, Farley & Lehmann 1990 (q = 0.38)", "0.32-0.44 per year", "level", est, lo, hi,
-                     (0.32, 0.44), unit="per year", basis="input", n=len(fit["paths"]),
-                     note="defaults market.bass_p = 0.03 and bass_q = 0.38 per year")
+    return FactCheck(
+        "bass_q",
+        "Awareness: Bass imitation coefficient q (S-curve)",
+        "Sultan, Farley & Lehmann 1990 (q = 0.38)",
+        "0.32-0.44 per year",
+        "level",
+        est,
+        lo,
+        hi,
+        (0.32, 0.44),
+        unit="per year",
+        basis="input",
+        n=len(fit["paths"]),
+        note="defaults market.bass_p = 0.03 and bass_q = 0.38 per year",
+    )
 
 
 FACTS: tuple[Callable[[Results], FactCheck | None], ...] = (
-    jv_goals_met, alliances_fail, success_for_both, failure_for_both, jv_durations, setup_saving,
-    distance_acquisition, distance_jv_or_greenfield, unequal_commitment, learning_race, regulatory_ties,
-    incumbent_reactions, small_firm_alliance, ownership_cap_jv, bass_p, bass_q,
+    jv_goals_met,
+    alliances_fail,
+    success_for_both,
+    failure_for_both,
+    jv_durations,
+    setup_saving,
+    distance_acquisition,
+    distance_jv_or_greenfield,
+    unequal_commitment,
+    learning_race,
+    regulatory_ties,
+    incumbent_reactions,
+    small_firm_alliance,
+    ownership_cap_jv,
+    bass_p,
+    bass_q,
 )
 """Every fact checked, in the order of the report."""
 
@@ -419,5 +620,4 @@ def partnership_period_returns(results: Results) -> dict[str, float] | None:
         return None
     e = df.entrant_npv_partnership.astype(float) > 0
     p = df.partner_npv.astype(float) > 0
-    return {"success_for_both": float((e & p).mean()), "failure_for_both": float((~e & ~p).mean()),
-            "n": len(df)}
+    return {"success_for_both": float((e & p).mean()), "failure_for_both": float((~e & ~p).mean()), "n": len(df)}

@@ -81,63 +81,129 @@ class Draw:
             return "uniform over " + ", ".join(map(str, self.params))
         if self.law == "lognormal_scale":
             (sigma,) = self.params
-            return (f"preset value x log-normal factor, median 1, sigma {sigma:g} "
-                    f"(90 %: {np.exp(-1.645 * sigma):.2f}-{np.exp(1.645 * sigma):.2f})")
+            return (
+                f"preset value x log-normal factor, median 1, sigma {sigma:g} "
+                f"(90 %: {np.exp(-1.645 * sigma):.2f}-{np.exp(1.645 * sigma):.2f})"
+            )
         lo, hi = self.params
         return f"preset value x Uniform({lo:g}, {hi:g})"
 
 
 DISTRIBUTIONS: tuple[Draw, ...] = (
     # the two countries: cultural distance from real Hofstede pairs
-    Draw("market.host_country", "choice", ("nations",),
-         "any of the 69 nations scored on Hofstede's four original dimensions: cultural distance "
-         "(Kogut-Singh) then spans real country pairs, median about 1.8, 90 % within 0.4-4.4"),
+    Draw(
+        "market.host_country",
+        "choice",
+        ("nations",),
+        "any of the 69 nations scored on Hofstede's four original dimensions: cultural distance "
+        "(Kogut-Singh) then spans real country pairs, median about 1.8, 90 % within 0.4-4.4",
+    ),
     Draw("entrants.home_country", "choice", ("nations",), "as the host; never the host itself"),
     # the entrant
-    Draw("entrants.capital", "lognormal", (60.0, 0.5),
-         "firm resources are right-skewed; centred on the seed's mid-sized firm (60 m)"),
-    Draw("entrants.commitment", "beta", (12.0, 2.0),
-         "the entrant started the venture and mostly delivers (mean 0.86, as the preset's 0.9)"),
-    Draw("entrants.learning_rate", "lognormal", (0.03, 0.4),
-         "own speed of learning local tastes, around the preset's 0.03 per month"),
-    Draw("entrants.know_how_protection", "beta", (2.5, 2.5),
-         "how well know-how is guarded varies widely across firms (mean 0.5, the preset's)"),
+    Draw(
+        "entrants.capital",
+        "lognormal",
+        (60.0, 0.5),
+        "firm resources are right-skewed; centred on the seed's mid-sized firm (60 m)",
+    ),
+    Draw(
+        "entrants.commitment",
+        "beta",
+        (12.0, 2.0),
+        "the entrant started the venture and mostly delivers (mean 0.86, as the preset's 0.9)",
+    ),
+    Draw(
+        "entrants.learning_rate",
+        "lognormal",
+        (0.03, 0.4),
+        "own speed of learning local tastes, around the preset's 0.03 per month",
+    ),
+    Draw(
+        "entrants.know_how_protection",
+        "beta",
+        (2.5, 2.5),
+        "how well know-how is guarded varies widely across firms (mean 0.5, the preset's)",
+    ),
     # the local partner
-    Draw("partners.commitment", "beta", (8.0, 2.0),
-         "seed 000: lack of commitment is the biggest alliance risk, so partners vary more and "
-         "deliver less than entrants on average (mean 0.80)"),
+    Draw(
+        "partners.commitment",
+        "beta",
+        (8.0, 2.0),
+        "seed 000: lack of commitment is the biggest alliance risk, so partners vary more and "
+        "deliver less than entrants on average (mean 0.80)",
+    ),
     Draw("partners.cultural_fit", "beta", (4.0, 2.0), "organisational fit, mostly fair (mean 0.67)"),
-    Draw("partners.consumer_knowledge", "beta", (4.0, 1.5),
-         "local firms know local tastes well, some far better than others (mean 0.73)"),
-    Draw("partners.distribution_reach", "beta", (4.0, 2.0),
-         "network coverage of a local distributor (mean 0.67, preset 0.7)"),
-    Draw("partners.regulatory_ties", "beta", (2.0, 2.0),
-         "standing with regulators ranges from none to strong (mean 0.5, wide)"),
-    Draw("partners.absorptive_capacity", "beta", (2.0, 4.0),
-         "most partners learn the entrant's know-how slowly, a few fast (mean 0.33)"),
-    Draw("partners.ambition", "beta", (1.5, 5.0),
-         "few partners mean to become rivals (mean 0.23; Hamel's learning racers are the tail)"),
-    Draw("partners.outside_option", "beta", (1.2, 8.0),
-         "pull of other opportunities, mostly weak (mean 0.13; seed 000: shifting priorities)"),
+    Draw(
+        "partners.consumer_knowledge",
+        "beta",
+        (4.0, 1.5),
+        "local firms know local tastes well, some far better than others (mean 0.73)",
+    ),
+    Draw(
+        "partners.distribution_reach",
+        "beta",
+        (4.0, 2.0),
+        "network coverage of a local distributor (mean 0.67, preset 0.7)",
+    ),
+    Draw(
+        "partners.regulatory_ties",
+        "beta",
+        (2.0, 2.0),
+        "standing with regulators ranges from none to strong (mean 0.5, wide)",
+    ),
+    Draw(
+        "partners.absorptive_capacity",
+        "beta",
+        (2.0, 4.0),
+        "most partners learn the entrant's know-how slowly, a few fast (mean 0.33)",
+    ),
+    Draw(
+        "partners.ambition",
+        "beta",
+        (1.5, 5.0),
+        "few partners mean to become rivals (mean 0.23; Hamel's learning racers are the tail)",
+    ),
+    Draw(
+        "partners.outside_option",
+        "beta",
+        (1.2, 8.0),
+        "pull of other opportunities, mostly weak (mean 0.13; seed 000: shifting priorities)",
+    ),
     # the incumbents
     Draw("incumbents.initial_share", "scale", (0.7, 1.3), "how much of the market incumbents hold"),
     Draw("incumbents.loyalty", "lognormal", (1.0, 0.3), "brand loyalty varies by market"),
-    Draw("incumbents.reaction_probability", "beta", (2.0, 2.0),
-         "readiness to fight a newcomer, from passive to aggressive (mean 0.5)"),
-    Draw("incumbents.max_reactions", "choice", (1, 2, 3),
-         "capacity for repeated moves, so how often incumbents react is an outcome, not a cap"),
+    Draw(
+        "incumbents.reaction_probability",
+        "beta",
+        (2.0, 2.0),
+        "readiness to fight a newcomer, from passive to aggressive (mean 0.5)",
+    ),
+    Draw(
+        "incumbents.max_reactions",
+        "choice",
+        (1, 2, 3),
+        "capacity for repeated moves, so how often incumbents react is an outcome, not a cap",
+    ),
     # the regulator
     Draw("regulators.stringency", "beta", (2.0, 3.0), "how demanding licensing is (mean 0.4, the preset's)"),
-    Draw("regulators.processing_months", "lognormal", (6.0, 0.4),
-         "licence review times: about 3 months to 2 years once stringency is applied (DOMAIN 2)"),
+    Draw(
+        "regulators.processing_months",
+        "lognormal",
+        (6.0, 0.4),
+        "licence review times: about 3 months to 2 years once stringency is applied (DOMAIN 2)",
+    ),
     Draw("regulators.surprise_rate", "lognormal", (0.1, 0.7), "rule changes, a few per decade"),
     # the market (drawn last, so adding it left every earlier draw of an entry unchanged)
-    Draw("market.buyers", "lognormal_scale", (0.6,),
-         "how many buyers the product can reach differs widely from one host market to the next "
-         "(population, income, category size) and is known only roughly before entry; median: the "
-         "case's market. Sigma 0.6 is an assumption, not a source figure: it puts 90 % of markets "
-         "within 0.37-2.7 times the case's, and it is what lets an entry lose money for both "
-         "partners (docs/VALIDATION.md, *Calibration*)"),
+    Draw(
+        "market.buyers",
+        "lognormal_scale",
+        (0.6,),
+        "how many buyers the product can reach differs widely from one host market to the next "
+        "(population, income, category size) and is known only roughly before entry; median: the "
+        "case's market. Sigma 0.6 is an assumption, not a source figure: it puts 90 % of markets "
+        "within 0.37-2.7 times the case's, and it is what lets an entry lose money for both "
+        "partners (docs/VALIDATION.md, *Calibration*)",
+    ),
 )
 """Every trait the population redraws, with its law and reason."""
 
@@ -145,9 +211,11 @@ DISTRIBUTIONS: tuple[Draw, ...] = (
 @cache
 def nations() -> tuple[str, ...]:
     """Hofstede codes of the nations scored on the four original dimensions."""
-    return tuple(c.code for c in countries().values()
-                 if c.code not in NOT_NATIONS
-                 and all(c.scores[d] is not None for d in ("pdi", "idv", "mas", "uai")))
+    return tuple(
+        c.code
+        for c in countries().values()
+        if c.code not in NOT_NATIONS and all(c.scores[d] is not None for d in ("pdi", "idv", "mas", "uai"))
+    )
 
 
 def entry_rng(master_seed: int, index: int) -> np.random.Generator:
@@ -209,6 +277,6 @@ def describe() -> list[tuple[str, str, str]]:
     """(trait, distribution, why) for every draw: the table of docs and the report."""
     rows = []
     for d in DISTRIBUTIONS:
-        law = (f"uniform over the {len(nations())} nations" if d.params == ("nations",) else d.describe())
+        law = f"uniform over the {len(nations())} nations" if d.params == ("nations",) else d.describe()
         rows.append((d.path, law, d.why))
     return rows

@@ -69,40 +69,75 @@ class Settings:
     """Sizes and repetitions of one benchmark mode."""
 
     mode: str
-    repeats: int                        # side-by-side repetitions of each paired timing
-    default_runs: int                   # runs timed for ms_per_default_run
-    reference_consumers: int            # Mesa-agent reference market
+    repeats: int  # side-by-side repetitions of each paired timing
+    default_runs: int  # runs timed for ms_per_default_run
+    reference_consumers: int  # Mesa-agent reference market
     reference_months: int
-    kernel_months: int                  # bare numpy kernel vs whole model (default market)
-    kernel_large_consumers: int         # ... and once more on a larger market
+    kernel_months: int  # bare numpy kernel vs whole model (default market)
+    kernel_large_consumers: int  # ... and once more on a larger market
     scaling_consumers: tuple[int, ...]
     scaling_firms: tuple[int, ...]
     scaling_months: int
-    sweep_runs: int                     # parallel efficiency and Dask overhead (at least ...
-    runs_per_worker: int                # ... this many per worker)
+    sweep_runs: int  # parallel efficiency and Dask overhead (at least ...
+    runs_per_worker: int  # ... this many per worker)
     sweep_months: int
     sweep_consumers: int
-    memory_runs: tuple[int, int]        # the "2k" and "20k" sweeps
-    grid_runs: int                      # the batch_run comparison (its "2k-run grid")
-    grid_serial: bool                   # ... run in one process each (else on all cores)
-    short_months: int                   # runs of the memory and batch_run sweeps
+    memory_runs: tuple[int, int]  # the "2k" and "20k" sweeps
+    grid_runs: int  # the batch_run comparison (its "2k-run grid")
+    grid_serial: bool  # ... run in one process each (else on all cores)
+    short_months: int  # runs of the memory and batch_run sweeps
     short_consumers: int
     app_steps: int
 
 
-QUICK = Settings(mode="quick", repeats=3, default_runs=5, reference_consumers=2_000, reference_months=2,
-                 kernel_months=120, kernel_large_consumers=20_000,
-                 scaling_consumers=(1_000, 10_000, 100_000), scaling_firms=(3, 10, 30), scaling_months=6,
-                 sweep_runs=40, runs_per_worker=20, sweep_months=24, sweep_consumers=1_000, memory_runs=(50, 500),
-                 grid_runs=50, grid_serial=True, short_months=6, short_consumers=200, app_steps=12)
-FULL = Settings(mode="full", repeats=5, default_runs=20, reference_consumers=2_000, reference_months=24,
-                kernel_months=120, kernel_large_consumers=100_000,
-                scaling_consumers=(1_000, 10_000, 100_000, 1_000_000), scaling_firms=(3, 10, 30), scaling_months=12,
-                sweep_runs=400, runs_per_worker=40, sweep_months=24, sweep_consumers=1_000, memory_runs=(2_000, 20_000),
-                grid_runs=2_000, grid_serial=False, short_months=12, short_consumers=500, app_steps=60)
+QUICK = Settings(
+    mode="quick",
+    repeats=3,
+    default_runs=5,
+    reference_consumers=2_000,
+    reference_months=2,
+    kernel_months=120,
+    kernel_large_consumers=20_000,
+    scaling_consumers=(1_000, 10_000, 100_000),
+    scaling_firms=(3, 10, 30),
+    scaling_months=6,
+    sweep_runs=40,
+    runs_per_worker=20,
+    sweep_months=24,
+    sweep_consumers=1_000,
+    memory_runs=(50, 500),
+    grid_runs=50,
+    grid_serial=True,
+    short_months=6,
+    short_consumers=200,
+    app_steps=12,
+)
+FULL = Settings(
+    mode="full",
+    repeats=5,
+    default_runs=20,
+    reference_consumers=2_000,
+    reference_months=24,
+    kernel_months=120,
+    kernel_large_consumers=100_000,
+    scaling_consumers=(1_000, 10_000, 100_000, 1_000_000),
+    scaling_firms=(3, 10, 30),
+    scaling_months=12,
+    sweep_runs=400,
+    runs_per_worker=40,
+    sweep_months=24,
+    sweep_consumers=1_000,
+    memory_runs=(2_000, 20_000),
+    grid_runs=2_000,
+    grid_serial=False,
+    short_months=12,
+    short_consumers=500,
+    app_steps=60,
+)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+
 
 def _timed(fn: Callable[[], Any]) -> float:
     """Seconds one call of ``fn`` takes (wall clock)."""
@@ -140,8 +175,9 @@ def default_market_and_offer(consumers: int = 5_000, months: int = 24, seed: int
     return market, offer, incumbents
 
 
-def consumer_market_shares(market, offer, months: int, *, seed: int = 0,
-                           incumbents: tuple[tuple[int, float], ...] = ()) -> np.ndarray:
+def consumer_market_shares(
+    market, offer, months: int, *, seed: int = 0, incumbents: tuple[tuple[int, float], ...] = ()
+) -> np.ndarray:
     """Our kernel (``abm.consumers.ConsumerMarket``) facing a static offer, as the reference
     and the bare kernel do; returns (months, n_brands) customer shares."""
     from abm.consumers import BrandOffer, ConsumerMarket
@@ -149,9 +185,16 @@ def consumer_market_shares(market, offer, months: int, *, seed: int = 0,
     consumers = ConsumerMarket(market, len(offer.quality), np.random.default_rng(seed))
     for brand, share in incumbents:
         consumers.seed_brand(brand, share, 0.9, offer.coverage[brand])
-    brand_offer = BrandOffer(on_sale=offer.on_sale, promoting=offer.on_sale, quality=offer.quality,
-                             price=offer.price, position=offer.position, loyalty=offer.loyalty,
-                             marketing_pull=offer.marketing_pull, coverage=offer.coverage)
+    brand_offer = BrandOffer(
+        on_sale=offer.on_sale,
+        promoting=offer.on_sale,
+        quality=offer.quality,
+        price=offer.price,
+        position=offer.position,
+        loyalty=offer.loyalty,
+        marketing_pull=offer.marketing_pull,
+        coverage=offer.coverage,
+    )
     shares = []
     for _ in range(months):
         consumers.spread_awareness(brand_offer)
@@ -170,9 +213,15 @@ def scenario_with_firms(firms: int, consumers: int, months: int):
     count = max(1, firms - 2)
     regions = scenario.market.regions_x * scenario.market.regions_y
     scenario.incumbents = [
-        Incumbent(name=f"Incumbent {i + 1}", initial_share=0.6 / count, quality=0.5 + 0.1 * (i % 3),
-                  price=22.0 + i % 4, base_region=i % regions)
-        for i in range(count)]
+        Incumbent(
+            name=f"Incumbent {i + 1}",
+            initial_share=0.6 / count,
+            quality=0.5 + 0.1 * (i % 3),
+            price=22.0 + i % 4,
+            base_region=i % regions,
+        )
+        for i in range(count)
+    ]
     return scenario
 
 
@@ -182,6 +231,7 @@ def _fit_exponent(xs, ys) -> float:
 
 
 # ---- 1. a default run -------------------------------------------------------------------------
+
 
 def measure_default_run(s: Settings) -> dict:
     """``abm.simulate(seed=s)`` of the default scenario: ms per run, µs per consumer-month,
@@ -206,6 +256,7 @@ def measure_default_run(s: Settings) -> dict:
                 return fn(self, offer)
             finally:
                 spent[0] += time.perf_counter() - start
+
         return timed
 
     ConsumerMarket.spread_awareness, ConsumerMarket.choose = wrap(originals[0]), wrap(originals[1])
@@ -220,14 +271,20 @@ def measure_default_run(s: Settings) -> dict:
     return {
         "ms_per_default_run": ms,
         "us_per_consumer_month": ms * 1e3 / (consumers * months),
-        "details": {"runs": s.default_runs, "consumers": consumers, "months": months,
-                    "brands": len(scenario.entrants) + len(scenario.incumbents) + len(scenario.partners),
-                    "ms_per_run_all": [t * 1e3 for t in times], "ms_per_month": ms / months,
-                    "kernel_share_of_run": _median(shares)},
+        "details": {
+            "runs": s.default_runs,
+            "consumers": consumers,
+            "months": months,
+            "brands": len(scenario.entrants) + len(scenario.incumbents) + len(scenario.partners),
+            "ms_per_run_all": [t * 1e3 for t in times],
+            "ms_per_month": ms / months,
+            "kernel_share_of_run": _median(shares),
+        },
     }
 
 
 # ---- 2. the Mesa-agent reference --------------------------------------------------------------
+
 
 def measure_mesa_reference(s: Settings, default: dict | None = None) -> dict:
     """Consumers as Mesa agents (shuffle_do) vs our kernel, same market and static offer: on
@@ -238,7 +295,8 @@ def measure_mesa_reference(s: Settings, default: dict | None = None) -> dict:
     result = {"speedup_vs_mesa_agents": sizes["5000"]["speedup"], "details": {"by_consumers": sizes}}
     if default is not None:
         result["details"]["speedup_vs_mesa_agents_whole_model"] = (
-            sizes["5000"]["reference_us_per_consumer_month"] / default["us_per_consumer_month"])
+            sizes["5000"]["reference_us_per_consumer_month"] / default["us_per_consumer_month"]
+        )
     return result
 
 
@@ -260,19 +318,27 @@ def _reference_vs_kernel(consumers: int, months: int, repeats: int) -> dict:
         ratios.append(t_ref / t_ker)
         reference_us.append(t_ref * 1e6 / cells)
         kernel_us.append(t_ker * 1e6 / cells)
-    return {"consumers": consumers, "months": months, "brands": len(offer.quality), "speedup": _median(ratios),
-            "reference_us_per_consumer_month": _median(reference_us),
-            "kernel_us_per_consumer_month": _median(kernel_us), "ratios": ratios}
+    return {
+        "consumers": consumers,
+        "months": months,
+        "brands": len(offer.quality),
+        "speedup": _median(ratios),
+        "reference_us_per_consumer_month": _median(reference_us),
+        "kernel_us_per_consumer_month": _median(kernel_us),
+        "ratios": ratios,
+    }
 
 
 # ---- 3. the bare numpy kernel -----------------------------------------------------------------
 
+
 def measure_numpy_kernel(s: Settings) -> dict:
     """The whole model vs the bare numpy kernel of its consumer update (static firms),
     on the default market and on a larger one; and the textbook dense kernel."""
-    out = {str(consumers): _model_vs_kernel(consumers, months, s.repeats)
-           for consumers, months in ((5_000, s.kernel_months),
-                                     (s.kernel_large_consumers, max(6, s.kernel_months // 5)))}
+    out = {
+        str(consumers): _model_vs_kernel(consumers, months, s.repeats)
+        for consumers, months in ((5_000, s.kernel_months), (s.kernel_large_consumers, max(6, s.kernel_months // 5)))
+    }
     return {"overhead_vs_numpy": out["5000"]["overhead_vs_numpy"], "details": out}
 
 
@@ -301,13 +367,20 @@ def _model_vs_kernel(consumers: int, months: int, repeats: int) -> dict:
         t_model.append(a * 1e3 / months)
         t_kernel.append(b * 1e3 / months)
         t_dense.append(c * 1e3 / months)
-    return {"consumers": consumers, "months": months, "brands": len(offer.quality),
-            "overhead_vs_numpy": _median(overhead), "model_ms_per_month": _median(t_model),
-            "kernel_ms_per_month": _median(t_kernel), "dense_kernel_ms_per_month": _median(t_dense),
-            "model_speedup_vs_dense_numpy": _median(dense)}
+    return {
+        "consumers": consumers,
+        "months": months,
+        "brands": len(offer.quality),
+        "overhead_vs_numpy": _median(overhead),
+        "model_ms_per_month": _median(t_model),
+        "kernel_ms_per_month": _median(t_kernel),
+        "dense_kernel_ms_per_month": _median(t_dense),
+        "model_speedup_vs_dense_numpy": _median(dense),
+    }
 
 
 # ---- 4. scaling -------------------------------------------------------------------------------
+
 
 def measure_scaling(s: Settings) -> dict:
     """Time per month of the whole model over consumers x firms; fitted exponents."""
@@ -333,9 +406,15 @@ def measure_scaling(s: Settings) -> dict:
                 del model
                 init.append(built - start)
                 per_month.append((done - built) / s.scaling_months)
-            points.append({"firms": firms, "consumers": consumers, "ms_per_month": _median(per_month) * 1e3,
-                           "init_ms": _median(init) * 1e3,
-                           "ns_per_consumer_brand_month": _median(per_month) * 1e9 / (consumers * firms)})
+            points.append(
+                {
+                    "firms": firms,
+                    "consumers": consumers,
+                    "ms_per_month": _median(per_month) * 1e3,
+                    "init_ms": _median(init) * 1e3,
+                    "ns_per_consumer_brand_month": _median(per_month) * 1e9 / (consumers * firms),
+                }
+            )
     by_firms = {}
     for firms in s.scaling_firms:
         rows = [p for p in points if p["firms"] == firms and p["consumers"] >= 10_000]
@@ -343,22 +422,38 @@ def measure_scaling(s: Settings) -> dict:
     largest = max(s.scaling_consumers)
     rows = [p for p in points if p["consumers"] == largest]
     firm_exponent = _fit_exponent([p["firms"] for p in rows], [p["ms_per_month"] for p in rows])
-    return {"consumer_scaling_exponent": max(by_firms.values()), "firm_scaling_exponent": firm_exponent,
-            "details": {"months": s.scaling_months, "points": points,
-                        "consumer_exponent_by_firms": by_firms,
-                        "peak_rss_mb_after_scaling": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}
+    return {
+        "consumer_scaling_exponent": max(by_firms.values()),
+        "firm_scaling_exponent": firm_exponent,
+        "details": {
+            "months": s.scaling_months,
+            "points": points,
+            "consumer_exponent_by_firms": by_firms,
+            "peak_rss_mb_after_scaling": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        },
+    }
 
 
 # ---- 5. sweeps --------------------------------------------------------------------------------
+
 
 def sweep_spec(name: str, runs: int, months: int, consumers: int) -> dict:
     """A sweep of ``runs`` runs: 2 entry modes x 5 partner commitments x replications."""
     if runs % 10:
         raise ValueError(f"runs must be a multiple of 10, not {runs}")
-    return {"name": name, "scenario": "alpha-beta", "design": "factorial", "replications": runs // 10,
-            "months": months, "master_seed": 7, "fixed": {"consumers": consumers},
-            "parameters": {"entry_mode": ["alone", "alliance"],
-                           "partner_commitment": {"min": 0.2, "max": 1.0, "levels": 5}}}
+    return {
+        "name": name,
+        "scenario": "alpha-beta",
+        "design": "factorial",
+        "replications": runs // 10,
+        "months": months,
+        "master_seed": 7,
+        "fixed": {"consumers": consumers},
+        "parameters": {
+            "entry_mode": ["alone", "alliance"],
+            "partner_commitment": {"min": 0.2, "max": 1.0, "levels": 5},
+        },
+    }
 
 
 def measure_parallel(s: Settings, workers: int) -> dict:
@@ -370,6 +465,7 @@ def measure_parallel(s: Settings, workers: int) -> dict:
     runs = max(s.sweep_runs, s.runs_per_worker * workers // 10 * 10)  # enough runs to fill the pool
     spec = sweep_spec("bench-throughput", runs, s.sweep_months, s.sweep_consumers)
     with tempfile.TemporaryDirectory() as tmp:
+
         def sweep(spec: dict, **how) -> float:
             out = Path(tmp) / f"sweep-{time.monotonic_ns()}"
             return _timed(lambda: abm.sweep(spec, out=out, progress=False, **how))
@@ -392,16 +488,30 @@ def measure_parallel(s: Settings, workers: int) -> dict:
                 sweep(sweep_spec("bench-warm-dask", 10, s.sweep_months, s.sweep_consumers), scheduler=address)
                 t_dask = sweep(spec, scheduler=address)
                 t_local = sweep(spec, workers=workers)
-            dask = {"dask_overhead_ms_per_run": (t_dask - t_local) * 1e3 / runs,
-                    "dask_startup_s": startup, "dask_runs_per_s": runs / t_dask,
-                    "local_runs_per_s_beside_dask": runs / t_local}
+            dask = {
+                "dask_overhead_ms_per_run": (t_dask - t_local) * 1e3 / runs,
+                "dask_startup_s": startup,
+                "dask_runs_per_s": runs / t_dask,
+                "local_runs_per_s_beside_dask": runs / t_local,
+            }
         except Exception as exc:  # Dask missing or unable to start here
             dask = {"dask_overhead_ms_per_run": None, "dask_error": f"{type(exc).__name__}: {exc}"}
-    return {"parallel_efficiency": _median(efficiency), "dask_overhead_ms_per_run": dask.pop("dask_overhead_ms_per_run"),
-            "details": {"runs": runs, "months": s.sweep_months, "consumers": s.sweep_consumers,
-                        "workers": workers, "serial_runs_per_s": _median(serial),
-                        "parallel_runs_per_s": _median(parallel), "efficiencies": efficiency,
-                        "executor_efficiency": executor, "hardware_ceiling_efficiency": ceiling, **dask}}
+    return {
+        "parallel_efficiency": _median(efficiency),
+        "dask_overhead_ms_per_run": dask.pop("dask_overhead_ms_per_run"),
+        "details": {
+            "runs": runs,
+            "months": s.sweep_months,
+            "consumers": s.sweep_consumers,
+            "workers": workers,
+            "serial_runs_per_s": _median(serial),
+            "parallel_runs_per_s": _median(parallel),
+            "efficiencies": efficiency,
+            "executor_efficiency": executor,
+            "hardware_ceiling_efficiency": ceiling,
+            **dask,
+        },
+    }
 
 
 def one_run(task: tuple[int, int, int]) -> dict:
@@ -450,8 +560,14 @@ def _hardware_ceiling(workers: int, loops: int = 3_000_000) -> float:
 def _child(job: str, args: dict, timeout_s: float = 3600) -> dict:
     """Run ``job`` of this file in a fresh Python process; its JSON result."""
     env = {**os.environ, "PYTHONHASHSEED": "0", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", job, json.dumps(args)],
-                          capture_output=True, text=True, timeout=timeout_s, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", job, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env=env,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"benchmark subprocess {job} failed: {done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -502,8 +618,12 @@ def child_sweep(args: dict) -> dict:
         start = time.perf_counter()
         abm.sweep(spec, workers=args["workers"], out=Path(tmp) / "sweep", progress=False)
         elapsed = time.perf_counter() - start
-    return {"runs": args["runs"], "seconds": elapsed, "runs_per_s": args["runs"] / elapsed,
-            "peak_tree_rss_mb": memory.peak / 2**20}
+    return {
+        "runs": args["runs"],
+        "seconds": elapsed,
+        "runs_per_s": args["runs"] / elapsed,
+        "peak_tree_rss_mb": memory.peak / 2**20,
+    }
 
 
 def child_batch_run(args: dict) -> dict:
@@ -514,15 +634,31 @@ def child_batch_run(args: dict) -> dict:
 
     spec = sweep_spec("grid", args["runs"], args["months"], args["consumers"])
     seeds = list(range(spec["replications"]))
-    parameters = {"entry_mode": ["alone", "alliance"], "partner_commitment": [0.2, 0.4, 0.6, 0.8, 1.0],
-                  "seed": seeds, "months": args["months"], "consumers": args["consumers"]}
+    parameters = {
+        "entry_mode": ["alone", "alliance"],
+        "partner_commitment": [0.2, 0.4, 0.6, 0.8, 1.0],
+        "seed": seeds,
+        "months": args["months"],
+        "consumers": args["consumers"],
+    }
     with _PeakMemory() as memory:
         start = time.perf_counter()
-        results = mesa.batch_run(MarketEntryModel, parameters, number_processes=args["workers"], iterations=1,
-                                 max_steps=args["months"], data_collection_period=-1, display_progress=False)
+        results = mesa.batch_run(
+            MarketEntryModel,
+            parameters,
+            number_processes=args["workers"],
+            iterations=1,
+            max_steps=args["months"],
+            data_collection_period=-1,
+            display_progress=False,
+        )
         elapsed = time.perf_counter() - start
-    return {"runs": len(results), "seconds": elapsed, "runs_per_s": len(results) / elapsed,
-            "peak_tree_rss_mb": memory.peak / 2**20}
+    return {
+        "runs": len(results),
+        "seconds": elapsed,
+        "runs_per_s": len(results) / elapsed,
+        "peak_tree_rss_mb": memory.peak / 2**20,
+    }
 
 
 CHILD_JOBS = {"sweep": child_sweep, "batch_run": child_batch_run}
@@ -534,9 +670,16 @@ def measure_sweep_memory(s: Settings, workers: int) -> dict:
     args = {"months": s.short_months, "consumers": s.short_consumers, "workers": workers}
     a = _child("sweep", {**args, "name": "bench-memory-small", "runs": small})
     b = _child("sweep", {**args, "name": "bench-memory-large", "runs": large})
-    return {"memory_growth_2k_to_20k": b["peak_tree_rss_mb"] / a["peak_tree_rss_mb"] - 1.0,
-            "details": {"small": a, "large": b, "months": s.short_months, "consumers": s.short_consumers,
-                        "workers": workers}}
+    return {
+        "memory_growth_2k_to_20k": b["peak_tree_rss_mb"] / a["peak_tree_rss_mb"] - 1.0,
+        "details": {
+            "small": a,
+            "large": b,
+            "months": s.short_months,
+            "consumers": s.short_consumers,
+            "workers": workers,
+        },
+    }
 
 
 def measure_batch_run(s: Settings, workers: int) -> dict:
@@ -547,12 +690,19 @@ def measure_batch_run(s: Settings, workers: int) -> dict:
         args = {"months": s.short_months, "consumers": s.short_consumers, "workers": n, "runs": s.grid_runs}
         ours = _child("sweep", {**args, "name": "bench-grid"})
         theirs = _child("batch_run", args)
-        pairs[label] = {"ours": ours, "batch_run": theirs, "workers": n,
-                        "speedup": ours["runs_per_s"] / theirs["runs_per_s"],
-                        "memory_ratio": ours["peak_tree_rss_mb"] / theirs["peak_tree_rss_mb"]}
+        pairs[label] = {
+            "ours": ours,
+            "batch_run": theirs,
+            "workers": n,
+            "speedup": ours["runs_per_s"] / theirs["runs_per_s"],
+            "memory_ratio": ours["peak_tree_rss_mb"] / theirs["peak_tree_rss_mb"],
+        }
     head = pairs["serial" if s.grid_serial else "all_cores"]
-    return {"speedup_vs_batch_run": head["speedup"], "memory_ratio_vs_batch_run": head["memory_ratio"],
-            "details": {**pairs, "runs": s.grid_runs, "months": s.short_months, "consumers": s.short_consumers}}
+    return {
+        "speedup_vs_batch_run": head["speedup"],
+        "memory_ratio_vs_batch_run": head["memory_ratio"],
+        "details": {**pairs, "runs": s.grid_runs, "months": s.short_months, "consumers": s.short_consumers},
+    }
 
 
 # ---- 6. the app -------------------------------------------------------------------------------
@@ -587,10 +737,15 @@ def measure_app(s: Settings) -> dict:
     finally:
         with contextlib.suppress(Exception):
             live.close()
-    return {"app_step_render_ms": _median(times) * 1e3,
-            "details": {"steps": s.app_steps, "step_only_ms": _median(step_times) * 1e3,
-                        "charts": [b.__name__ for b in builders],
-                        "what": "LiveRun.step() + chart options built and JSON-serialised; browser drawing excluded"}}
+    return {
+        "app_step_render_ms": _median(times) * 1e3,
+        "details": {
+            "steps": s.app_steps,
+            "step_only_ms": _median(step_times) * 1e3,
+            "charts": [b.__name__ for b in builders],
+            "what": "LiveRun.step() + chart options built and JSON-serialised; browser drawing excluded",
+        },
+    }
 
 
 # ---- the suite --------------------------------------------------------------------------------
@@ -612,31 +767,54 @@ def machine() -> dict:
         memory_gb = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
     import mesa
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "usable_cores": _cores(), "memory_gb": memory_gb,
-            "platform": platform.platform(), "python": platform.python_version(), "numpy": np.__version__,
-            "mesa": mesa.__version__, "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": _cores(),
+        "memory_gb": memory_gb,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "mesa": mesa.__version__,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
 
 
 def _commit() -> str | None:
     with contextlib.suppress(Exception):
-        done = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10, check=False)
+        done = subprocess.run(
+            ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
         return done.stdout.strip() or None
     return None
 
 
-def run_suite(quick: bool = False, *, only: tuple[str, ...] | None = None, workers: int | None = None,
-              progress: Callable[[str], None] | None = None) -> dict:
+def run_suite(
+    quick: bool = False,
+    *,
+    only: tuple[str, ...] | None = None,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Run the benchmarks; returns the JSON-ready result (figures, targets, details)."""
     s = QUICK if quick else FULL
     workers = workers or _cores()
     chosen = only or MEASUREMENTS
     say = progress or (lambda text: None)
     started = time.perf_counter()
-    result: dict[str, Any] = {"date": datetime.date.today().isoformat(),
-                              "time": datetime.datetime.now().isoformat(timespec="seconds"),
-                              "mode": s.mode, "commit": _commit(), "machine": machine(),
-                              "settings": asdict(s), "workers": workers}
+    result: dict[str, Any] = {
+        "date": datetime.date.today().isoformat(),
+        "time": datetime.datetime.now().isoformat(timespec="seconds"),
+        "mode": s.mode,
+        "commit": _commit(),
+        "machine": machine(),
+        "settings": asdict(s),
+        "workers": workers,
+    }
     figures: dict[str, Any] = dict.fromkeys(FIGURES)
     details: dict[str, Any] = {}
     default = None
@@ -666,8 +844,11 @@ def run_suite(quick: bool = False, *, only: tuple[str, ...] | None = None, worke
         details[name] = {**part.pop("details", {}), "seconds": time.perf_counter() - t0}
         figures.update(part)
     result["figures"] = figures
-    result["targets"] = {name: {"op": t[0], "bound": t[1], "holds": _holds(figures.get(name), t)}
-                         for name, (_, _, t) in FIGURES.items() if t is not None}
+    result["targets"] = {
+        name: {"op": t[0], "bound": t[1], "holds": _holds(figures.get(name), t)}
+        for name, (_, _, t) in FIGURES.items()
+        if t is not None
+    }
     result["details"] = details
     result["seconds"] = time.perf_counter() - started
     result["machine"]["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
@@ -683,8 +864,11 @@ def _holds(value: Any, target: tuple[str, float]) -> bool | None:
 
 def table(result: dict) -> str:
     """The headline figures as a plain-text table."""
-    lines = [f"abm bench ({result['mode']}, {result['date']}, {result['machine']['cpu']}, "
-             f"{result['workers']} workers, {result['seconds']:.0f} s)", ""]
+    lines = [
+        f"abm bench ({result['mode']}, {result['date']}, {result['machine']['cpu']}, "
+        f"{result['workers']} workers, {result['seconds']:.0f} s)",
+        "",
+    ]
     lines.append(f"{'figure':28s} {'value':>10s}  {'target':10s} {'holds':5s}  what")
     for name, (unit, what, target) in FIGURES.items():
         value = result["figures"].get(name)
@@ -727,8 +911,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(CHILD_JOBS[job](json.loads(payload))))
         return 0
     only = tuple(args.only.split(",")) if args.only else None
-    result = run_suite(args.quick, only=only, workers=args.workers,
-                       progress=lambda text: print(text, file=sys.stderr, flush=True))
+    result = run_suite(
+        args.quick, only=only, workers=args.workers, progress=lambda text: print(text, file=sys.stderr, flush=True)
+    )
     path = write(result, Path(args.out))
     print(table(result))
     print(f"\nwritten: {path}")

@@ -32,14 +32,17 @@ class StaticOffer:
     position: np.ndarray
     loyalty: np.ndarray
     marketing_pull: np.ndarray  # Bass p per month
-    coverage: np.ndarray        # (n_brands, n_regions)
+    coverage: np.ndarray  # (n_brands, n_regions)
 
     @classmethod
     def from_brand_offer(cls, offer) -> StaticOffer:
         """From an ``abm.consumers.BrandOffer`` (e.g. a model's ``brand_offer()``)."""
-        return cls(*(np.array(getattr(offer, name), dtype=float if name != "on_sale" else bool)
-                     for name in ("on_sale", "quality", "price", "position", "loyalty", "marketing_pull",
-                                  "coverage")))
+        return cls(
+            *(
+                np.array(getattr(offer, name), dtype=float if name != "on_sale" else bool)
+                for name in ("on_sale", "quality", "price", "position", "loyalty", "marketing_pull", "coverage")
+            )
+        )
 
 
 class Population:
@@ -56,8 +59,9 @@ class Population:
         self.market, self.offer, self.rng, self.n, self.f = market, offer, rng, n, f
         xy = rng.random((n, 2))
         k = market.neighbourhoods
-        cell = (np.minimum((xy[:, 1] * k).astype(np.int64), k - 1) * k
-                + np.minimum((xy[:, 0] * k).astype(np.int64), k - 1))
+        cell = np.minimum((xy[:, 1] * k).astype(np.int64), k - 1) * k + np.minimum(
+            (xy[:, 0] * k).astype(np.int64), k - 1
+        )
         order = np.argsort(cell, kind="stable")
         xy, self.cell = xy[order], cell[order]
         rx = np.minimum((xy[:, 0] * market.regions_x).astype(np.int64), market.regions_x - 1)
@@ -132,17 +136,23 @@ def dense_month(pop: Population) -> np.ndarray:
     """The same month, textbook-vectorised: (n, brands) arrays, a draw per consumer and brand."""
     m, o, rng, n, f = pop.market, pop.offer, pop.rng, pop.n, pop.f
     aware = pop.aware.T
-    counts = np.bincount((pop.cell[:, None] * f + np.arange(f)).ravel(), weights=aware.ravel().astype(np.float64),
-                         minlength=m.neighbourhoods ** 2 * f).reshape(-1, f)
-    local = counts / np.maximum(np.bincount(pop.cell, minlength=m.neighbourhoods ** 2), 1)[:, None]
+    counts = np.bincount(
+        (pop.cell[:, None] * f + np.arange(f)).ravel(),
+        weights=aware.ravel().astype(np.float64),
+        minlength=m.neighbourhoods**2 * f,
+    ).reshape(-1, f)
+    local = counts / np.maximum(np.bincount(pop.cell, minlength=m.neighbourhoods**2), 1)[:, None]
     w = m.local_word_of_mouth
     neighbours = w * local[pop.cell] + (1.0 - w) * aware.mean(axis=0)[None, :]
     hazard = -np.expm1(-(o.marketing_pull[None, :] + (m.bass_q / 12.0) * neighbours))
     gained = ~aware & (rng.random((n, f), dtype=np.float32) < hazard) & o.on_sale[None, :]
     pop.aware |= gained.T
     avail = (pop.covered & pop.aware).T & o.on_sale[None, :]
-    utility = (o.quality[None, :] - m.fit_weight * (pop.taste[:, None] - o.position[None, :]) ** 2
-               - pop.beta[:, None] * o.price[None, :])
+    utility = (
+        o.quality[None, :]
+        - m.fit_weight * (pop.taste[:, None] - o.position[None, :]) ** 2
+        - pop.beta[:, None] * o.price[None, :]
+    )
     loyal = np.flatnonzero(pop.last >= 0)
     utility[loyal, pop.last[loyal]] += m.switching_cost * o.loyalty[pop.last[loyal]]
     utility += m.choice_noise * _gumbel(rng, (n, f))
@@ -158,8 +168,15 @@ def _gumbel(rng: np.random.Generator, shape) -> np.ndarray:
     return -np.log(-np.log(u))
 
 
-def simulate(market, offer: StaticOffer, months: int, *, seed: int = 0, dense: bool = False,
-             incumbents: tuple[tuple[int, float], ...] = ()) -> np.ndarray:
+def simulate(
+    market,
+    offer: StaticOffer,
+    months: int,
+    *,
+    seed: int = 0,
+    dense: bool = False,
+    incumbents: tuple[tuple[int, float], ...] = (),
+) -> np.ndarray:
     """Run the bare kernel for ``months``; returns (months, n_brands) customer shares.
 
     Args:

@@ -23,8 +23,9 @@ import numpy as np
 class Consumer(mesa.Agent):
     """One consumer: where it lives, what it likes and knows, what it bought."""
 
-    def __init__(self, model: ReferenceMarket, cell: int, region: int, taste: float, price_weight: float,
-                 reach_rank: list[float]):
+    def __init__(
+        self, model: ReferenceMarket, cell: int, region: int, taste: float, price_weight: float, reach_rank: list[float]
+    ):
         super().__init__(model)
         self.cell = cell
         self.region = region
@@ -57,9 +58,12 @@ class Consumer(mesa.Agent):
         for j in range(model.n_brands):
             if not (model.on_sale[j] and self.aware[j] and self.reach_rank[j] < model.coverage[j][self.region]):
                 continue
-            utility = (model.quality[j] - m.fit_weight * (self.taste - model.position[j]) ** 2
-                       - self.price_weight * model.price[j]
-                       + m.choice_noise * -math.log(-math.log(draw() or 1e-300)))
+            utility = (
+                model.quality[j]
+                - m.fit_weight * (self.taste - model.position[j]) ** 2
+                - self.price_weight * model.price[j]
+                + m.choice_noise * -math.log(-math.log(draw() or 1e-300))
+            )
             if j == self.last_choice:
                 utility += m.switching_cost * model.loyalty[j]
             if utility > best_utility:
@@ -84,7 +88,8 @@ class ReferenceMarket(mesa.Model):
         self.on_sale = [bool(v) for v in offer.on_sale]
         self.quality, self.price, self.position, self.loyalty, self.pull = (
             [float(v) for v in getattr(offer, name)]
-            for name in ("quality", "price", "position", "loyalty", "marketing_pull"))
+            for name in ("quality", "price", "position", "loyalty", "marketing_pull")
+        )
         self.coverage = [[float(v) for v in row] for row in offer.coverage]
         k = market.neighbourhoods
         self.n_cells = k * k
@@ -92,12 +97,20 @@ class ReferenceMarket(mesa.Model):
         for _ in range(market.consumers):
             x, y = self.random.random(), self.random.random()
             cell = min(int(y * k), k - 1) * k + min(int(x * k), k - 1)
-            region = (min(int(y * market.regions_y), market.regions_y - 1) * market.regions_x
-                      + min(int(x * market.regions_x), market.regions_x - 1))
+            region = min(int(y * market.regions_y), market.regions_y - 1) * market.regions_x + min(
+                int(x * market.regions_x), market.regions_x - 1
+            )
             beta = (market.price_sensitivity / market.reference_price) * self.random.lognormvariate(
-                -0.5 * sigma * sigma, sigma)
-            Consumer(self, cell, region, self.random.gauss(0.0, market.taste_spread), beta,
-                     [self.random.random() for _ in range(self.n_brands)])
+                -0.5 * sigma * sigma, sigma
+            )
+            Consumer(
+                self,
+                cell,
+                region,
+                self.random.gauss(0.0, market.taste_spread),
+                beta,
+                [self.random.random() for _ in range(self.n_brands)],
+            )
         for brand, share in incumbents:
             self.seed_brand(brand, share, 0.9)
         self.cell_size = [0] * self.n_cells
@@ -128,9 +141,16 @@ class ReferenceMarket(mesa.Model):
                     row[j] += 1
                     totals[j] += 1
         n, w, q = len(self.agents), m.local_word_of_mouth, m.bass_q / 12.0
-        self.hazard = [[1.0 - math.exp(-(self.pull[j] + q * (w * counts[c][j] / max(self.cell_size[c], 1)
-                                                                + (1.0 - w) * totals[j] / n)))
-                        for j in range(f)] for c in range(self.n_cells)]
+        self.hazard = [
+            [
+                1.0
+                - math.exp(
+                    -(self.pull[j] + q * (w * counts[c][j] / max(self.cell_size[c], 1) + (1.0 - w) * totals[j] / n))
+                )
+                for j in range(f)
+            ]
+            for c in range(self.n_cells)
+        ]
         self.agents.shuffle_do("step")
         self.customers = [0] * f
         for consumer in self.agents:
@@ -141,8 +161,9 @@ class ReferenceMarket(mesa.Model):
         return np.array(self.customers) / len(self.agents)
 
 
-def simulate(market, offer, months: int, *, seed: int = 0,
-             incumbents: tuple[tuple[int, float], ...] = ()) -> np.ndarray:
+def simulate(
+    market, offer, months: int, *, seed: int = 0, incumbents: tuple[tuple[int, float], ...] = ()
+) -> np.ndarray:
     """Run the reference for ``months``; returns (months, n_brands) customer shares."""
     model = ReferenceMarket(market, offer, seed=seed, incumbents=incumbents)
     shares = []

@@ -43,10 +43,12 @@ FAST_LEARNER = {"partners.absorptive_capacity": 0.9, "entrants.know_how_protecti
 def model_revision() -> str:
     """The git commit of the model evaluated (``+dirty`` if abm/ has uncommitted changes)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=HERE, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "abm"], capture_output=True, text=True,
-                               cwd=HERE, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "abm"], capture_output=True, text=True, cwd=HERE, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+dirty" if dirty else "")
@@ -67,17 +69,24 @@ def candidate_overrides(spec: dict, values: dict[str, float]) -> dict[str, float
 def conditions(runs: int) -> list[Condition]:
     return [
         Condition("alliances", "population by alliance", {"alliance": {"entry_mode": "alliance"}}, months=120, n=runs),
-        Condition("joint_ventures", "population by JV", {"joint_venture": {"entry_mode": "joint_venture"}},
-                  months=120, n=runs),
-        Condition("fast_learner", "alliances with a fast-learning partner facing unguarded know-how",
-                  {"fast_learner": {"entry_mode": "alliance", **FAST_LEARNER}}, months=120, n=runs),
+        Condition(
+            "joint_ventures", "population by JV", {"joint_venture": {"entry_mode": "joint_venture"}}, months=120, n=runs
+        ),
+        Condition(
+            "fast_learner",
+            "alliances with a fast-learning partner facing unguarded know-how",
+            {"fast_learner": {"entry_mode": "alliance", **FAST_LEARNER}},
+            months=120,
+            n=runs,
+        ),
     ]
 
 
 def evaluate(spec: dict, values: dict[str, float], runs: int, seed: int, workers: int) -> dict[str, float]:
     """The targets' model values for one candidate."""
-    results = run_experiment(selected=conditions(runs), overrides=candidate_overrides(spec, values),
-                             master_seed=seed, workers=workers)
+    results = run_experiment(
+        selected=conditions(runs), overrides=candidate_overrides(spec, values), master_seed=seed, workers=workers
+    )
     out = {
         "jv_goals_met": facts.jv_goals_met(results).estimate,
         "alliances_fail": facts.alliances_fail(results).estimate,
@@ -120,8 +129,9 @@ def rounded(values: dict[str, float]) -> dict[str, float]:
     return {k: round(v, DECIMALS.get(k, 2)) for k, v in values.items()}
 
 
-def run_stage(spec: dict, stage: str, candidates: list[dict[str, float]], runs: int, seed: int,
-              workers: int) -> pd.DataFrame:
+def run_stage(
+    spec: dict, stage: str, candidates: list[dict[str, float]], runs: int, seed: int, workers: int
+) -> pd.DataFrame:
     """Evaluate candidates not yet in ``output/<stage>.csv``; return the whole table."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     path = OUTPUT / f"{stage}.csv"
@@ -131,13 +141,23 @@ def run_stage(spec: dict, stage: str, candidates: list[dict[str, float]], runs: 
             continue
         started = time.perf_counter()
         measured = evaluate(spec, values, runs, seed, workers)
-        row = {"candidate": i, **values, **measured, "loss": loss(spec, measured), "runs_per_arm": runs,
-               "master_seed": seed, "seconds": round(time.perf_counter() - started, 1),
-               "model_revision": model_revision()}
+        row = {
+            "candidate": i,
+            **values,
+            **measured,
+            "loss": loss(spec, measured),
+            "runs_per_arm": runs,
+            "master_seed": seed,
+            "seconds": round(time.perf_counter() - started, 1),
+            "model_revision": model_revision(),
+        }
         done = pd.concat([done, pd.DataFrame([row])], ignore_index=True)
         done.to_csv(path, index=False, float_format="%.6g")
-        print(f"[{stage}] {i + 1}/{len(candidates)} loss {row['loss']:.2f}  "
-              + "  ".join(f"{k}={v:.3g}" for k, v in measured.items()), flush=True)
+        print(
+            f"[{stage}] {i + 1}/{len(candidates)} loss {row['loss']:.2f}  "
+            + "  ".join(f"{k}={v:.3g}" for k, v in measured.items()),
+            flush=True,
+        )
     return done
 
 
@@ -177,12 +197,16 @@ def main(argv: list[str] | None = None) -> int:
             r = rounded(values)
             if r not in candidates:
                 candidates.append(r)
-        confirm = run_stage(spec, "confirm", candidates[: d["confirm_top"]], d["confirm_runs"],
-                            d["confirm_seed"], args.workers)
+        confirm = run_stage(
+            spec, "confirm", candidates[: d["confirm_top"]], d["confirm_runs"], d["confirm_seed"], args.workers
+        )
         chosen = confirm.sort_values("loss").iloc[0]
-        lines = ["# Chosen by experiments/calibration/calibrate.py (lowest confirmation loss)",
-                 f"# loss {chosen['loss']:.3f} on {int(chosen['runs_per_arm'])} entries, master seed "
-                 f"{int(chosen['master_seed'])}", ""]
+        lines = [
+            "# Chosen by experiments/calibration/calibrate.py (lowest confirmation loss)",
+            f"# loss {chosen['loss']:.3f} on {int(chosen['runs_per_arm'])} entries, master seed "
+            f"{int(chosen['master_seed'])}",
+            "",
+        ]
         values = {n: float(chosen[n]) for n in names}
         for name, value in candidate_overrides(spec, values).items():
             lines.append(f'"{name}" = {value:g}')

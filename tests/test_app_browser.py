@@ -305,11 +305,11 @@ def test_switching_preset_changes_the_outcome(page):
     page.wait_for_function("document.querySelector('.abm-month').innerText.startsWith('Month 0 ')")
     _step_until(page, 24)
     strong = page.inner_text(".abm-kpi-block")
-    share = lambda text: (
-        float(text.split("MARKET SHARE")[1].split("%")[0].strip())
-        if "MARKET SHARE" in text
-        else float(text.split("Market share")[1].split("%")[0].strip())
-    )  # noqa: E731
+
+    def share(text):
+        label = "MARKET SHARE" if "MARKET SHARE" in text else "Market share"
+        return float(text.split(label)[1].split("%")[0].strip())
+
     assert share(strong) != share(reference)
     assert share(strong) < share(reference)  # loyal, reactive incumbents hold the entrant back
     _select(page, ".abm-preset", "alpha-beta")

@@ -26,9 +26,8 @@ def slug(name: str, default: str = "scenario") -> str:
     app) that only *also* names the default output folder, so a file with ``name = "Alpha &
     Beta"`` keeps working while no name can lead outside results/.
     """
-    text = _UNSAFE.sub("-", str(name)).strip("-.")
-    text = re.sub(r"\.{2,}", ".", text)
-    text = re.sub(r"-{2,}", "-", text)[:80].strip("-.")
+    parts = [p for p in _UNSAFE.sub("-", str(name)).split("-") if p.strip(".")]
+    text = re.sub(r"\.{2,}", ".", "-".join(parts))[:80].strip("-.")
     return text or default
 
 

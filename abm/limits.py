@@ -139,7 +139,7 @@ APP_MAX_CONSUMERS = _limit(
 )
 APP_MAX_MONTHS = _limit("APP_MAX_MONTHS", 240, "months", "a scenario run in the app", "")
 APP_MAX_REPLICATIONS = _limit(
-    "APP_MAX_REPLICATIONS", 200, "replications", "Compare in the app, per variant", "per click and session"
+    "APP_MAX_REPLICATIONS", 500, "replications", "Compare in the app, per variant", "the slider's maximum"
 )
 APP_MAX_SESSION_JOBS = _limit(
     "APP_MAX_SESSION_JOBS", 1, "jobs", "Compare jobs queued or running per browser session", ""
@@ -147,6 +147,12 @@ APP_MAX_SESSION_JOBS = _limit(
 APP_MAX_QUEUED_JOBS = _limit(
     "APP_MAX_QUEUED_JOBS", 16, "jobs", "Compare jobs queued or running on the whole server", ""
 )
+
+
+def in_app() -> bool:
+    """True inside the app's server process (``abm app`` sets ABM_APP_HOST): scenarios are then
+    held to the app's limits on consumers and months."""
+    return bool(os.environ.get("ABM_APP_HOST"))
 
 
 def max_workers() -> int:

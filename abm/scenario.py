@@ -445,6 +445,13 @@ class Scenario(Section):
                 raise ScenarioError(f"{key}.name", dup, "names unique within their list")
         if not self.entrants:
             raise ScenarioError("entrants", [], "at least one entrant")
+        if limits.in_app():  # a server shared by a class: one visitor's scenario must not take it over
+            if self.market.consumers > limits.APP_MAX_CONSUMERS:
+                raise ScenarioError(
+                    "market.consumers", self.market.consumers, f"at most {limits.APP_MAX_CONSUMERS:,} in the app"
+                )
+            if self.months > limits.APP_MAX_MONTHS:
+                raise ScenarioError("months", self.months, f"at most {limits.APP_MAX_MONTHS} in the app")
         clash = _first_repeat(x.name for key in ("entrants", "incumbents", "partners") for x in getattr(self, key))
         if clash is not None:
             raise ScenarioError("name", clash, "a different name for each entrant, incumbent and partner")

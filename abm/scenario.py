@@ -496,7 +496,7 @@ class Scenario(Section):
                     raise ScenarioError(
                         f"entrants[{i}].home_country",
                         e.home_country,
-                        f"a country scored on a cultural dimension that the host {exc.value} is scored on "
+                        f"a country scored on a cultural dimension that market.host_country ({exc.value}) is scored on "
                         "(or set cultural_distance)",
                     ) from None
 

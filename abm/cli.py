@@ -104,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if len(args.set) > limits.MAX_SET_ITEMS:
         raise InputError("--set", f"{len(args.set)} options", f"at most {limits.MAX_SET_ITEMS} --set options")
-    reps = positive_int("--replications", args.replications, limits.MAX_REPLICATIONS)
+    reps = positive_int("--replications", args.replications, limits.MAX_RUN_REPLICATIONS)
     workers = workers_option("--workers", args.workers) or available_cores()
     seed = limits.whole_number("--seed", args.seed, 0, 2**63 - 1)
     months = None if args.months is None else positive_int("--months", args.months, limits.MAX_MONTHS)

@@ -90,7 +90,14 @@ MAX_MONTHS = _limit("MAX_MONTHS", 600, "months", "months", "50 years; the model 
 
 # ---- run counts ------------------------------------------------------------------------------
 MAX_REPLICATIONS = _limit(
-    "MAX_REPLICATIONS", 100_000, "replications", "abm run -n, sweep replications", "a day of CPU on a laptop"
+    "MAX_REPLICATIONS", 100_000, "replications", "replications of a sweep", "a day of CPU on a laptop"
+)
+MAX_RUN_REPLICATIONS = _limit(
+    "MAX_RUN_REPLICATIONS",
+    10_000,
+    "replications",
+    "abm run -n (per variant)",
+    "abm run holds every run's monthly rows in memory; a sweep writes them to disk in chunks",
 )
 MAX_DESIGN_POINTS = _limit(
     "MAX_DESIGN_POINTS",

@@ -608,7 +608,7 @@ def _fork_bomb(case: Case) -> bool:
     for flag in ("--workers", "--dask-local"):
         if flag in case.argv:
             value = case.argv[case.argv.index(flag) + 1]
-            if value.isdigit() and int(value) > 64:
+            if value.isdigit() and (len(value) > 2 or int(value) > 64):
                 return True
     return False
 
@@ -628,6 +628,8 @@ def tally(old_code: bool = False) -> tuple[dict[str, int], dict[str, str]]:
                 counts["hang"] += 1
                 examples.setdefault(f"hang / {case.kind}", " ".join(case.argv)[:100] + " -> not run: forks")
                 continue
+            if old_code:
+                print(" ".join(case.argv)[:80], file=sys.__stderr__, flush=True)
             with tempfile.TemporaryDirectory() as tmp:
                 o = run_in_process(case, Path(tmp), cache)
                 verdict = judge(o) or "ok"

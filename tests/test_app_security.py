@@ -117,6 +117,21 @@ def test_abm_app_refuses_allow_paths_on_a_network_interface(capsys):
     assert err.count("\n") == 1 and "--allow-paths" in err
 
 
+def test_an_upload_over_the_limit_is_refused_from_its_declared_size():
+    import io
+
+    class Never(io.BytesIO):
+        def read(self, *args):
+            raise AssertionError("an upload over the limit must not be read")
+
+    with pytest.raises(InputError, match="at most 1,000,000 bytes"):
+        access.read_upload({"name": "big.toml", "size": 5 * 10**9, "file_obj": Never()})
+    data, name = access.read_upload({"name": "../../x.toml", "size": 3, "file_obj": io.BytesIO(b"a=1")})
+    assert (data, name) == (b"a=1", "x.toml")
+    with pytest.raises(InputError, match="at most 1,000,000 bytes"):  # a size that lies
+        access.read_upload({"name": "x.toml", "size": 1, "file_obj": io.BytesIO(b"#" * 2_000_000)})
+
+
 def test_an_upload_over_the_limit_is_refused_before_parsing():
     from abm.scenario import Scenario, ScenarioError
 

@@ -128,6 +128,37 @@ def load_typed_path(path: str) -> bool:
     return state.load_scenario_text(data, name)
 
 
+def read_upload(info: dict) -> tuple[bytes, str]:
+    """The bytes and name of a file dropped on the page (Solara's FileDrop ``on_file`` dict),
+    refused from its declared size before anything is read when it is over the limit; with
+    ``FileDrop(lazy=True)`` a file over the limit is never transferred to the server.
+
+    Raises:
+        InputError: over the limit.
+    """
+    name = Path(str(info.get("name") or "upload.toml")).name
+    limit = limits.APP_MAX_UPLOAD_BYTES
+    size = info.get("size")
+    if isinstance(size, int) and size > limit:
+        raise InputError("scenario file", name, f"a file of at most {limit:,} bytes (it has {size:,})")
+    stream = info.get("file_obj")
+    data = stream.read(limit + 1) if stream is not None else (info.get("data") or b"")
+    check_upload(data, name)
+    return data, name
+
+
+def load_upload(info: dict) -> bool:
+    """Simulate's drop zone: :func:`read_upload`, then load it as the base scenario."""
+    from abm.app import state
+
+    try:
+        data, name = read_upload(info)
+    except InputError as exc:
+        state.message.value = f"The scenario file was not loaded: {exc}"
+        return False
+    return state.load_scenario_text(data, name)
+
+
 def check_upload(data: bytes | str, name: str) -> None:
     """Refuse an upload over the size limit before it is decoded or parsed."""
     if len(data) > limits.APP_MAX_UPLOAD_BYTES:

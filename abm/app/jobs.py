@@ -86,22 +86,32 @@ class JobQueue:
                 return 0
             return list(self._waiting).index(job) + 1 if job in self._waiting else 0
 
-    def run(self, job: Job, work: Callable[[Callable[[], bool]], Any], waiting: Callable[[int], None] | None = None):
+    def run(
+        self, job: Job, work: Callable[[Callable[[], bool]], Any], waiting: Callable[[int | None], None] | None = None
+    ):
         """Wait for the job's turn (polling its cancel flag), run ``work(cancelled)``, leave.
+        ``waiting(ahead)`` is called every 0.2 s while it waits: ``ahead`` is how many jobs are
+        before it when that changed, else None.
 
         Raises:
             Cancelled: the job was cancelled while waiting or running.
         """
         try:
-            with self._cv:
-                while not (self._waiting and self._waiting[0] is job and len(self._running) < self.slots):
+            shown = None
+            while True:
+                with self._cv:
                     if job.cancel.is_set():
                         raise Cancelled("cancelled while waiting in the queue")
-                    if waiting is not None:
-                        waiting(list(self._waiting).index(job) + 1)
+                    if self._waiting and self._waiting[0] is job and len(self._running) < self.slots:
+                        self._waiting.popleft()
+                        self._running.append(job)
+                        break
+                    ahead = list(self._waiting).index(job) + 1
+                if waiting is not None:  # outside the lock: it may update a page
+                    waiting(ahead if ahead != shown else None)
+                    shown = ahead
+                with self._cv:
                     self._cv.wait(timeout=0.2)
-                self._waiting.popleft()
-                self._running.append(job)
             return work(job.cancel.is_set)
         finally:
             with self._cv:
@@ -193,10 +203,10 @@ def run_compare(
                 cancelled=stop,
             )
 
-    def waiting(ahead: int) -> None:
+    def waiting(ahead: int | None) -> None:
         if cancelled is not None and cancelled():
             job.cancel.set()
-        if progress is not None:
+        if ahead is not None and progress is not None:
             progress(0, replications * len(variants))
 
     try:

@@ -301,6 +301,17 @@ def markdown() -> str:
         "was started with `--allow-paths`. Compare jobs of all sessions share one pool of worker",
         "processes and one queue; a session whose page closes has its jobs cancelled.",
         "",
+        "## How it is tested",
+        "",
+        "`tests/test_fuzz.py` feeds 416 malformed inputs (scenario files, special files, `--set`",
+        "overrides, flags, sweep specs, damaged results folders; fixed seeds) to the CLI and",
+        "requires of each: exit code 2, one line, no traceback, no hang, nothing written or changed.",
+        "`python tests/test_fuzz.py [CHECKOUT]` prints the tally for the code in CHECKOUT. Before",
+        "these limits (commit edb7156) it was: 304 clean refusals, 62 tracebacks, 24 hangs (4 of them",
+        "worker counts that fork without bound, counted without being run), 14",
+        "multi-line or overlong messages, 12 inputs that wrote or changed files; now 416 of 416.",
+        "`tests/test_limits.py` covers each limit, `tests/test_app_security.py` the app's rules.",
+        "",
     ]
     return "\n".join(lines)
 

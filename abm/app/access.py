@@ -92,7 +92,10 @@ def open_result(name: str):
     path = results_root() / name
     if not _inside(path, results_root()):  # pragma: no cover - result_folders() already checked
         raise InputError("results folder", name, "one of the folders listed under the results root")
-    return load_folder(path)
+    try:
+        return load_folder(path)
+    except InputError as exc:  # say what is wrong by the folder's name, never the server's path
+        raise InputError("results folder", name, exc.allowed) from None
 
 
 def read_typed_path(path: str) -> tuple[bytes, str]:

@@ -118,13 +118,17 @@ def read_typed_path(path: str) -> tuple[bytes, str]:
 
 def load_typed_path(path: str) -> bool:
     """Simulate's typed-path box: read through :func:`read_typed_path`, then load as an upload."""
+    path = (path or "").strip()
+    return bool(path) and _load(read_typed_path, path)
+
+
+def _load(read, source) -> bool:
+    """Read a scenario with ``read(source)`` and make it the base scenario; a refusal becomes
+    the page's message."""
     from abm.app import state
 
-    path = (path or "").strip()
-    if not path:
-        return False
     try:
-        data, name = read_typed_path(path)
+        data, name = read(source)
     except InputError as exc:
         state.message.value = f"The scenario file was not loaded: {exc}"
         return False
@@ -152,14 +156,7 @@ def read_upload(info: dict) -> tuple[bytes, str]:
 
 def load_upload(info: dict) -> bool:
     """Simulate's drop zone: :func:`read_upload`, then load it as the base scenario."""
-    from abm.app import state
-
-    try:
-        data, name = read_upload(info)
-    except InputError as exc:
-        state.message.value = f"The scenario file was not loaded: {exc}"
-        return False
-    return state.load_scenario_text(data, name)
+    return _load(read_upload, info)
 
 
 def check_upload(data: bytes | str, name: str) -> None:

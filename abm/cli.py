@@ -15,14 +15,14 @@ import importlib
 import os
 import shutil
 import sys
-import tempfile
 import time
 import tomllib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from abm.errors import InputError
+from abm import limits
+from abm.errors import InputError, shorten
 
 PLUGINS = ("abm.sweeps.commands", "abm.app.commands", "abm.validation.commands", "abm.benchmarks.commands")
 """Modules that add commands; one that is not installed is skipped."""
@@ -34,38 +34,64 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise InputError("--set", text, "KEY=VALUE, e.g. --set partner_commitment=0.6")
     key, raw = text.split("=", 1)
+    if len(raw) > limits.MAX_TOML_BYTES:
+        raise InputError(
+            f"--set {shorten(key.strip(), 40)[1:-1]}", raw, f"a value of at most {limits.MAX_TOML_BYTES:,} characters"
+        )
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    except RecursionError:
+        value = None
+    except ValueError:  # e.g. an integer of more than 4,300 digits
+        raise InputError(
+            f"--set {shorten(key.strip(), 40)[1:-1]}", raw, f"a number of at most {limits.MAX_INT_DIGITS} digits"
+        ) from None
+    if value is None or limits.nesting_depth(value) > limits.MAX_TOML_DEPTH:
+        raise InputError(
+            f"--set {shorten(key.strip(), 40)[1:-1]}",
+            raw,
+            f"a value nested at most {limits.MAX_TOML_DEPTH} levels deep",
+        )
     return key.strip(), value
 
 
 def fresh_output_dir(out: str | None, default_name: str) -> Path:
     """The folder to write into: ``out`` if it is new or empty, else refuse; by default a
     new time-stamped folder under results/. Never overwrites earlier results."""
+    from abm.folders import slug
+
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = Path("results") / f"{default_name}-{stamp}"
+        name = slug(default_name)  # a scenario's name may hold '/' or '..': never leave results/
+        path = Path("results") / f"{name}-{stamp}"
         n = 1
         while path.exists():
-            path = Path("results") / f"{default_name}-{stamp}-{n}"
+            path = Path("results") / f"{name}-{stamp}-{n}"
             n += 1
         return path
     path = Path(out)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+    try:
+        taken = path.exists() and (not path.is_dir() or any(path.iterdir()))
+    except OSError as exc:
+        raise InputError("--out", out, f"a new or empty folder you may read ({exc.strerror})") from None
+    if taken:
         raise InputError("--out", out, "a new or empty folder (it holds files; nothing is overwritten)")
     return path
 
 
-def positive_int(name: str, text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(name, text, "a whole number >= 1") from None
-    if value < 1:
-        raise InputError(name, value, "a whole number >= 1")
-    return value
+def positive_int(name: str, text: str, hi: int | None = None) -> int:
+    """A whole number >= 1 (and <= ``hi``) from a command-line option; at most
+    ``limits.MAX_INT_DIGITS`` digits are read."""
+    return limits.whole_number(name, text, 1, hi)
+
+
+def workers_option(name: str, text: str | None) -> int | None:
+    """``--workers``: None for the default, else a whole number in [1, limits.max_workers()]."""
+    if text is None:
+        return None
+    return limits.check_workers(name, positive_int(name, text))
 
 
 # ---- abm run ---------------------------------------------------------------------------
@@ -76,20 +102,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     from abm.presets import resolve_scenario
     from abm.scenario import ENTRY_MODES
 
+    if len(args.set) > limits.MAX_SET_ITEMS:
+        raise InputError("--set", f"{len(args.set)} options", f"at most {limits.MAX_SET_ITEMS} --set options")
+    reps = positive_int("--replications", args.replications, limits.MAX_RUN_REPLICATIONS)
+    workers = workers_option("--workers", args.workers) or available_cores()
+    seed = limits.whole_number("--seed", args.seed, 0, 2**63 - 1)
+    months = None if args.months is None else positive_int("--months", args.months, limits.MAX_MONTHS)
     scenario = resolve_scenario(args.scenario)
     overrides = dict(parse_assignment(a) for a in args.set)
-    if args.months is not None:
-        overrides["months"] = positive_int("--months", args.months)
+    if months is not None:
+        overrides["months"] = months
     if overrides:
         scenario = scenario.with_overrides(overrides)
-    reps = positive_int("--replications", args.replications)
-    workers = available_cores() if args.workers is None else positive_int("--workers", args.workers)
-    try:
-        seed = int(args.seed)
-    except ValueError:
-        raise InputError("--seed", args.seed, "a whole number") from None
-    if seed < 0:
-        raise InputError("--seed", seed, "a whole number >= 0")
     if args.compare == "partners":
         if not scenario.partners:
             raise InputError("--compare", "partners", "a scenario with at least one local partner")
@@ -104,7 +128,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         variants = {m: {"entry_mode": m} for m in modes}
     for overrides in variants.values():
         scenario.with_overrides(overrides)
+    limits.check_runs("--replications", reps * len(variants), "runs (variants x replications)")
     out = fresh_output_dir(args.out, f"run-{scenario.name}")
+    from abm.folders import partial_dir, prepare_parent
+
+    prepare_parent(out)  # a place that cannot be written fails now, not after the simulation
+    tmp = partial_dir(out.parent)
+    try:
+        return _run_into(args, scenario, variants, reps, seed, workers, out, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone once moved into place
+
+
+def _run_into(
+    args: argparse.Namespace,
+    scenario: Any,
+    variants: dict,
+    reps: int,
+    seed: int,
+    workers: int,
+    out: Path,
+    tmp: Path,
+) -> int:
 
     # heavy imports only once the input is known to be good
     from abm import compare as cmp_mod
@@ -132,9 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     table = report.kpi_table(result)
     print()
     print(report.format_table(table))
-    # write everything into a temporary sibling, then move it into place in one step
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out.parent))
+    # write everything into the temporary sibling, then move it into place in one step
     try:
         result.summary.to_parquet(tmp / "summary.parquet", index=False)
         result.steps.to_parquet(tmp / "steps.parquet", index=False)
@@ -149,9 +192,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if out.exists():
             out.rmdir()  # checked empty above
         os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    except OSError as exc:
+        raise InputError(
+            "--out", str(out), f"a folder that can be written ({exc.strerror or type(exc).__name__})"
+        ) from None
     print(
         f"\n{total - len(result.failures)} runs done, {len(result.failures)} failed, in {elapsed:.1f} s "
         f"({elapsed / total * 1000:.0f} ms per run wall, {workers} workers)"
@@ -189,8 +233,22 @@ def cmd_countries(args: argparse.Namespace) -> int:
     return 0
 
 
+class UsageError(Exception):
+    """A command line argparse cannot parse; printed as one line, exit code 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (not the multi-line usage) naming the
+    argument, the value (shortened) and where to look, and it raises instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        if len(message) > 300:
+            message = message[:297] + "..."
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="abm", description="Agent-based simulation of international market entry.")
+    parser = OneLineParser(prog="abm", description="Agent-based simulation of international market entry.")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -239,14 +297,26 @@ def _version() -> str:
     return f"abm {__version__}"
 
 
+def _one_line(text: str, limit: int = 900) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; bad input prints one line ``abm: error: ...`` and returns 2."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         return int(args.func(args) or 0)
-    except InputError as exc:
-        print(f"abm: error: {exc}", file=sys.stderr)
+    except (InputError, UsageError) as exc:
+        print(f"abm: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except RecursionError:
+        print("abm: error: input nested too deeply to read", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("abm: error: out of memory (see docs/LIMITS.md for the limits on input)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("abm: interrupted", file=sys.stderr)
         return 130

@@ -20,7 +20,26 @@ class InputError(ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{field} = {value!r} is not allowed: {allowed}")
+        name = str(field) if len(str(field)) <= ECHO_CHARS else str(field)[: ECHO_CHARS - 3] + "..."
+        super().__init__(f"{name} = {shorten(value)} is not allowed: {allowed}")
+
+
+ECHO_CHARS = 80
+"""Values quoted in an error message are cut to this many characters (abm.limits.MAX_ECHO_CHARS)."""
+
+
+def shorten(value: Any, limit: int = ECHO_CHARS) -> str:
+    """``repr(value)`` cut to ``limit`` characters, ending in '...' when cut; a huge text is
+    cut before its repr is built."""
+    if isinstance(value, str | bytes) and len(value) > 4 * limit:
+        value = value[: 2 * limit]
+    elif isinstance(value, list | tuple | dict | set) and len(value) > limit:
+        value = type(value)(list(value)[:limit]) if not isinstance(value, dict) else dict(list(value.items())[:limit])
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"<a {type(value).__name__} nested too deeply>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def did_you_mean(name: Any, choices: list[str] | tuple[str, ...]) -> str:

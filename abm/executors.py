@@ -12,6 +12,7 @@ Where fork does not exist (Windows), spawn is used.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import multiprocessing
@@ -73,28 +74,59 @@ def run_local(
             gc.unfreeze()
 
 
+_NICENESS = [0]
+
+
+@contextlib.contextmanager
+def worker_niceness(increment: int) -> Iterator[None]:
+    """Start the local pools opened inside this block at a lower CPU priority (``nice``), so
+    that the process that opened them (e.g. the app's server) stays responsive."""
+    old = _NICENESS[0]
+    _NICENESS[0] = increment
+    try:
+        yield
+    finally:
+        _NICENESS[0] = old
+
+
+def _nice(increment: int) -> None:
+    with contextlib.suppress(AttributeError, OSError):  # no nice() on Windows
+        os.nice(increment)
+
+
 def _pool(
     fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], workers: int, limit: int
 ) -> Iterator[tuple[int, Any]]:
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+    extra: dict[str, Any] = {"initializer": _nice, "initargs": (_NICENESS[0],)} if _NICENESS[0] else {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), **extra) as pool:
         pending: dict[Future, int] = {}
-        source = iter(tasks)
-        exhausted = False
-        while pending or not exhausted:
-            while not exhausted and len(pending) < limit:
-                try:
-                    index, task = next(source)
-                except StopIteration:
-                    exhausted = True
-                    break
-                pending[pool.submit(fn, task)] = index
-            if not pending:
+        try:
+            yield from _drain(pool, fn, tasks, pending, limit)
+        finally:
+            if pending:  # stopped early (cancelled, an error): drop what has not started
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _drain(
+    pool: ProcessPoolExecutor, fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], pending: dict, limit: int
+) -> Iterator[tuple[int, Any]]:
+    source = iter(tasks)
+    exhausted = False
+    while pending or not exhausted:
+        while not exhausted and len(pending) < limit:
+            try:
+                index, task = next(source)
+            except StopIteration:
+                exhausted = True
                 break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = pending.pop(future)
-                exc = future.exception()
-                yield index, (exc if exc is not None else future.result())
+            pending[pool.submit(fn, task)] = index
+        if not pending:
+            break
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            index = pending.pop(future)
+            exc = future.exception()
+            yield index, (exc if exc is not None else future.result())
 
 
 # ---- Dask ----------------------------------------------------------------------------------

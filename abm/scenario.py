@@ -17,14 +17,14 @@ import copy
 import dataclasses
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import tomli_w
 
-from abm.errors import InputError, did_you_mean
+from abm import limits
+from abm.errors import InputError, did_you_mean, shorten
 
 ENTRY_MODES = ("alone", "alliance", "joint_venture", "acquisition")
 """Entry modes a firm can take; ``auto`` in a scenario lets the entrant choose among them."""
@@ -98,6 +98,8 @@ class Section:
             if key in cls._item_types:
                 if not isinstance(value, list):
                     raise ScenarioError(where, value, "a list of tables ([[...]] in TOML)")
+                if len(value) > limits.MAX_LIST_ITEMS:
+                    raise ScenarioError(where, f"{len(value)} items", f"at most {limits.MAX_LIST_ITEMS} items")
                 item_cls = cls._item_types[key]
                 kwargs[key] = [item_cls.from_dict(v, f"{where}[{i}]") for i, v in enumerate(value)]
             elif isinstance(getattr(cls, "_sections", {}).get(key), type):
@@ -148,6 +150,8 @@ class Section:
                     raise ScenarioError(where, value, "true or false")
             elif kind is str and not isinstance(value, str):
                 raise ScenarioError(where, value, "text")
+            elif kind is str and len(value) > limits.MAX_TEXT_CHARS:
+                raise ScenarioError(where, value, f"text of at most {limits.MAX_TEXT_CHARS:,} characters")
             if meta["choices"] is not None and value not in meta["choices"]:
                 raise ScenarioError(where, value, "one of " + ", ".join(map(str, meta["choices"])))
             if kind in (float, int):
@@ -182,7 +186,7 @@ class Market(Section):
     """The host market: where it is, its consumers and how they choose and learn."""
 
     host_country: str = spec("MAL", "Hofstede code or name of the host country (for cultural distance)")
-    consumers: int = spec(5000, "simulated consumers (a sample of the market's buyers)", lo=50, hi=5_000_000)
+    consumers: int = spec(5000, "simulated consumers (a sample of the market's buyers)", lo=50, hi=limits.MAX_CONSUMERS)
     regions_x: int = spec(3, "regions across the map (distribution is planned per region)", lo=1, hi=20)
     regions_y: int = spec(3, "regions down the map", lo=1, hi=20)
     neighbourhoods: int = spec(16, "word-of-mouth neighbourhoods per side of the map", lo=1, hi=500)
@@ -404,7 +408,7 @@ class Scenario(Section):
     title: str = spec("Alpha Co. enters Southeast Asia with Beta Tech", "one-line title")
     description: str = spec("", "what the case is")
     lesson: str = spec("", "the idea it teaches and what to watch for")
-    months: int = spec(120, "months simulated", lo=1, hi=600)
+    months: int = spec(120, "months simulated", lo=1, hi=limits.MAX_MONTHS)
     currency: str = spec("USD", "currency of all money figures (in millions)")
     market: Market = field(default_factory=Market)
     contract: Contract = field(default_factory=Contract)
@@ -436,14 +440,19 @@ class Scenario(Section):
                 if not isinstance(item, item_cls):
                     raise ScenarioError(f"{key}[{i}]", item, f"a {item_cls.__name__} table")
                 item.check(f"{key}[{i}]")
-            names = [x.name for x in items]
-            dup = next((n for n in names if names.count(n) > 1), None)
+            dup = _first_repeat(x.name for x in items)
             if dup is not None:
                 raise ScenarioError(f"{key}.name", dup, "names unique within their list")
         if not self.entrants:
             raise ScenarioError("entrants", [], "at least one entrant")
-        firm_names = [x.name for key in ("entrants", "incumbents", "partners") for x in getattr(self, key)]
-        clash = next((n for n in firm_names if firm_names.count(n) > 1), None)
+        if limits.in_app():  # a server shared by a class: one visitor's scenario must not take it over
+            if self.market.consumers > limits.APP_MAX_CONSUMERS:
+                raise ScenarioError(
+                    "market.consumers", self.market.consumers, f"at most {limits.APP_MAX_CONSUMERS:,} in the app"
+                )
+            if self.months > limits.APP_MAX_MONTHS:
+                raise ScenarioError("months", self.months, f"at most {limits.APP_MAX_MONTHS} in the app")
+        clash = _first_repeat(x.name for key in ("entrants", "incumbents", "partners") for x in getattr(self, key))
         if clash is not None:
             raise ScenarioError("name", clash, "a different name for each entrant, incumbent and partner")
         if len(self.entrants) + len(self.incumbents) + len(self.partners) > 64:
@@ -475,12 +484,21 @@ class Scenario(Section):
                     "'alone' or 'auto' when the scenario has no local partners",
                 )
         # Country codes are checked here so a bad one fails on load, not mid-run.
-        from abm.culture import resolve_country
+        from abm.culture import kogut_singh, resolve_country
 
         resolve_country(self.market.host_country, "market.host_country")
         for i, e in enumerate(self.entrants):
             if e.cultural_distance is None:
                 resolve_country(e.home_country, f"entrants[{i}].home_country")
+                try:
+                    kogut_singh(e.home_country, self.market.host_country)
+                except ScenarioError as exc:
+                    raise ScenarioError(
+                        f"entrants[{i}].home_country",
+                        e.home_country,
+                        f"a country scored on a cultural dimension that market.host_country ({exc.value}) is scored on "
+                        "(or set cultural_distance)",
+                    ) from None
 
     # ---- copying and overrides -------------------------------------------------------
 
@@ -556,21 +574,27 @@ class Scenario(Section):
 
     @classmethod
     def from_toml(cls, text: str, source: str = "scenario") -> Scenario:
+        """A checked scenario from TOML text (at most ``limits.MAX_TOML_BYTES``, nested at most
+        ``limits.MAX_TOML_DEPTH`` levels)."""
+        if len(text) > limits.MAX_TOML_BYTES:
+            raise ScenarioError(source, "(file)", f"TOML of at most {limits.MAX_TOML_BYTES:,} bytes")
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(source, "(file)", f"valid TOML; the parser says: {exc}") from None
+            data = limits.parse_toml(text, source)
+        except InputError as exc:
+            raise ScenarioError(exc.field, exc.value, exc.allowed) from None
         return cls.from_dict(data, "")
 
     @classmethod
     def load(cls, path: str | Path) -> Scenario:
+        """A checked scenario from a TOML file: a regular file of at most
+        ``limits.MAX_TOML_BYTES`` (never a device or a pipe, which could block or never end)."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = limits.read_text_file(path, "scenario", what="a scenario TOML file")
         except FileNotFoundError:
             raise ScenarioError("scenario", str(path), "the name of a preset or an existing TOML file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError("scenario", str(path), f"a readable UTF-8 TOML file ({exc})") from None
+        except InputError as exc:
+            raise ScenarioError(exc.field, exc.value, exc.allowed) from None
         return cls.from_toml(text, str(path))
 
     def to_toml(self) -> str:
@@ -578,6 +602,16 @@ class Scenario(Section):
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_toml(), encoding="utf-8")
+
+
+def _first_repeat(names: Any) -> Any:
+    """The first name seen twice, or None (linear: a set of the names seen so far)."""
+    seen: set = set()
+    for n in names:
+        if n in seen:
+            return n
+        seen.add(n)
+    return None
 
 
 def _field_hint(path: str, name: str, cls: type[Section]) -> str:
@@ -590,7 +624,7 @@ def _field_hint(path: str, name: str, cls: type[Section]) -> str:
 def _unknown_path_hint(path: str) -> str:
     return (
         "a flat override (" + ", ".join(sorted(OVERRIDES)) + ") or a dotted path to a scenario "
-        f"field such as market.consumers or partners[0].commitment; '{path}' names none"
+        f"field such as market.consumers or partners[0].commitment; {shorten(path, 40)} names none"
     )
 
 

@@ -48,16 +48,22 @@ def _abm() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "abm.cli"]
 
 
+RESULTS_ROOT: list[Path] = []
+"""The server's results root (``abm app --results``), set by the ``server`` fixture."""
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`abm app` on a free port; yields (base URL, PID)."""
+    """`abm app` on a free port, with typed scenario paths allowed (127.0.0.1 only) and a
+    fresh results root; yields (base URL, PID)."""
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
+    root = tmp_path_factory.mktemp("results-root")
+    RESULTS_ROOT[:] = [root]
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    args = [*_abm(), "app", "--port", str(port), "--allow-paths", "--results", str(root)]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [*_abm(), "app", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT
-        )
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -393,15 +399,11 @@ def test_results_view_plots_a_sweep(page, tmp_path):
         "parameters": {"entrants.price": {"min": 18.0, "max": 40.0}, "partner_commitment": {"min": 0.2, "max": 1.0}},
         "analysis": {"outcomes": ["npv", "share_y1"]},
     }
-    folder = abm.sweep(data, workers=1, out=tmp_path / "morris", progress=False)
+    folder = abm.sweep(data, workers=1, out=RESULTS_ROOT[0] / "morris", progress=False)
     abm.analyze(folder)
     _open(page, "/results")
-    page.wait_for_selector(".abm-results-path input", timeout=60_000)
-    page.fill(".abm-results-path input", str(tmp_path / "nowhere"))
-    page.press(".abm-results-path input", "Enter")
-    page.wait_for_selector(".abm-error:has-text('an existing folder')")
-    page.fill(".abm-results-path input", str(folder))
-    page.press(".abm-results-path input", "Enter")
+    page.wait_for_selector(".abm-results .v-select__slot", timeout=60_000)  # chosen from a list, never typed
+    _select(page, ".abm-results", "morris")
     page.wait_for_selector(".abm-results-loaded", timeout=30_000)
     _wait_chart(page, "outcome")
     assert page.locator(".abm-chart canvas").count() >= 2  # outcome plot and sensitivity bars

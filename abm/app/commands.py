@@ -4,12 +4,19 @@ imports nothing heavy until the command runs)."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from abm.errors import InputError
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    from abm.app import server
+    from abm.app import access, server
 
     port = server.check_port(args.port)
+    root = Path(args.results)
+    if root.exists() and not root.is_dir():
+        raise InputError("--results", args.results, "a folder of results (this is a file)")
+    access.configure(root, allow_paths=args.allow_paths, host=args.host)
     server.serve(args.host, port, args.page)
     return 0
 
@@ -29,5 +36,16 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--page", choices=("app", "mesa"), default="app", help="the whole app (default) or only Mesa's SolaraViz page"
+    )
+    p.add_argument(
+        "--results",
+        default="results",
+        metavar="DIR",
+        help="the only folder whose sweep results the Results view lists and opens (default results/)",
+    )
+    p.add_argument(
+        "--allow-paths",
+        action="store_true",
+        help="also accept a typed scenario path (only with --host 127.0.0.1; otherwise visitors upload files)",
     )
     p.set_defaults(func=cmd_app)

@@ -16,12 +16,11 @@ from functools import partial
 
 import solara
 
-from abm.app import charts, state
-from abm.app.comparison import Cancelled, CompareOutcome, run_comparison, variants_for
+from abm.app import charts, jobs, state
+from abm.app.comparison import Cancelled, CompareOutcome, variants_for
 from abm.app.settings import MODE_LABELS, describe
 from abm.app.widgets import Chart, Message, table_html
 from abm.errors import InputError
-from abm.executors import available_cores
 from abm.scenario import ENTRY_MODES
 
 log = logging.getLogger("abm.app")
@@ -49,12 +48,11 @@ def comparison_task(scenario, variants, reps: int, seed: int) -> str:
             progress.value = (done, total, now - started)
 
     try:
-        result = run_comparison(
+        result = jobs.run_compare(  # the server's shared queue and pool (abm/app/jobs.py)
             scenario,
             variants,
             replications=reps,
             master_seed=seed,
-            workers=available_cores(),
             progress=on_progress,
             cancelled=lambda: cancel_requested.value,
         )

@@ -191,15 +191,13 @@ def _via_files(folder: Path) -> ResultsFolder:
     try:
         summary = pd.concat([_read_table(f) for f in files], ignore_index=True)
     except Exception as exc:
-        raise InputError(
-            "results folder", str(folder), f"readable summary files ({type(exc).__name__}: {exc})"
-        ) from None
+        raise InputError("results folder", str(folder), f"readable summary files ({type(exc).__name__})") from None
     manifest: dict[str, Any] = {}
     if (folder / "manifest.json").is_file():
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError("manifest.json", str(folder / "manifest.json"), f"valid JSON ({exc})") from None
+        except (OSError, ValueError):
+            raise InputError("manifest.json", str(folder / "manifest.json"), "valid JSON") from None
         if not isinstance(manifest, dict):
             manifest = {"manifest": manifest}
     errors = pd.DataFrame()

@@ -1,16 +1,20 @@
 """The Results view: open a sweep's results folder, plot an outcome against a parameter,
 and show the sensitivity indices where the folder has them (see ``results_data`` for the
-files it reads)."""
+files it reads).
+
+Folders are chosen from a list of those under the results root given at start
+(``abm app --results DIR``); no path is ever typed (see ``access``)."""
 
 from __future__ import annotations
 
 import json
 from functools import partial
+from pathlib import Path
 
 import solara
 
-from abm.app import charts
-from abm.app.results_data import ResultsFolder, candidate_folders, load_folder
+from abm.app import access, charts
+from abm.app.results_data import ResultsFolder
 from abm.app.widgets import Chart, Message, table_html
 from abm.errors import InputError
 
@@ -20,17 +24,18 @@ parameter: solara.Reactive[str | None] = solara.reactive(None)
 outcome: solara.Reactive[str | None] = solara.reactive(None)
 
 
-def open_folder(path: str | None) -> None:
-    """Load a results folder; a bad path or file shows a message and keeps the last one."""
-    if not path or not path.strip():
+def open_folder(name: str | None) -> None:
+    """Load a results folder by its name in the list; a bad one shows a message (which never
+    quotes the files) and keeps the last one."""
+    if not name or not name.strip():
         return
     try:
-        loaded = load_folder(path)
+        loaded = access.open_result(name)
     except InputError as exc:
         problem.value = f"Could not open the results: {exc}"
         return
-    except Exception as exc:
-        problem.value = f"Could not open the results: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # a damaged file: say which kind of failure, never its contents
+        problem.value = f"Could not open the results {name!r}: its files could not be read ({type(exc).__name__})."
         return
     problem.value = None
     folder.value = loaded
@@ -38,36 +43,45 @@ def open_folder(path: str | None) -> None:
     outcome.value = loaded.outcomes[0] if loaded.outcomes else None
 
 
+def _name_of(f: ResultsFolder | None) -> str | None:
+    """The folder's name in the list (relative to the results root), or None."""
+    if f is None:
+        return None
+    try:
+        return Path(f.path).resolve().relative_to(access.results_root()).as_posix()
+    except (ValueError, OSError):
+        return None
+
+
 @solara.component
 def ResultsPage():
-    found = candidate_folders("results")
+    found = access.result_folders()
+    shown = _name_of(folder.value)
     with solara.Column(gap="10px", classes=["abm-page", "abm-results"]):
         solara.HTML(tag="h2", unsafe_innerHTML="Results of a sweep")
         solara.Text(
-            "Open the folder a sweep wrote (abm sweep ... --out FOLDER): pick one found under results/ or type "
-            "its path.",
+            "Open the folder a sweep wrote (abm sweep ... --out FOLDER): pick one of those found under this "
+            "server's results folder.",
             classes=["abm-lead"],
         )
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             if found:
                 with solara.Div(style={"min-width": "420px"}):
                     solara.Select(
-                        "Folders found under results/",
+                        "Results folders",
                         values=found,
-                        value=str(folder.value.path) if folder.value and str(folder.value.path) in found else None,
+                        value=shown if shown in found else None,
                         on_value=open_folder,
                     )
-            with solara.Div(style={"min-width": "420px"}):
-                solara.InputText("Results folder path", value="", on_value=open_folder, classes=["abm-results-path"])
         Message(problem.value)
         f = folder.value
         if f is None:
             if not found:
-                solara.Info("No sweep results found under results/ yet.")
+                solara.Info("No sweep results found in this server's results folder yet.")
             return
         n_err = len(f.errors)
         solara.Text(
-            f"{f.path}: {len(f.summary)} runs, {len(f.parameters)} swept parameters"
+            f"{shown}: {len(f.summary)} runs, {len(f.parameters)} swept parameters"
             + (f", {n_err} runs failed" if n_err else "")
             + f" (read by {f.source}).",
             classes=["abm-caption", "abm-results-loaded"],

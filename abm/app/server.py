@@ -73,6 +73,10 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, page: str = "app")
     os.environ["SOLARA_APP"] = APP_MODULES[page]
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
+    os.environ.setdefault("ABM_APP_HOST", host)  # abm.app.access: permissions (configure() sets them all)
+    from abm.app import jobs
+
+    jobs.install_session_cleanup()  # a closed page cancels its Compare jobs
     import uvicorn
     from solara.server import settings
 

@@ -15,7 +15,7 @@ from functools import partial
 import solara
 
 from abm import presets
-from abm.app import charts, state
+from abm.app import access, charts, state
 from abm.app.settings import ANY_PARTNER, MODE_LABELS
 from abm.app.widgets import Chart, Message, event_log_html, kpi_html
 from abm.culture import countries
@@ -49,12 +49,13 @@ def ScenarioControls():
             lazy=False,
             on_file=lambda f: state.load_scenario_text(f["data"], f["name"]),
         )
-        solara.InputText(
-            "...or the path of a scenario file",
-            value="",
-            on_value=state.load_scenario_path,
-            classes=["abm-scenario-path"],
-        )
+        if access.typed_paths_allowed():  # only on 127.0.0.1 with --allow-paths (abm/app/access.py)
+            solara.InputText(
+                "...or the path of a scenario file",
+                value="",
+                on_value=access.load_typed_path,
+                classes=["abm-scenario-path"],
+            )
         modes = list(MODE_LABELS.values())
         solara.Select(
             "Entry mode",

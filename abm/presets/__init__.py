@@ -6,6 +6,7 @@ A preset file holds only what differs from the defaults of :mod:`abm.scenario`;
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def resolve_scenario(scenario: Scenario | str | Path | None) -> Scenario:
         text = str(scenario)
         if text in names():
             return load(text)
-        if text.endswith(".toml") or Path(text).exists():
+        if text.endswith(".toml") or os.path.lexists(text):  # lexists: never raises (a name too long)
             return Scenario.load(text)
         return load(text)  # raises with the list of presets
     raise ScenarioError("scenario", scenario, "a Scenario, a preset name or a path to a TOML file")

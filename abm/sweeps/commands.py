@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
+from abm import limits
 from abm.errors import InputError
 
 
@@ -66,14 +68,20 @@ def _whole(name: str, text: Any) -> int | None:
     return None if text is None else positive_int(name, text)
 
 
+def _workers(name: str, text: Any) -> int | None:
+    from abm.cli import workers_option
+
+    return workers_option(name, text)
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from abm.sweeps.runner import SweepAborted, run_sweep
 
     try:
         outcome = run_sweep(
             args.spec,
-            workers=_whole("--workers", args.workers),
-            dask_local=_whole("--dask-local", args.dask_local),
+            workers=_workers("--workers", args.workers),
+            dask_local=_workers("--dask-local", args.dask_local),
             scheduler=args.scheduler,
             out=args.out,
             progress=not args.quiet,
@@ -86,10 +94,30 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
-    from abm.sweeps.analysis import analyze
+def _damaged(results: str, exc: BaseException) -> InputError:
+    return InputError(
+        "results", results, f"a sweep's results folder that is not damaged ({type(exc).__name__} reading it)"
+    )
 
-    folder = analyze(args.results, out=args.out)
+
+DATA_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError, OSError, ArithmeticError)
+"""What a damaged or foreign results folder raises deep inside pandas, pyarrow or the analysis."""
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from abm.folders import prepare_parent
+    from abm.sweeps.analysis import analyze
+    from abm.sweeps.store import load_results
+
+    load_results(args.results)  # refuses a folder that is not a sweep's before anything is written
+    if args.out is not None:
+        prepare_parent(Path(args.out))
+    try:
+        folder = analyze(args.results, out=args.out)
+    except InputError:
+        raise
+    except DATA_ERRORS as exc:
+        raise _damaged(args.results, exc) from None
     print(f"Report: {folder / 'report.md'} (tables in {folder / 'tables'}/, plots beside it)")
     return 0
 
@@ -111,36 +139,45 @@ def _same(a: Any, b: Any) -> bool:
 
 def cmd_rerun(args: argparse.Namespace) -> int:
     from abm.cli import fresh_output_dir
+    from abm.folders import prepare_parent
     from abm.scenario import Scenario
     from abm.sweeps.runner import simulate_released
     from abm.sweeps.spec import ID_COLUMNS
     from abm.sweeps.store import load_results
 
     results = load_results(args.results)
-    try:
-        run_id = int(args.run_id)
-    except ValueError:
-        raise InputError("RUN_ID", args.run_id, "a whole number (a run_id of the results)") from None
+    run_id = limits.whole_number("RUN_ID", args.run_id, 0, what="a whole number (a run_id of the results)")
     runs = results.runs
     if not 0 <= run_id < runs:
         raise InputError("RUN_ID", run_id, f"a run_id in [0, {runs - 1}]")
     out = fresh_output_dir(args.out, f"rerun-{run_id}") if args.out else None
+    if out is not None:
+        prepare_parent(out)
     manifest = results.manifest
     reps = int(manifest["design"]["replications"])
     point, replication = divmod(run_id, reps)
-    stored = results.summary[results.summary.run_id == run_id]
-    failed = results.errors[results.errors.run_id == run_id]
-    if len(stored):
-        seed = int(stored.iloc[0]["seed"])
-    elif len(failed):
-        seed = int(failed.iloc[0]["seed"])
-    else:
-        from abm.seeding import run_seed
+    try:
+        stored = results.summary[results.summary.run_id == run_id]
+        failed = results.errors[results.errors.run_id == run_id]
+        if len(stored):
+            seed = int(stored.iloc[0]["seed"])
+        elif len(failed):
+            seed = int(failed.iloc[0]["seed"])
+        else:
+            from abm.seeding import run_seed
 
-        seed = run_seed(int(manifest["master_seed"]), replication if manifest.get("common_random_numbers") else run_id)
-    design_row = results.design[results.design.point == point].iloc[0]
-    overrides = {p["key"]: _plain(design_row[p["column"]]) for p in manifest["parameters"]}
-    base = Scenario.from_toml((results.path / "scenario.toml").read_text(encoding="utf-8"), "scenario.toml")
+            seed = run_seed(
+                int(manifest["master_seed"]), replication if manifest.get("common_random_numbers") else run_id
+            )
+        design_row = results.design[results.design.point == point].iloc[0]
+        overrides = {p["key"]: _plain(design_row[p["column"]]) for p in manifest["parameters"]}
+    except DATA_ERRORS as exc:
+        raise _damaged(args.results, exc) from None
+    try:
+        text = limits.read_text_file(results.path / "scenario.toml", "results", what="scenario.toml")
+    except FileNotFoundError:
+        raise InputError("results", args.results, "a sweep's results folder with its scenario.toml") from None
+    base = Scenario.from_toml(text, "scenario.toml")
 
     print(f"Run {run_id} of sweep {manifest['name']} (point {point}, replication {replication}), seed {seed}")
     for key, value in overrides.items():

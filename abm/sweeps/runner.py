@@ -229,13 +229,15 @@ def _executor_choice(workers: Any, dask_local: Any, scheduler: Any) -> tuple[str
     from abm.executors import available_cores
 
     def whole(name: str, value: Any) -> int:
+        from abm import limits
+
         try:
-            number = int(value)
-        except (TypeError, ValueError):
+            number = int(value) if not isinstance(value, str) else limits.whole_number(name, value)
+        except (TypeError, ValueError, OverflowError):
             raise InputError(name, value, "a whole number >= 1") from None
         if isinstance(value, bool) or number < 1 or (isinstance(value, float) and value != number):
             raise InputError(name, value, "a whole number >= 1")
-        return number
+        return limits.check_workers(name, number)
 
     chosen = [
         n
@@ -281,6 +283,9 @@ def run_sweep(
     design = build_design(spec)
     path = Path(out) if out is not None else Path("results") / spec.name
     ResultStore.inspect(path, spec)  # refuses a folder of another sweep before anything is written
+    from abm.folders import prepare_parent
+
+    prepare_parent(path)  # a place that cannot be written fails now, not after the first chunk
 
     cluster = (
         DaskCluster(local_workers=n_workers, scheduler=None)

@@ -40,11 +40,11 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from abm import limits
 from abm.errors import InputError, did_you_mean
 from abm.scenario import OVERRIDES, Scenario, ScenarioError, Section
 
@@ -222,15 +222,10 @@ def load_spec(source: str | Path | dict | SweepSpec) -> SweepSpec:
         return _build(copy.deepcopy(source), text="", source=None, base_dir=Path.cwd(), default_name="sweep")
     path = Path(source)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = limits.read_text_file(path, "spec", what="a sweep TOML file")
     except FileNotFoundError:
         raise InputError("spec", str(path), "an existing sweep TOML file (see experiments/README.md)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("spec", str(path), f"a readable UTF-8 TOML file ({type(exc).__name__})") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(str(path), "(file)", f"valid TOML; the parser says: {exc}") from None
+    raw = limits.parse_toml(text, str(path))
     return _build(raw, text=text, source=str(path), base_dir=path.parent, default_name=path.stem)
 
 
@@ -247,9 +242,11 @@ def _unknown_keys(data: dict, allowed: tuple[str, ...], where: str) -> None:
             raise InputError(f"{where}{key}", data[key], f"unknown key{hint}; known: {', '.join(allowed)}")
 
 
-def _whole(value: Any, where: str, lo: int, what: str | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise InputError(where, value, what or f"a whole number >= {lo}")
+def _whole(value: Any, where: str, lo: int, what: str | None = None, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+        raise InputError(
+            where, value, what or (f"a whole number in [{lo}, {hi:,}]" if hi else f"a whole number >= {lo}")
+        )
     return value
 
 
@@ -272,7 +269,13 @@ def _build(raw: dict, *, text: str, source: str | None, base_dir: Path, default_
         raise InputError("name", name, "a folder name of letters, digits, '.', '_' or '-' (it names results/<name>/)")
 
     design, samples, second_order, morris_levels = _design(raw.get("design", "factorial"))
-    replications = _whole(raw.get("replications", 1), "replications", 1)
+    replications = _whole(
+        raw.get("replications", 1),
+        "replications",
+        1,
+        f"a whole number in [1, {limits.MAX_REPLICATIONS:,}]",
+        hi=limits.MAX_REPLICATIONS,
+    )
     master_seed = _whole(raw.get("master_seed", 1), "master_seed", 0, "a whole number >= 0")
     if master_seed >= 2**63:
         raise InputError("master_seed", master_seed, "a whole number below 2**63")
@@ -284,6 +287,7 @@ def _build(raw: dict, *, text: str, source: str | None, base_dir: Path, default_
         if any(key == p.key for p in parameters):
             raise InputError(f"fixed.{key}", raw["fixed"][key], "a key that is not also varied under [parameters]")
     _check_design(design, samples, second_order, morris_levels, parameters)
+    _check_size(design, samples, second_order, parameters, replications)
     keep = _keep(_table(raw.get("keep", {}), "keep"))
     analysis = _analysis(_table(raw.get("analysis", {}), "analysis"), parameters)
     return SweepSpec(
@@ -320,7 +324,7 @@ def _design(value: Any) -> tuple[str, int | None, bool, int]:
         raise InputError("design", value.get("kind"), "one of " + ", ".join(DESIGNS))
     samples = table.get("samples")
     if samples is not None:
-        samples = _whole(samples, "design.samples", 1)
+        samples = _whole(samples, "design.samples", 1, hi=limits.MAX_DESIGN_POINTS)
     second_order = _flag(table.get("second_order", False), "design.second_order")
     levels = table.get("levels", 4)
     if "levels" in table and kind != "morris":
@@ -386,6 +390,31 @@ def _check_design(kind: str, samples: int | None, second_order: bool, levels: in
                 f"nothing for a {kind} design (levels set the "
                 "grid of a factorial design; this design samples the range)",
             )
+
+
+def design_points(kind: str, samples: int | None, second_order: bool, params: list[Parameter]) -> int:
+    """How many points a design will have, from the spec alone (nothing is drawn)."""
+    k = len(params)
+    if kind == "factorial":
+        return math.prod(len(p.values) if p.values else (p.levels or 1) for p in params)
+    if kind == "sobol":
+        return int(samples or 0) * ((2 * k + 2) if second_order else (k + 2))
+    if kind == "morris":
+        return int(samples or 0) * (k + 1)
+    return int(samples or 0)
+
+
+def _check_size(kind: str, samples: int | None, second_order: bool, params: list[Parameter], reps: int) -> None:
+    points = design_points(kind, samples, second_order, params)
+    if points > limits.MAX_DESIGN_POINTS:
+        raise InputError("design", f"{points:,} points", f"a design of at most {limits.MAX_DESIGN_POINTS:,} points")
+    if points * reps > limits.MAX_RUNS:
+        raise InputError(
+            "replications",
+            reps,
+            f"at most {limits.MAX_RUNS:,} runs in all (the design has {points:,} points, "
+            f"so at most {limits.MAX_RUNS // max(points, 1):,} replications)",
+        )
 
 
 def _base_scenario(raw: dict, base_dir: Path) -> Scenario:
@@ -488,6 +517,8 @@ def _known_keys_hint(key: str) -> str:
 
 
 def _parameters(table: dict, base: Scenario, design: str) -> list[Parameter]:
+    if len(table) > limits.MAX_PARAMETERS:
+        raise InputError("parameters", f"{len(table)} parameters", f"at most {limits.MAX_PARAMETERS} parameters")
     params: list[Parameter] = []
     columns: dict[str, str] = {}
     for key, value in table.items():
@@ -541,6 +572,8 @@ def _list_parameter(key: str, column: str, values: Any, kind: str, fields_set: t
     where = f"parameters.{key}"
     if not isinstance(values, list) or not values:
         raise InputError(where, values, "a non-empty list of values")
+    if len(values) > limits.MAX_LEVELS:
+        raise InputError(where, f"{len(values)} values", f"at most {limits.MAX_LEVELS:,} values")
     if any(isinstance(v, (dict, list)) for v in values):
         raise InputError(where, values, "a list of plain values (numbers, text, true/false)")
     if len({json.dumps(v) for v in values}) < len(values):
@@ -585,7 +618,13 @@ def _range_parameter(key: str, column: str, table: dict, kind: str, fields_set: 
         )
     levels = table.get("levels")
     if levels is not None:
-        levels = _whole(levels, f"{where}.levels", 2, "a whole number >= 2 (grid points from min to max)")
+        levels = _whole(
+            levels,
+            f"{where}.levels",
+            2,
+            f"a whole number in [2, {limits.MAX_LEVELS:,}] (grid points from min to max)",
+            hi=limits.MAX_LEVELS,
+        )
     elif design == "factorial":
         raise InputError(
             f"{where}.levels",

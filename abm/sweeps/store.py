@@ -26,7 +26,6 @@ import platform
 import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -191,10 +190,7 @@ class ResultStore:
                     "(it holds other files; nothing is overwritten)",
                 )
             return "new"
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError("--out", str(path), f"a results folder with a readable manifest.json ({exc})") from None
+        data = read_manifest(path, "--out")
         theirs = data.get("fingerprint")
         if theirs != spec.fingerprint():
             raise InputError(
@@ -205,6 +201,7 @@ class ResultStore:
                 "their [parameters], design, seeds, scenario or [keep] differ). Use another --out, "
                 "or move that folder away",
             )
+        check_tables(path, "--out")  # a damaged folder is refused before a session is recorded in it
         return "resume"
 
     def open(self, spec: SweepSpec, design: Design, *, executor: str) -> np.ndarray:
@@ -219,6 +216,9 @@ class ResultStore:
         self._lock()
         self.manifest = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
         self._clean_partial()
+        for old in self.manifest["sessions"]:
+            if old.get("status") == "running":  # we hold the lock: its writer was killed
+                old["status"] = "interrupted"
         finished = self.finished(design.runs)
         self.session = Session(index=len(self.manifest["sessions"]), started=now(), executor=executor)
         self.manifest["sessions"].append(dataclass_dict(self.session))
@@ -230,8 +230,10 @@ class ResultStore:
         return finished
 
     def _create(self, spec: SweepSpec, design: Design) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.partial-", dir=self.path.parent))
+        from abm.folders import partial_dir, prepare_parent
+
+        prepare_parent(self.path)  # also removes what a killed creation left (.<name>.partial-<pid>-*)
+        tmp = partial_dir(self.path.parent, self.path.name)
         try:
             manifest = {
                 "format": FORMAT,
@@ -464,6 +466,71 @@ class Results:
         return [c for c in self.summary.columns if c not in skip]
 
 
+MANIFEST_SHAPE = {
+    "name": str,
+    "design": dict,
+    "parameters": list,
+    "master_seed": int,
+    "sessions": list,
+}
+"""Keys every manifest holds, with their types; a manifest without them is refused."""
+
+
+def read_manifest(path: Path, field: str) -> dict:
+    """A results folder's manifest, checked for shape; one InputError line for anything else
+    (missing, not a regular file, too big, not JSON, not a sweep's manifest)."""
+    from abm import limits
+
+    what = "a sweep's results folder (with manifest.json), e.g. results/smoke"
+    try:
+        text = limits.read_text_file(path / MANIFEST, field, max_bytes=limits.MAX_MANIFEST_BYTES, what="manifest.json")
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(field, str(path), what) from None
+    except InputError as exc:
+        raise InputError(field, str(path), f"{what}: {exc.allowed}") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise InputError(field, str(path), "a results folder whose manifest.json is valid JSON") from None
+    if not isinstance(data, dict):
+        raise InputError(field, str(path), "a results folder whose manifest.json is a sweep's manifest")
+    for key, kind in MANIFEST_SHAPE.items():
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
+            raise InputError(field, str(path), f"a sweep's manifest.json with {key!r} ({kind.__name__})")
+    design = data["design"]
+    for key in ("replications", "runs", "points"):
+        if not isinstance(design.get(key), int) or isinstance(design.get(key), bool) or design[key] < 1:
+            raise InputError(field, str(path), f"a sweep's manifest.json with design.{key} (a whole number >= 1)")
+    if not all(
+        isinstance(p, dict) and isinstance(p.get("key"), str) and isinstance(p.get("column"), str)
+        for p in data["parameters"]
+    ):
+        raise InputError(field, str(path), "a sweep's manifest.json whose parameters have a key and a column")
+    return data
+
+
+def check_tables(path: Path, field: str) -> None:
+    """Raise InputError unless the design and every summary/errors part of a results folder
+    can be read and carry their id columns (reads only those columns)."""
+    try:
+        if "point" not in pq.read_schema(path / "design.parquet").names:
+            raise KeyError("point")
+        for table in ("summary", "errors", "paths"):
+            folder = path / table
+            for part in sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []:
+                if PART.match(part.name) and "run_id" not in pq.read_schema(part).names:
+                    raise KeyError("run_id")
+    except FileNotFoundError as exc:
+        missing = Path(exc.filename or "design.parquet").name
+        raise InputError(
+            field, str(path), f"a sweep's results folder that is not damaged ({missing} is missing)"
+        ) from None
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        raise InputError(
+            field, str(path), f"a sweep's results folder that is not damaged ({type(exc).__name__} reading its tables)"
+        ) from None
+
+
 def load_results(path: str | Path) -> Results:
     """Load a sweep's results folder in one call.
 
@@ -471,18 +538,23 @@ def load_results(path: str | Path) -> Results:
         InputError: the folder is not a sweep's results folder.
     """
     path = Path(path)
-    manifest_path = path / MANIFEST
-    if not manifest_path.exists():
-        raise InputError("results", str(path), "a sweep's results folder (with manifest.json), e.g. results/smoke")
+    manifest = read_manifest(path, "results")
+    damaged = "a sweep's results folder that is not damaged"
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError("results", str(path), f"a folder with a readable manifest.json ({exc})") from None
-    params = [p["column"] for p in manifest.get("parameters", [])]
-    design = pd.read_parquet(path / "design.parquet")
-    base_cols = [*ID_COLUMNS, *params]
-    summary = _read_parts(path / "summary")
-    errors = _read_parts(path / "errors")
+        params = [str(p["column"]) for p in manifest["parameters"]]
+        design = pd.read_parquet(path / "design.parquet")
+        base_cols = [*ID_COLUMNS, *params]
+        summary = _read_parts(path / "summary")
+        errors = _read_parts(path / "errors")
+        if "point" not in design.columns:
+            raise KeyError("point")
+        for frame in (summary, errors):
+            if frame is not None and not {"run_id", "seed"} <= set(frame.columns):
+                raise KeyError("run_id")
+    except FileNotFoundError as exc:
+        raise InputError("results", str(path), f"{damaged} ({Path(exc.filename or '?').name} is missing)") from None
+    except (OSError, ValueError, KeyError, TypeError, IndexError, pa.ArrowException) as exc:
+        raise InputError("results", str(path), f"{damaged} ({type(exc).__name__} reading its tables)") from None
     return Results(
         path=path,
         manifest=manifest,

@@ -24,20 +24,16 @@ from abm.errors import InputError
 DEFAULT_OUT = Path("results") / "validation"
 
 
-def _positive_int(name: str, text: str | None, default: int) -> int:
-    from abm.cli import positive_int
+def _workers(text: str | None, default: int) -> int:
+    from abm.cli import workers_option
 
-    return default if text is None else positive_int(name, text)
+    return workers_option("--workers", text) or default
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError("--seed", text, "a whole number >= 0") from None
-    if value < 0:
-        raise InputError("--seed", value, "a whole number >= 0")
-    return value
+    from abm import limits
+
+    return limits.whole_number("--seed", text, 0, 2**63 - 1)
 
 
 def _is_report(path: Path) -> bool:
@@ -64,10 +60,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from abm.validation.report import write_report
 
     plan = QUICK if args.quick else FULL
-    workers = _positive_int("--workers", args.workers, available_cores())
+    workers = _workers(args.workers, available_cores())
     seed = _seed(args.seed)
     out = Path(args.out) if args.out else DEFAULT_OUT
     check_out(out)
+    from abm.folders import prepare_parent
+
+    prepare_parent(out)  # a place that cannot be written fails now, not after the experiment
     print(
         f"Validation ({plan.name} mode), master seed {seed}, {workers} worker{'s' if workers > 1 else ''}",
         file=sys.stderr,
@@ -89,8 +88,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         bar.close()
     elapsed = time.perf_counter() - started
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=out.parent))
+    from abm.folders import partial_dir
+
+    tmp = partial_dir(out.parent)
     try:
         write_report(tmp, results, checks, ablations, elapsed)
         check_out(out)  # still ours to replace?

@@ -67,7 +67,52 @@ def test_partnering_without_partners_is_refused():
         settings.apply_settings(base, settings.settings_from(base).replace(entry_mode="alliance"))
 
 
+def test_commitment_control_acts_on_the_partner_it_names():
+    base = presets.load("two-entrants")
+    s = settings.settings_from(base).replace(partner="Gamma Retail", partner_commitment=0.3)
+    scenario = settings.apply_settings(base, s)
+    assert [p.commitment for p in scenario.partners] == [
+        base.partners[0].commitment,
+        0.3,
+        base.partners[2].commitment,
+    ]  # the other candidates keep their own: the difference being compared stays
+    assert "Gamma Retail's commitment 0.3" in settings.describe(base, s)
+    first = settings.settings_from(base).replace(partner_commitment=0.5)  # no partner chosen: the first
+    assert [p.commitment for p in settings.apply_settings(base, first).partners][:2] == [0.5, 0.85]
+
+
+def test_one_partner_is_not_a_partner_comparison():
+    with pytest.raises(InputError, match="only Beta Tech"):
+        comparison.variants_for(presets.load("alpha-beta"), "partners")
+
+
 # ---- the live run --------------------------------------------------------------------
+
+
+def test_after_the_ipo_the_status_says_so_and_counts_the_share_as_compare_does():
+    run = LiveRun(presets.load("alpha-beta"), seed=1)
+    while not run.done:
+        run.step()
+    f = run.frame()
+    e = f.entrants[0]
+    ref = abm.simulate("alpha-beta", seed=1).summary.iloc[0]
+    assert e.exit_kind == "IPO" and e.exit_month == ref.exit_month == 103
+    assert e.share == ref.share_final == 0.0 and e.last_share > 0
+    assert e.licence_state == "lapsed" and "approved in month 6" in e.licence and "refused" not in e.licence
+    assert e.npv_with_value_held == pytest.approx(ref.npv)  # what Compare reports
+    assert f.shares["Alpha Co."][102] > 0 and f.shares["Alpha Co."][-1] == 0
+    run.close()
+
+
+def test_npv_with_the_business_held_matches_the_summary_mid_run():
+    run = LiveRun(presets.load("alpha-beta"), seed=2)
+    for _ in range(48):
+        run.step()
+    e = run.frame().entrants[0]
+    ref = abm.simulate("alpha-beta", seed=2, steps=48).summary.iloc[0]
+    assert e.npv_with_value_held == pytest.approx(ref.npv)  # ODD §8's npv, as Compare reports it
+    assert e.npv_with_value_held > e.npv_to_date and ref.terminal_value > 0
+    run.close()
 
 
 def test_live_run_shows_the_same_shares_as_simulate():
@@ -151,6 +196,28 @@ def test_share_chart_has_every_firm_and_the_target():
     for make in (charts.map_option, charts.partnership_option, charts.money_option):
         json.dumps(make(run.frame()))
     run.close()
+
+
+def test_a_long_legend_pages_instead_of_squashing_the_plot():
+    run = LiveRun(presets.load("two-entrants"), seed=1)
+    for _ in range(12):
+        run.step()
+    option = charts.partnership_option(run.frame())
+    assert len(option["legend"]["data"]) >= 10
+    assert option["legend"]["type"] == "scroll" and option["grid"]["top"] <= 80
+    run.close()
+
+
+def test_outcome_against_a_text_parameter_draws_every_run():
+    df = pd.DataFrame({"entry_mode": ["alone", "alliance"] * 5, "npv": np.arange(10.0)})
+    option = charts.outcome_option(df, "entry_mode", "npv")
+    assert option["title"]["text"] == "npv against entry_mode (10 runs)"
+    assert option["xAxis"][0]["data"] == ["alliance", "alone"]
+    dots = next(s for s in option["series"] if s["name"] == "one run")["data"]
+    assert len(dots) == 10 and all(abs(x - round(x)) <= 0.25 for x, _ in dots)
+    median = next(s for s in option["series"] if s["name"] == "median")["data"]
+    assert median == [[0, 5.0], [1, 4.0]]  # alliance: 1,3,5,7,9; alone: 0,2,4,6,8
+    json.dumps(option)
 
 
 def test_partnership_chart_says_so_when_there_is_none():

@@ -15,7 +15,7 @@ import solara
 
 from abm import presets
 from abm.app.live import LiveRun
-from abm.app.settings import Settings, apply_settings, settings_from
+from abm.app.settings import Settings, apply_settings, own_commitment, settings_from
 from abm.errors import InputError
 from abm.scenario import Scenario
 
@@ -33,7 +33,9 @@ frame = solara.reactive(None)
 """The latest :class:`abm.app.live.Frame` of ``live``."""
 playing = solara.reactive(False)
 speed = solara.reactive(8.0)
-"""Months simulated per second while playing."""
+"""Months simulated per second while playing (at most: each month waits until drawn)."""
+run_to: solara.Reactive[int | None] = solara.reactive(None)
+"""Month a "run to month" is heading for (None: plain play)."""
 message: solara.Reactive[str | None] = solara.reactive(None)
 """A readable error for the Simulate view (bad file, impossible settings, a run that raised)."""
 notice: solara.Reactive[str | None] = solara.reactive(None)
@@ -98,7 +100,12 @@ def choose_base(choice: str) -> None:
 
 
 def change(**changes) -> None:
-    """Change some controls and restart the run from month 0."""
+    """Change some controls and restart the run from month 0.
+
+    Choosing another partner moves the commitment control to that partner's own value
+    (the control acts on the partner it names)."""
+    if "partner" in changes and "partner_commitment" not in changes:
+        changes["partner_commitment"] = own_commitment(base_scenario(), changes["partner"])
     settings.value = current_settings().replace(**changes)
     restart()
 
@@ -148,13 +155,15 @@ def load_scenario_path(path: str) -> bool:
     return load_scenario_text(data, p.name)
 
 
-def step_once() -> bool:
-    """Advance the run one month; False (and a message) if the run raised or is over."""
+def step_once(draw: bool = True) -> bool:
+    """Advance the run one month; False (and a message) if the run raised or is over.
+
+    ``draw=False`` records the month without publishing a frame (see :func:`publish`)."""
     run = live.value
     if run is None or run.done:
         return False
     try:
-        f = run.step()
+        f = run.step(freeze=draw)
     except Exception as exc:
         log.error("step failed:\n%s", traceback.format_exc())
         message.value = (
@@ -165,5 +174,27 @@ def step_once() -> bool:
         live.value = None  # its state is not to be trusted; the last good month stays on screen
         run.close()
         return False
-    frame.value = f
+    if draw:
+        frame.value = f
     return True
+
+
+def publish() -> None:
+    """Show the run's latest month (after steps with ``draw=False``)."""
+    run = live.value
+    if run is not None:
+        frame.value = run.refresh()
+
+
+def start_run_to(month: int | None) -> None:
+    """Run ahead to ``month`` (drawing a few times a second on the way), then stop."""
+    f = frame.value
+    if month is None or f is None or live.value is None:
+        return
+    if month <= f.month:
+        message.value = None
+        notice.value = f"Already at month {f.month}: Reset to run again from month 0."
+        return
+    notice.value = None
+    run_to.value = min(int(month), f.horizon)
+    playing.value = True

@@ -10,9 +10,9 @@ import html
 import math
 from collections.abc import Callable
 
+import ipyvuetify
 import solara
 import traitlets
-from solara.components.echarts import EchartsWidget
 
 from abm.app.live import EntrantStatus, Frame
 from abm.app.settings import MODE_LABELS
@@ -54,21 +54,44 @@ CSS = """
 class OptionSource:
     """A chart option in a box that Reacton does not look into (it walks lists and dicts)."""
 
-    __slots__ = ("option",)
+    __slots__ = ("option", "serial")
 
-    def __init__(self, option: dict):
+    def __init__(self, option: dict, serial: int = 0):
         self.option = option
+        self.serial = serial
 
 
-class LiveEcharts(EchartsWidget):
-    """Solara's ECharts widget, fed through ``source`` (an :class:`OptionSource`)."""
+class LiveEcharts(ipyvuetify.VuetifyTemplate):
+    """An ECharts chart fed through ``source`` (an :class:`OptionSource`), which tells the
+    server when the browser has drawn each option (``on_drawn(serial)``, see
+    ``live_echarts.vue``): a playing run waits for that instead of queueing months."""
 
+    template_file = (__file__, "live_echarts.vue")
+    attributes = traitlets.Dict(default_value=None, allow_none=True).tag(sync=True)
+    option = traitlets.Any({}).tag(sync=True)
+    serial = traitlets.Int(0).tag(sync=True)
+    ack = traitlets.Bool(False).tag(sync=True)
+    cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     source = traitlets.Any(None, allow_none=True)
+    on_drawn = traitlets.Callable(None, allow_none=True)
+
+    @traitlets.default("cdn")
+    def _cdn(self):
+        import solara.settings
+
+        if not solara.settings.assets.proxy:
+            return solara.settings.assets.cdn
 
     @traitlets.observe("source")
     def _push(self, change) -> None:
         if change.new is not None:
-            self.option = change.new.option
+            with self.hold_sync():
+                self.serial = change.new.serial
+                self.option = change.new.option
+
+    def vue_drawn(self, serial) -> None:
+        if self.on_drawn is not None:
+            self.on_drawn(int(serial))
 
 
 @solara.component
@@ -80,6 +103,8 @@ def Chart(
     option: dict | None = None,
     build: Callable[[], dict] | None = None,
     version: object = None,
+    serial: int = 0,
+    on_drawn: Callable[[int], None] | None = None,
 ):
     """An ECharts chart in a box; ``name`` becomes the CSS class ``abm-chart-<name>``.
 
@@ -87,19 +112,37 @@ def Chart(
     a live chart: ``build()`` makes the option once per ``version``. Reacton walks every
     list and dict among an element's arguments on each render, which for a map of
     thousands of points costs more than drawing it; a live chart's data reaches the
-    widget inside an :class:`OptionSource` instead.
+    widget inside an :class:`OptionSource` instead. ``on_drawn(serial)`` is called once
+    the browser has drawn the option built for ``serial``.
     """
     attributes = {"style": f"height: {height}px; width: 100%;", "class": f"abm-chart abm-chart-{name}"}
-    source = solara.use_memo(lambda: OptionSource(build()) if build is not None else None, [version])
+    source = solara.use_memo(lambda: OptionSource(build(), serial) if build is not None else None, [version])
     with solara.Column(gap="0px", classes=["abm-chart-box", f"abm-box-{name}"]):
         if title:
             solara.Text(title, classes=["abm-chart-title"])
         if source is None:
             solara.FigureEcharts(option=option or {}, attributes=attributes)
         else:
-            LiveEcharts.element(source=source, attributes=attributes)
+            LiveEcharts.element(source=source, attributes=attributes, on_drawn=on_drawn, ack=on_drawn is not None)
         if caption:
             solara.Text(caption, classes=["abm-caption", f"abm-caption-{name}"])
+
+
+class ScrollHere(ipyvuetify.VuetifyTemplate):
+    """An invisible mark that scrolls itself to the top of the view each time ``nonce``
+    grows (0: never), e.g. to bring an exercise opened far down the page into view."""
+
+    template = traitlets.Unicode(
+        """<template><div class="abm-scroll-here" style="height: 0"></div></template>
+<script>
+module.exports = {
+  mounted() { if (this.nonce > 0) this.go(); },
+  watch: { nonce() { if (this.nonce > 0) this.go(); } },
+  methods: { go() { this.$nextTick(() => this.$el.scrollIntoView({block: "start"})); } },
+};
+</script>"""
+    ).tag(sync=True)
+    nonce = traitlets.Int(0).tag(sync=True)
 
 
 @solara.component
@@ -119,9 +162,9 @@ def _money(value: float, currency: str) -> str:
     return f"{value:,.1f} m {currency}"
 
 
-def _card(label: str, value: str, sub: str = "", tone: str = "") -> str:
+def _card(label: str, value: str, sub: str = "", tone: str = "", name: str = "") -> str:
     return (
-        f'<div class="abm-kpi {tone}"><div class="label">{html.escape(label)}</div>'
+        f'<div class="abm-kpi {tone} {name}"><div class="label">{html.escape(label)}</div>'
         f'<div class="value">{html.escape(value)}</div><div class="sub">{html.escape(sub)}</div></div>'
     )
 
@@ -153,11 +196,41 @@ def _entrant_cards(e: EntrantStatus, frame: Frame) -> list[str]:
     else:
         target = ("not yet", f"deadline month {e.target_month}", "")
     npv_tone = "good" if e.npv_to_date > 0 else ("bad" if frame.month > 0 and e.npv_to_date < 0 else "")
+    held = e.npv_with_value_held
+    held_tone = "good" if held > 0 else ("bad" if frame.month > 0 and held < 0 else "")
     ended = e.partnership.startswith("ended")
+    if e.exit_kind:
+        when = f" in month {e.exit_month}" if e.exit_month is not None else ""
+        owner = f"; the brand now belongs to {e.brand_owner}" if e.brand_owner not in ("", e.name) else ""
+        share_card = _card(
+            "Market share",
+            f"{e.exit_kind}{when}",
+            f"left with {e.last_share:.1%}{owner}; counted as 0 % from then on (as in Compare)",
+            "",
+            "abm-kpi-share",
+        )
+        held_sub = "nothing left to value after the exit: the same as NPV to date"
+    else:
+        share_card = _card(
+            "Market share",
+            f"{e.share:.1%}",
+            f"target {e.target_share:.0%} by month {e.target_month}",
+            share_tone,
+            "abm-kpi-share",
+        )
+        held_sub = "NPV to date + value of the business still held (as Compare and Classroom count it)"
+    licence_value, licence_tone = _LICENCE_CARD.get(e.licence_state, (e.licence_state or "not licensed", ""))
     return [
-        _card("Market share", f"{e.share:.1%}", f"target {e.target_share:.0%} by month {e.target_month}", share_tone),
+        share_card,
         _card("Months to target", target[0], target[1], target[2]),
-        _card("NPV to date", _money(e.npv_to_date, frame.currency), "discounted net cash flow so far", npv_tone),
+        _card(
+            "NPV to date",
+            _money(e.npv_to_date, frame.currency),
+            "discounted net cash flow so far",
+            npv_tone,
+            "abm-kpi-npv",
+        ),
+        _card("NPV incl. business held", _money(held, frame.currency), held_sub, held_tone, "abm-kpi-npv-held"),
         _card(
             "Cash",
             _money(e.cash, frame.currency),
@@ -170,13 +243,20 @@ def _entrant_cards(e: EntrantStatus, frame: Frame) -> list[str]:
             e.partnership if ended else (", ".join(e.partnership.split(",")[1:]).strip()),
             "bad" if ended else "",
         ),
-        _card(
-            "Licence",
-            "licensed" if e.licensed else ("refused" if "refused" in e.licence else "not licensed"),
-            e.licence,
-            "good" if e.licensed else ("bad" if "refused" in e.licence or "suspended" in e.licence else ""),
-        ),
+        _card("Licence", licence_value, e.licence, licence_tone, "abm-kpi-licence"),
     ]
+
+
+_LICENCE_CARD = {
+    "licensed": ("licensed", "good"),
+    "not needed": ("not needed", ""),
+    "pending": ("pending", ""),
+    "rejected": ("rejected", "bad"),
+    "refused": ("refused", "bad"),
+    "suspended": ("suspended", "bad"),
+    "lapsed": ("lapsed (left the market)", ""),
+}
+"""Licence state -> (card value, tone)."""
 
 
 def event_log_html(events: list[tuple[int, str, str, str]], newest_first: bool = True) -> str:

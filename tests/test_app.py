@@ -522,3 +522,63 @@ def test_app_command_refuses_a_port_in_use(capsys):
         port = s.getsockname()[1]
         assert main(["app", "--port", str(port)]) == 2
     assert "a free port" in capsys.readouterr().err
+
+
+# ---- links ---------------------------------------------------------------------------
+
+
+def test_a_link_carries_the_preset_the_changed_controls_and_the_month():
+    from abm.app import links
+
+    base = presets.load("two-entrants")
+    s = settings.settings_from(base, seed=7).replace(partner="Gamma Retail", partner_commitment=0.6)
+    query = links.query_for("two-entrants", base, s, month=30, present=True)
+    assert query == "preset=two-entrants&partner=Gamma+Retail&commitment=0.6&seed=7&month=30&present=1"
+    back = links.parse_query(query)
+    assert back.preset == "two-entrants" and back.settings == s and back.month == 30 and back.present
+    assert settings.apply_settings(back.base, back.settings).to_dict() == settings.apply_settings(base, s).to_dict()
+
+
+def test_a_link_carries_a_scenario_that_is_no_preset_whole():
+    from abm.app import links
+
+    base = presets.load("alpha-beta").with_overrides({"months": 50, "partners[0].name": "Mekong Trading"})
+    s = settings.settings_from(base, seed=3)
+    back = links.parse_query(links.query_for(None, base, s))
+    assert back.preset is None and back.scenario.to_dict() == base.to_dict() and back.settings == s
+
+
+@pytest.mark.parametrize(
+    ("query", "needle"),
+    [
+        ("preset=nowhere", "link preset"),
+        ("preset=alpha-beta&seed=-3", "link seed"),
+        ("preset=alpha-beta&commitment=1.7", "link commitment"),
+        ("preset=alpha-beta&commitment=nan", "link commitment"),
+        ("preset=alpha-beta&mode=merger", "link mode"),
+        ("preset=alpha-beta&partner=Nobody", "link partner"),
+        ("preset=alpha-beta&host=XXX", "link host"),
+        ("preset=alpha-beta&month=999", "link month"),
+        ("preset=alpha-beta&color=red", "color"),
+        ("preset=alpha-beta&seed=1&seed=2", "one value"),
+        ("scenario=AAAA", "link scenario"),
+        ("scenario=" + "A" * 20_000, "at most"),
+        ("%%%", "link"),
+    ],
+)
+def test_a_tampered_link_is_refused_with_a_readable_message(query, needle):
+    from abm.app import links
+
+    with pytest.raises(InputError, match=needle):
+        links.parse_query(query)
+
+
+def test_a_link_scenario_that_inflates_too_far_is_refused():
+    import base64
+    import zlib
+
+    from abm.app import links
+
+    bomb = base64.urlsafe_b64encode(zlib.compress(b"#" * 5_000_000, 9)).decode().rstrip("=")
+    with pytest.raises(InputError, match="at most"):
+        links.decode_scenario(bomb)

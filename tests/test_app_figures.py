@@ -1,4 +1,5 @@
-# ruff: noqa: F811 - the fixtures come from test_app_browser by import
+# ruff: noqa: F401, F811
+# (the fixtures browser_context, page and server come from test_app_browser by import)
 """The figures the app shows, checked in a real browser (issue 13's "wrong or confusing
 figures"): each test here failed on the app before the fix it names.
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from test_app_browser import (  # noqa: F401 - fixtures used by name
+from test_app_browser import (
     _month,
     _open,
     _select,

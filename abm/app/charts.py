@@ -30,7 +30,25 @@ VARIANT_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4
 FONT = 16
 """Base font size in pixels: readable from the back of a classroom."""
 
-_LINE_TYPES = {"entrant": "solid", "incumbent": "dashed", "partner": "dotted"}
+_LINE_TYPES = {
+    "entrant": ("solid", [16, 4], [6, 3, 1, 3]),
+    "incumbent": ("dashed", [12, 4, 2, 4], [3, 3]),
+    "partner": ("dotted", [8, 3, 1, 3, 1, 3], [1, 6]),
+}
+"""Line style per role, and per firm within a role, so firms differ in grey-scale and for
+colour-blind viewers too (solid: entrants, dashes: incumbents, dots: partners)."""
+
+
+def line_types(roles: Mapping[str, str]) -> dict[str, str | list[int]]:
+    """An ECharts line type per firm: its role's n-th style (cycling)."""
+    seen: dict[str, int] = {}
+    out = {}
+    for name, role in roles.items():
+        styles = _LINE_TYPES.get(role, ("solid",))
+        i = seen.get(role, 0)
+        seen[role] = i + 1
+        out[name] = styles[i % len(styles)]
+    return out
 
 
 def firm_colours(roles: Mapping[str, str]) -> dict[str, str]:
@@ -140,6 +158,7 @@ def _pairs(xs: Sequence[int], ys: Sequence[float | None], scale: float = 1.0, di
 def share_option(frame: Frame) -> dict[str, Any]:
     """Every firm's market-share path (%), with the focal entrant's target and deadline."""
     colours = firm_colours(frame.roles)
+    styles = line_types(frame.roles)
     option = _base()
     top = max((max(v) for v in frame.shares.values() if v), default=0.0)
     focal = frame.entrants[0]
@@ -154,7 +173,7 @@ def share_option(frame: Frame) -> dict[str, Any]:
             "type": "line",
             "showSymbol": False,
             "data": _pairs(frame.months, path, 100, 2),
-            "lineStyle": {"width": 4 if role == "entrant" else 3, "type": _LINE_TYPES.get(role, "solid")},
+            "lineStyle": {"width": 4 if role == "entrant" else 3, "type": styles[name]},
             "color": colours[name],
         }
         if name == focal.name:
@@ -279,10 +298,10 @@ def partnership_option(frame: Frame) -> dict[str, Any]:
         green = PARTNER_COLOURS[k % len(PARTNER_COLOURS)]
         spec = [
             ("trust_entrant", f"{entrant} trusts {partner}", blue, "solid", 4),
-            ("trust_partner", f"{partner} trusts {entrant}", green, "solid", 4),
-            ("delivered_entrant", f"{entrant} delivers", blue, "dashed", 2),
-            ("delivered_partner", f"{partner} delivers", green, "dashed", 2),
-            ("partner_know_how", f"{partner}'s know-how learned", INCUMBENT_COLOURS[1], "dotted", 3),
+            ("trust_partner", f"{partner} trusts {entrant}", green, [14, 5], 4),
+            ("delivered_entrant", f"{entrant} delivers", blue, [6, 4], 2),
+            ("delivered_partner", f"{partner} delivers", green, [2, 3], 2),
+            ("partner_know_how", f"{partner}'s know-how learned", INCUMBENT_COLOURS[1], [1, 6], 3),
         ]
         for key, name, colour, style, width in spec:
             s = {

@@ -228,7 +228,7 @@ def ComparePage():
                     solara.Checkbox(label=MODE_LABELS[m], value=m in modes.value, on_value=toggle)
             else:
                 PartnersNote()
-            with solara.Div(style={"min-width": "280px"}):
+            with solara.Div(style={"min-width": "280px"}, classes=["abm-replications"]):
                 solara.SliderInt(
                     f"Replications per variant: {replications.value}", value=replications, min=10, max=500, step=10
                 )

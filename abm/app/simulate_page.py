@@ -19,6 +19,7 @@ from abm.app import charts, state
 from abm.app.settings import ANY_PARTNER, MODE_LABELS, commitment_partner, settings_from
 from abm.app.widgets import Chart, Message, event_log_html, kpi_html
 from abm.culture import countries
+from abm.errors import InputError
 
 _LABEL_TO_MODE = {v: k for k, v in MODE_LABELS.items()}
 
@@ -27,6 +28,8 @@ LIVE_CHARTS = ("share", "map", "trust", "money")
 DRAW_TIMEOUT_S = 1.0
 """Longest wait for the browser to draw a month (a hidden tab draws nothing)."""
 RUN_TO_REDRAW_S = 0.4
+PRESENT_CHART_HEIGHT = 330
+"""Chart height in presentation mode: the key charts end above 800 px."""
 """How often "run to month" shows the month it has reached."""
 
 
@@ -248,45 +251,53 @@ def LiveView():
         solara.Info("Fix the message above (or choose another scenario) to start a run.")
         return
     solara.HTML(tag="div", unsafe_innerHTML=kpi_html(f), classes=["abm-kpi-block"])
+    present = state.present.value
+    height = PRESENT_CHART_HEIGHT if present else 380
     latest = ", ".join(f"{name} {path[-1]:.1%}" for name, path in f.shares.items())
-    with solara.Columns([1, 1]):
-        Chart(
-            "share",
-            "Market share of every firm",
-            caption=f"Month {f.month}: {latest}",
-            build=partial(charts.share_option, f),
-            version=f.serial,
-            serial=f.serial,
-            on_drawn=drawn("share"),
-        )
-        Chart(
-            "map",
-            "Market map: who buys which brand",
-            caption="Each dot is a consumer (sample), coloured by the brand bought this month; "
-            "shaded regions: the partner's distribution reach.",
-            build=partial(charts.map_option, f),
-            version=f.serial,
-            serial=f.serial,
-            on_drawn=drawn("map"),
-        )
-    with solara.Columns([1, 1]):
-        Chart(
-            "trust",
-            "Partnership: trust, commitment, know-how",
-            caption="Trust builds slowly and erodes fast; below the floor the partnership ends.",
-            build=partial(charts.partnership_option, f),
-            version=f.serial,
-            serial=f.serial,
-            on_drawn=drawn("trust"),
-        )
-        Chart(
-            "money",
-            f"Cash, NPV to date and NPV incl. business held ({f.currency} million)",
-            build=partial(charts.money_option, f),
-            version=f.serial,
-            serial=f.serial,
-            on_drawn=drawn("money"),
-        )
+    share = Chart(
+        "share",
+        "Market share of every firm",
+        caption=f"Month {f.month}: {latest}",
+        height=height,
+        build=partial(charts.share_option, f),
+        version=f.serial,
+        serial=f.serial,
+        on_drawn=drawn("share"),
+    )
+    trust = Chart(
+        "trust",
+        "Partnership: trust, commitment, know-how",
+        caption="Trust builds slowly and erodes fast; below the floor the partnership ends.",
+        height=height,
+        build=partial(charts.partnership_option, f),
+        version=f.serial,
+        serial=f.serial,
+        on_drawn=drawn("trust"),
+    )
+    market = Chart(
+        "map",
+        "Market map: who buys which brand",
+        caption="Each dot is a consumer (sample), coloured by the brand bought this month; "
+        "shaded regions: the partner's distribution reach.",
+        height=height,
+        build=partial(charts.map_option, f),
+        version=f.serial,
+        serial=f.serial,
+        on_drawn=drawn("map"),
+    )
+    money = Chart(
+        "money",
+        f"Cash, NPV to date and NPV incl. business held ({f.currency} million)",
+        height=height,
+        build=partial(charts.money_option, f),
+        version=f.serial,
+        serial=f.serial,
+        on_drawn=drawn("money"),
+    )
+    # presentation mode puts the two key charts (share, partnership) side by side above the fold
+    first, second = ((share, trust), (market, money)) if present else ((share, market), (trust, money))
+    solara.Columns([1, 1], children=[c.key(c.kwargs.get("name") or c.args[0]) for c in first])
+    solara.Columns([1, 1], children=[c.key(c.kwargs.get("name") or c.args[0]) for c in second])
     solara.Text("Event log (newest first)", classes=["abm-chart-title"])
     solara.HTML(tag="div", unsafe_innerHTML=event_log_html(f.events), classes=["abm-events"])
 
@@ -297,7 +308,10 @@ def SimulatePage():
     base = state.base_scenario()
     with solara.Sidebar():
         ScenarioControls()
-    title, lead = headline(base, state.current_settings())
+    try:
+        title, lead = headline(base, state.current_settings())
+    except InputError:  # settings that cannot run: the message says why; the scenario's own words
+        title, lead = base.title, " ".join((base.description or "").split())
     with solara.Column(gap="8px", classes=["abm-page", "abm-simulate"]):
         solara.HTML(tag="h2", unsafe_innerHTML=_escape(title), classes=["abm-title"])
         if lead:
@@ -313,7 +327,6 @@ def headline(base, s) -> tuple[str, str]:
     other countries; then the title names the countries chosen and the lead says which
     preset the case starts from (its description is about its own countries)."""
     from abm.culture import resolve_country
-    from abm.errors import InputError
 
     description = " ".join((base.description or "").split())
     start = settings_from(base, s.seed)

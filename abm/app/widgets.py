@@ -50,6 +50,48 @@ CSS = """
 """
 """Projector-friendly style: large type, strong contrast."""
 
+PRESENT_CSS = """
+.abm-page h2 { font-size: 1.3rem; margin: 0; }
+.abm-simulate .abm-lead, .abm-simulate .abm-notice { display: none; }
+.abm-kpi-entrant { font-size: 1rem; margin-top: 0; }
+.abm-kpis { grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 6px; margin: 2px 0; }
+.abm-kpi { padding: 3px 8px; }
+.abm-kpi .label { font-size: 0.78rem; }
+.abm-kpi .value { font-size: 1.2rem; }
+.abm-kpi .sub { font-size: 0.78rem; line-height: 1.15; }
+.abm-simulate .abm-caption:not(.abm-caption-share) { display: none; }
+.abm-chart-title { font-size: 1.05rem; }
+.abm-month { font-size: 1.35rem; min-width: 9.5em; }
+"""
+"""Presentation mode: the month, the buttons, the cards and the two key charts fit 1280x800."""
+
+
+def page_css(present: bool, font_scale: float) -> str:
+    """The page's style: the base, presentation mode's changes, the chosen text size."""
+    size = f"html {{ font-size: {16 * font_scale:.1f}px !important; }} .v-application {{ font-size: {17 * font_scale:.1f}px; }}"
+    return CSS + (PRESENT_CSS if present else "") + size
+
+
+def scale_fonts(option: dict, factor: float) -> dict:
+    """The chart option with every ``fontSize`` (and the legend's item size) times ``factor``."""
+    if factor == 1.0:
+        return option
+
+    def walk(node):
+        if isinstance(node, dict):
+            return {
+                k: (round(v * factor, 1) if k == "fontSize" and isinstance(v, (int, float)) else walk(v))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out = walk(option)
+    if isinstance(out.get("grid"), dict) and isinstance(out["grid"].get("top"), (int, float)):
+        out["grid"]["top"] = round(out["grid"]["top"] * factor)
+    return out
+
 
 class OptionSource:
     """A chart option in a box that Reacton does not look into (it walks lists and dicts)."""
@@ -115,8 +157,15 @@ def Chart(
     widget inside an :class:`OptionSource` instead. ``on_drawn(serial)`` is called once
     the browser has drawn the option built for ``serial``.
     """
+    from abm.app import state
+
+    factor = state.font_scale.value
     attributes = {"style": f"height: {height}px; width: 100%;", "class": f"abm-chart abm-chart-{name}"}
-    source = solara.use_memo(lambda: OptionSource(build(), serial) if build is not None else None, [version])
+    source = solara.use_memo(
+        lambda: OptionSource(scale_fonts(build(), factor), serial) if build is not None else None, [version, factor]
+    )
+    if option is not None:
+        option = scale_fonts(option, factor)
     with solara.Column(gap="0px", classes=["abm-chart-box", f"abm-box-{name}"]):
         if title:
             solara.Text(title, classes=["abm-chart-title"])
@@ -143,6 +192,45 @@ module.exports = {
 </script>"""
     ).tag(sync=True)
     nonce = traitlets.Int(0).tag(sync=True)
+
+
+class CopyLink(ipyvuetify.VuetifyTemplate):
+    """ "Copy link": the page's address with ``query`` (this session's state) goes to the
+    clipboard where the browser allows it, and shows in a box to copy by hand anyway."""
+
+    template = traitlets.Unicode(
+        """<template>
+  <span class="abm-share" style="display: inline-flex; align-items: center; gap: 6px">
+    <v-btn text style="color: white" class="abm-copy-link" @click="copy">
+      <v-icon left>mdi-link-variant</v-icon>{{ copied ? "Link copied" : "Copy link" }}
+    </v-btn>
+    <input v-if="shown" ref="box" class="abm-share-link" readonly :value="link"
+      style="background: white; color: black; width: 22em; padding: 2px 6px; border-radius: 4px"
+      @focus="$event.target.select()" />
+  </span>
+</template>
+<script>
+module.exports = {
+  data() { return { shown: false, copied: false, link: "" }; },
+  watch: { query() { if (this.shown) this.link = this.make(); this.copied = false; } },
+  methods: {
+    make() {
+      return window.location.origin + window.location.pathname + (this.query ? "?" + this.query : "");
+    },
+    copy() {
+      this.link = this.make();
+      this.shown = true;
+      const done = () => { this.copied = true; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(this.link).then(done, () => {});
+      }
+      this.$nextTick(() => { if (this.$refs.box) this.$refs.box.select(); });
+    },
+  },
+};
+</script>"""
+    ).tag(sync=True)
+    query = traitlets.Unicode("").tag(sync=True)
 
 
 @solara.component
@@ -218,7 +306,7 @@ def _entrant_cards(e: EntrantStatus, frame: Frame) -> list[str]:
             share_tone,
             "abm-kpi-share",
         )
-        held_sub = "NPV to date + value of the business still held (as Compare and Classroom count it)"
+        held_sub = "+ value of the business still held (as Compare counts it)"
     licence_value, licence_tone = _LICENCE_CARD.get(e.licence_state, (e.licence_state or "not licensed", ""))
     return [
         share_card,

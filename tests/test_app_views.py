@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from pathlib import Path
 
 from test_app_browser import (
     ROOT,
@@ -170,4 +171,35 @@ def test_every_view_at_projector_and_monitor_size(page, tmp_path):
     page.wait_for_selector(".abm-compare-done", timeout=300_000)
     _wait_chart(page, "probabilities")
     _screens(page, "compare")
+    assert page.problems == []
+
+
+def _download(pg, css: str) -> bytes:
+    with pg.expect_download(timeout=30_000) as info:
+        pg.click(css)
+    return Path(info.value.path()).read_bytes()
+
+
+def test_charts_export_as_png_and_svg_and_the_run_as_csv(page):
+    import io
+
+    import pandas as pd
+
+    _open(page)
+    page.wait_for_selector(".abm-month", timeout=60_000)
+    _wait_chart(page, "share")
+    _step_until(page, 12)
+    for name in ("share", "map", "trust", "money"):
+        png = _download(page, f".abm-box-{name} .abm-export-png")
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000, name
+        svg = _download(page, f".abm-box-{name} .abm-export-svg").decode("utf-8")
+        assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>"), name
+    assert "Alpha Co." in svg  # the legend's text is text, not pixels
+    kpis = pd.read_csv(io.BytesIO(_download(page, ".abm-kpi-csv button, .abm-kpi-csv a")))
+    assert list(kpis.name) == ["Alpha Co."] and kpis.month.iloc[0] == 12
+    shown = page.inner_text(".abm-kpi-share .value")
+    assert f"{kpis.share.iloc[0]:.1%}" == shown
+    events = pd.read_csv(io.BytesIO(_download(page, ".abm-events-csv button, .abm-events-csv a")))
+    assert list(events.columns) == ["month", "actor", "kind", "text"]
+    assert len(events) == page.locator(".abm-log div").count() and events.month.max() <= 12
     assert page.problems == []

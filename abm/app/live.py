@@ -407,3 +407,29 @@ class LiveRun:
             currency=self.scenario.currency,
             target={e.name: (e.config.target_share, e.config.target_month) for e in m.entrants},
         )
+
+
+def kpi_csv(frame: Frame) -> str:
+    """The KPI cards of a month as CSV: one row per entrant (money in millions)."""
+    import csv
+    import dataclasses
+    import io
+
+    out = io.StringIO()
+    rows = [{"month": frame.month, "currency": frame.currency, **dataclasses.asdict(e)} for e in frame.entrants]
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["month"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def events_csv(frame: Frame) -> str:
+    """The run's event log so far as CSV (month, actor, kind, text), oldest first."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["month", "actor", "kind", "text"])
+    writer.writerows(frame.events)
+    return out.getvalue()

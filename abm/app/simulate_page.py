@@ -16,6 +16,7 @@ import solara
 
 from abm import presets
 from abm.app import charts, state
+from abm.app.live import events_csv, kpi_csv
 from abm.app.settings import ANY_PARTNER, MODE_LABELS, commitment_partner, settings_from
 from abm.app.widgets import Chart, Message, event_log_html, kpi_html
 from abm.culture import countries
@@ -298,7 +299,22 @@ def LiveView():
     first, second = ((share, trust), (market, money)) if present else ((share, market), (trust, money))
     solara.Columns([1, 1], children=[c.key(c.kwargs.get("name") or c.args[0]) for c in first])
     solara.Columns([1, 1], children=[c.key(c.kwargs.get("name") or c.args[0]) for c in second])
-    solara.Text("Event log (newest first)", classes=["abm-chart-title"])
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Text("Event log (newest first)", classes=["abm-chart-title"])
+        with solara.Div(classes=["abm-kpi-csv"]):
+            solara.FileDownload(
+                lambda: kpi_csv(f),
+                filename=f"abm-month-{f.month}-kpis.csv",
+                label="KPI summary (CSV)",
+                mime_type="text/csv",
+            )
+        with solara.Div(classes=["abm-events-csv"]):
+            solara.FileDownload(
+                lambda: events_csv(f),
+                filename=f"abm-month-{f.month}-events.csv",
+                label="Event log (CSV)",
+                mime_type="text/csv",
+            )
     solara.HTML(tag="div", unsafe_innerHTML=event_log_html(f.events), classes=["abm-events"])
 
 

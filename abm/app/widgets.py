@@ -47,6 +47,8 @@ CSS = """
 .abm-verdict-right { color: #006b4f; font-weight: 700; }
 .abm-verdict-wrong { color: #a33f00; font-weight: 700; }
 .v-btn { font-size: 1rem !important; }
+.abm-export button { font-size: 0.75rem; padding: 0 5px; border: 1px solid #999; border-radius: 3px;
+                     background: rgba(255,255,255,0.9); color: #0b3c6b; }
 """
 """Projector-friendly style: large type, strong contrast."""
 
@@ -114,6 +116,8 @@ class LiveEcharts(ipyvuetify.VuetifyTemplate):
     serial = traitlets.Int(0).tag(sync=True)
     ack = traitlets.Bool(False).tag(sync=True)
     cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    filename = traitlets.Unicode("chart").tag(sync=True)
+    """Name of the PNG / SVG download, without extension."""
     source = traitlets.Any(None, allow_none=True)
     on_drawn = traitlets.Callable(None, allow_none=True)
 
@@ -161,18 +165,20 @@ def Chart(
 
     factor = state.font_scale.value
     attributes = {"style": f"height: {height}px; width: 100%;", "class": f"abm-chart abm-chart-{name}"}
-    source = solara.use_memo(
-        lambda: OptionSource(scale_fonts(build(), factor), serial) if build is not None else None, [version, factor]
-    )
-    if option is not None:
-        option = scale_fonts(option, factor)
+    if build is None:  # a fixed option: the same widget (and its PNG / SVG buttons)
+        fixed = option or {}
+        build, version = (lambda: fixed), (version, id(fixed))
+    source = solara.use_memo(lambda: OptionSource(scale_fonts(build(), factor), serial), [version, factor])
     with solara.Column(gap="0px", classes=["abm-chart-box", f"abm-box-{name}"]):
         if title:
             solara.Text(title, classes=["abm-chart-title"])
-        if source is None:
-            solara.FigureEcharts(option=option or {}, attributes=attributes)
-        else:
-            LiveEcharts.element(source=source, attributes=attributes, on_drawn=on_drawn, ack=on_drawn is not None)
+        LiveEcharts.element(
+            source=source,
+            attributes=attributes,
+            on_drawn=on_drawn,
+            ack=on_drawn is not None,
+            filename=f"abm-{name}",
+        )
         if caption:
             solara.Text(caption, classes=["abm-caption", f"abm-caption-{name}"])
 

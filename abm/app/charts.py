@@ -83,7 +83,7 @@ def _base(title: str | None = None, *, legend: bool = True, top: int = 70) -> di
         option["legend"] = {
             "top": 30 if title else 0,
             "left": 0,
-            "right": 80,  # the chart's PNG / SVG buttons sit in the top right corner
+            "right": 0,
             "textStyle": {"fontSize": FONT - 1},
             "itemWidth": 30,
             "itemGap": 14,

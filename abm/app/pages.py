@@ -47,7 +47,7 @@ def ViewControls():
     present = state.present.value
     white = {"color": "white"}
     with solara.Row(gap="2px", style={"align-items": "center", "background": "transparent"}):
-        CopyLink.element(query=_query())
+        CopyLink.element(make_query=_query)
         solara.Button("A-", on_click=lambda: state.bigger_text(-1), text=True, style=white, classes=["abm-font-down"])
         solara.Button("A+", on_click=lambda: state.bigger_text(1), text=True, style=white, classes=["abm-font-up"])
         solara.Button(

@@ -299,23 +299,33 @@ def LiveView():
     first, second = ((share, trust), (market, money)) if present else ((share, market), (trust, money))
     solara.Columns([1, 1], children=[c.key(c.kwargs.get("name") or c.args[0]) for c in first])
     solara.Columns([1, 1], children=[c.key(c.kwargs.get("name") or c.args[0]) for c in second])
+    RunDownloads()
+    solara.HTML(tag="div", unsafe_innerHTML=event_log_html(f.events), classes=["abm-events"])
+
+
+@solara.component
+def RunDownloads():
+    """The log's title and the CSV downloads of the month shown. The files are made on a
+    click from the latest frame; nothing here reads the frame while rendering, so a new
+    month does not redraw these buttons."""
+
+    def latest(make):
+        f = state.frame.value
+        return make(f) if f is not None else ""
+
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text("Event log (newest first)", classes=["abm-chart-title"])
         with solara.Div(classes=["abm-kpi-csv"]):
             solara.FileDownload(
-                lambda: kpi_csv(f),
-                filename=f"abm-month-{f.month}-kpis.csv",
-                label="KPI summary (CSV)",
-                mime_type="text/csv",
+                lambda: latest(kpi_csv), filename="abm-run-kpis.csv", label="KPI summary (CSV)", mime_type="text/csv"
             )
         with solara.Div(classes=["abm-events-csv"]):
             solara.FileDownload(
-                lambda: events_csv(f),
-                filename=f"abm-month-{f.month}-events.csv",
+                lambda: latest(events_csv),
+                filename="abm-run-events.csv",
                 label="Event log (CSV)",
                 mime_type="text/csv",
             )
-    solara.HTML(tag="div", unsafe_innerHTML=event_log_html(f.events), classes=["abm-events"])
 
 
 @solara.component

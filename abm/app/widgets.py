@@ -201,13 +201,14 @@ module.exports = {
 
 
 class CopyLink(ipyvuetify.VuetifyTemplate):
-    """ "Copy link": the page's address with ``query`` (this session's state) goes to the
-    clipboard where the browser allows it, and shows in a box to copy by hand anyway."""
+    """ "Copy link": asks the server for this session's state (``make_query()``, only on a
+    click, so a playing run pays nothing for it), then puts the page's address with that
+    query on the clipboard where the browser allows it and shows it in a box to copy by hand."""
 
     template = traitlets.Unicode(
         """<template>
   <span class="abm-share" style="display: inline-flex; align-items: center; gap: 6px">
-    <v-btn text style="color: white" class="abm-copy-link" @click="copy">
+    <v-btn text style="color: white" class="abm-copy-link" @click="ask">
       <v-icon left>mdi-link-variant</v-icon>{{ copied ? "Link copied" : "Copy link" }}
     </v-btn>
     <input v-if="shown" ref="box" class="abm-share-link" readonly :value="link"
@@ -218,17 +219,14 @@ class CopyLink(ipyvuetify.VuetifyTemplate):
 <script>
 module.exports = {
   data() { return { shown: false, copied: false, link: "" }; },
-  watch: { query() { if (this.shown) this.link = this.make(); this.copied = false; } },
+  watch: { nonce() { this.show(); } },
   methods: {
-    make() {
-      return window.location.origin + window.location.pathname + (this.query ? "?" + this.query : "");
-    },
-    copy() {
-      this.link = this.make();
+    ask() { this.copied = false; this.request_link(); },
+    show() {
+      this.link = window.location.origin + window.location.pathname + (this.query ? "?" + this.query : "");
       this.shown = true;
-      const done = () => { this.copied = true; };
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(this.link).then(done, () => {});
+        navigator.clipboard.writeText(this.link).then(() => { this.copied = true; }, () => {});
       }
       this.$nextTick(() => { if (this.$refs.box) this.$refs.box.select(); });
     },
@@ -237,6 +235,14 @@ module.exports = {
 </script>"""
     ).tag(sync=True)
     query = traitlets.Unicode("").tag(sync=True)
+    nonce = traitlets.Int(0).tag(sync=True)
+    make_query = traitlets.Callable(None, allow_none=True)
+
+    def vue_request_link(self, _data=None) -> None:
+        query = self.make_query() if self.make_query is not None else ""
+        with self.hold_sync():
+            self.query = query
+            self.nonce += 1
 
 
 @solara.component

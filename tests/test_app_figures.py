@@ -57,11 +57,14 @@ def _card(pg, name: str) -> tuple[str, str]:
 def _run_to(pg, month: int) -> None:
     pg.fill(".abm-run-to-month input", str(month))
     pg.click(".abm-run-to")
-    pg.wait_for_function(
-        "(m) => document.querySelector('.abm-month').innerText.startsWith('Month ' + m + ' ')",
+    pg.wait_for_function(  # the label and the share chart's caption show that month, and it stopped
+        "(m) => document.querySelector('.abm-month').innerText.startsWith('Month ' + m + ' ') && "
+        "document.querySelector('.abm-caption-share').innerText.startsWith('Month ' + m + ':') && "
+        "document.querySelector('.abm-play').innerText.toUpperCase().includes('PLAY')",
         arg=month,
         timeout=120_000,
     )
+    pg.wait_for_timeout(300)  # the cards' block comes with the same update: let it land
 
 
 def _select_long(pg, css: str, option: str) -> None:
@@ -102,6 +105,7 @@ def test_after_the_ipo_licence_share_and_npv_say_what_happened(page):
 
     assert millions(held) > millions(npv)  # a running business is worth something
     _run_to(page, 120)
+    page.wait_for_selector(".abm-kpi-share .value:has-text('IPO in month 103')")
     licence, licence_sub = _card(page, "abm-kpi-licence")
     assert "refused" not in licence and "refused" not in licence_sub  # it was approved, then lapsed
     assert licence.startswith("lapsed") and "approved in month 6" in licence_sub

@@ -255,50 +255,43 @@ def LiveView():
     present = state.present.value
     height = PRESENT_CHART_HEIGHT if present else 380
     latest = ", ".join(f"{name} {path[-1]:.1%}" for name, path in f.shares.items())
-    share = Chart(
-        "share",
-        "Market share of every firm",
-        caption=f"Month {f.month}: {latest}",
-        height=height,
-        build=partial(charts.share_option, f),
-        version=f.serial,
-        serial=f.serial,
-        on_drawn=drawn("share"),
-    )
-    trust = Chart(
-        "trust",
-        "Partnership: trust, commitment, know-how",
-        caption="Trust builds slowly and erodes fast; below the floor the partnership ends.",
-        height=height,
-        build=partial(charts.partnership_option, f),
-        version=f.serial,
-        serial=f.serial,
-        on_drawn=drawn("trust"),
-    )
-    market = Chart(
-        "map",
-        "Market map: who buys which brand",
-        caption="Each dot is a consumer (sample), coloured by the brand bought this month; "
-        "shaded regions: the partner's distribution reach.",
-        height=height,
-        build=partial(charts.map_option, f),
-        version=f.serial,
-        serial=f.serial,
-        on_drawn=drawn("map"),
-    )
-    money = Chart(
-        "money",
-        f"Cash, NPV to date and NPV incl. business held ({f.currency} million)",
-        height=height,
-        build=partial(charts.money_option, f),
-        version=f.serial,
-        serial=f.serial,
-        on_drawn=drawn("money"),
-    )
+    specs = {  # name: (title, caption, option builder)
+        "share": ("Market share of every firm", f"Month {f.month}: {latest}", charts.share_option),
+        "trust": (
+            "Partnership: trust, commitment, know-how",
+            "Trust builds slowly and erodes fast; below the floor the partnership ends.",
+            charts.partnership_option,
+        ),
+        "map": (
+            "Market map: who buys which brand",
+            "Each dot is a consumer (sample), coloured by the brand bought this month; "
+            "shaded regions: the partner's distribution reach.",
+            charts.map_option,
+        ),
+        "money": (
+            f"Cash, NPV to date and NPV incl. business held ({f.currency} million)",
+            None,
+            charts.money_option,
+        ),
+    }
+
+    def chart(name: str):
+        title, caption, option = specs[name]
+        return Chart(
+            name,
+            title,
+            caption=caption,
+            height=height,
+            build=partial(option, f),
+            version=f.serial,
+            serial=f.serial,
+            on_drawn=drawn(name),
+        ).key(name)
+
     # presentation mode puts the two key charts (share, partnership) side by side above the fold
-    first, second = ((share, trust), (market, money)) if present else ((share, market), (trust, money))
-    solara.Columns([1, 1], children=[c.key(c.kwargs.get("name") or c.args[0]) for c in first])
-    solara.Columns([1, 1], children=[c.key(c.kwargs.get("name") or c.args[0]) for c in second])
+    rows = (("share", "trust"), ("map", "money")) if present else (("share", "map"), ("trust", "money"))
+    for row in rows:
+        solara.Columns([1, 1], children=[chart(name) for name in row])
     RunDownloads()
     solara.HTML(tag="div", unsafe_innerHTML=event_log_html(f.events), classes=["abm-events"])
 

@@ -67,7 +67,52 @@ def test_partnering_without_partners_is_refused():
         settings.apply_settings(base, settings.settings_from(base).replace(entry_mode="alliance"))
 
 
+def test_commitment_control_acts_on_the_partner_it_names():
+    base = presets.load("two-entrants")
+    s = settings.settings_from(base).replace(partner="Gamma Retail", partner_commitment=0.3)
+    scenario = settings.apply_settings(base, s)
+    assert [p.commitment for p in scenario.partners] == [
+        base.partners[0].commitment,
+        0.3,
+        base.partners[2].commitment,
+    ]  # the other candidates keep their own: the difference being compared stays
+    assert "Gamma Retail's commitment 0.3" in settings.describe(base, s)
+    first = settings.settings_from(base).replace(partner_commitment=0.5)  # no partner chosen: the first
+    assert [p.commitment for p in settings.apply_settings(base, first).partners][:2] == [0.5, 0.85]
+
+
+def test_one_partner_is_not_a_partner_comparison():
+    with pytest.raises(InputError, match="only Beta Tech"):
+        comparison.variants_for(presets.load("alpha-beta"), "partners")
+
+
 # ---- the live run --------------------------------------------------------------------
+
+
+def test_after_the_ipo_the_status_says_so_and_counts_the_share_as_compare_does():
+    run = LiveRun(presets.load("alpha-beta"), seed=1)
+    while not run.done:
+        run.step()
+    f = run.frame()
+    e = f.entrants[0]
+    ref = abm.simulate("alpha-beta", seed=1).summary.iloc[0]
+    assert e.exit_kind == "IPO" and e.exit_month == ref.exit_month == 103
+    assert e.share == ref.share_final == 0.0 and e.last_share > 0
+    assert e.licence_state == "lapsed" and "approved in month 6" in e.licence and "refused" not in e.licence
+    assert e.npv_with_value_held == pytest.approx(ref.npv)  # what Compare reports
+    assert f.shares["Alpha Co."][102] > 0 and f.shares["Alpha Co."][-1] == 0
+    run.close()
+
+
+def test_npv_with_the_business_held_matches_the_summary_mid_run():
+    run = LiveRun(presets.load("alpha-beta"), seed=2)
+    for _ in range(48):
+        run.step()
+    e = run.frame().entrants[0]
+    ref = abm.simulate("alpha-beta", seed=2, steps=48).summary.iloc[0]
+    assert e.npv_with_value_held == pytest.approx(ref.npv)  # ODD §8's npv, as Compare reports it
+    assert e.npv_with_value_held > e.npv_to_date and ref.terminal_value > 0
+    run.close()
 
 
 def test_live_run_shows_the_same_shares_as_simulate():
@@ -151,6 +196,28 @@ def test_share_chart_has_every_firm_and_the_target():
     for make in (charts.map_option, charts.partnership_option, charts.money_option):
         json.dumps(make(run.frame()))
     run.close()
+
+
+def test_a_long_legend_pages_instead_of_squashing_the_plot():
+    run = LiveRun(presets.load("two-entrants"), seed=1)
+    for _ in range(12):
+        run.step()
+    option = charts.partnership_option(run.frame())
+    assert len(option["legend"]["data"]) >= 10
+    assert option["legend"]["type"] == "scroll" and option["grid"]["top"] <= 80
+    run.close()
+
+
+def test_outcome_against_a_text_parameter_draws_every_run():
+    df = pd.DataFrame({"entry_mode": ["alone", "alliance"] * 5, "npv": np.arange(10.0)})
+    option = charts.outcome_option(df, "entry_mode", "npv")
+    assert option["title"]["text"] == "npv against entry_mode (10 runs)"
+    assert option["xAxis"][0]["data"] == ["alliance", "alone"]
+    dots = next(s for s in option["series"] if s["name"] == "one run")["data"]
+    assert len(dots) == 10 and all(abs(x - round(x)) <= 0.25 for x, _ in dots)
+    median = next(s for s in option["series"] if s["name"] == "median")["data"]
+    assert median == [[0, 5.0], [1, 4.0]]  # alliance: 1,3,5,7,9; alone: 0,2,4,6,8
+    json.dumps(option)
 
 
 def test_partnership_chart_says_so_when_there_is_none():
@@ -455,3 +522,63 @@ def test_app_command_refuses_a_port_in_use(capsys):
         port = s.getsockname()[1]
         assert main(["app", "--port", str(port)]) == 2
     assert "a free port" in capsys.readouterr().err
+
+
+# ---- links ---------------------------------------------------------------------------
+
+
+def test_a_link_carries_the_preset_the_changed_controls_and_the_month():
+    from abm.app import links
+
+    base = presets.load("two-entrants")
+    s = settings.settings_from(base, seed=7).replace(partner="Gamma Retail", partner_commitment=0.6)
+    query = links.query_for("two-entrants", base, s, month=30, present=True)
+    assert query == "preset=two-entrants&partner=Gamma+Retail&commitment=0.6&seed=7&month=30&present=1"
+    back = links.parse_query(query)
+    assert back.preset == "two-entrants" and back.settings == s and back.month == 30 and back.present
+    assert settings.apply_settings(back.base, back.settings).to_dict() == settings.apply_settings(base, s).to_dict()
+
+
+def test_a_link_carries_a_scenario_that_is_no_preset_whole():
+    from abm.app import links
+
+    base = presets.load("alpha-beta").with_overrides({"months": 50, "partners[0].name": "Mekong Trading"})
+    s = settings.settings_from(base, seed=3)
+    back = links.parse_query(links.query_for(None, base, s))
+    assert back.preset is None and back.scenario.to_dict() == base.to_dict() and back.settings == s
+
+
+@pytest.mark.parametrize(
+    ("query", "needle"),
+    [
+        ("preset=nowhere", "link preset"),
+        ("preset=alpha-beta&seed=-3", "link seed"),
+        ("preset=alpha-beta&commitment=1.7", "link commitment"),
+        ("preset=alpha-beta&commitment=nan", "link commitment"),
+        ("preset=alpha-beta&mode=merger", "link mode"),
+        ("preset=alpha-beta&partner=Nobody", "link partner"),
+        ("preset=alpha-beta&host=XXX", "link host"),
+        ("preset=alpha-beta&month=999", "link month"),
+        ("preset=alpha-beta&color=red", "color"),
+        ("preset=alpha-beta&seed=1&seed=2", "one value"),
+        ("scenario=AAAA", "link scenario"),
+        ("scenario=" + "A" * 20_000, "at most"),
+        ("%%%", "link"),
+    ],
+)
+def test_a_tampered_link_is_refused_with_a_readable_message(query, needle):
+    from abm.app import links
+
+    with pytest.raises(InputError, match=needle):
+        links.parse_query(query)
+
+
+def test_a_link_scenario_that_inflates_too_far_is_refused():
+    import base64
+    import zlib
+
+    from abm.app import links
+
+    bomb = base64.urlsafe_b64encode(zlib.compress(b"#" * 5_000_000, 9)).decode().rstrip("=")
+    with pytest.raises(InputError, match="at most"):
+        links.decode_scenario(bomb)

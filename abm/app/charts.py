@@ -30,7 +30,25 @@ VARIANT_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4
 FONT = 16
 """Base font size in pixels: readable from the back of a classroom."""
 
-_LINE_TYPES = {"entrant": "solid", "incumbent": "dashed", "partner": "dotted"}
+_LINE_TYPES = {
+    "entrant": ("solid", [16, 4], [6, 3, 1, 3]),
+    "incumbent": ("dashed", [12, 4, 2, 4], [3, 3]),
+    "partner": ("dotted", [8, 3, 1, 3, 1, 3], [1, 6]),
+}
+"""Line style per role, and per firm within a role, so firms differ in grey-scale and for
+colour-blind viewers too (solid: entrants, dashes: incumbents, dots: partners)."""
+
+
+def line_types(roles: Mapping[str, str]) -> dict[str, str | list[int]]:
+    """An ECharts line type per firm: its role's n-th style (cycling)."""
+    seen: dict[str, int] = {}
+    out = {}
+    for name, role in roles.items():
+        styles = _LINE_TYPES.get(role, ("solid",))
+        i = seen.get(role, 0)
+        seen[role] = i + 1
+        out[name] = styles[i % len(styles)]
+    return out
 
 
 def firm_colours(roles: Mapping[str, str]) -> dict[str, str]:
@@ -83,15 +101,28 @@ def _fit_legend(option: dict[str, Any], width: int = 430) -> dict[str, Any]:
         dict.fromkeys(s["name"] for s in option.get("series", []) if s.get("name") and not s["name"].startswith("_"))
     )
     legend["data"] = names
+    rows = legend_rows(names, width)
+    start = legend.get("top", 0)
+    if rows > MAX_LEGEND_ROWS:  # a long legend pages instead of squashing the plot
+        legend.update({"type": "scroll", "pageIconSize": 16, "pageTextStyle": {"fontSize": FONT - 2}})
+        rows = 1
+    option["grid"]["top"] = start + 26 * rows + 22
+    return option
+
+
+MAX_LEGEND_ROWS = 3
+"""Legend rows a chart gives up for its legend; a longer one becomes a paging legend."""
+
+
+def legend_rows(names: Sequence[str], width: int = 430) -> int:
+    """Rows a legend of these entries needs at about ``width`` pixels."""
     rows, used = 1, 0.0
     for n in names:
         w = 0.55 * (FONT - 1) * len(n) + 30 + 5 + 14
         if used + w > width and used > 0:
             rows, used = rows + 1, 0.0
         used += w
-    start = legend.get("top", 0)
-    option["grid"]["top"] = start + 26 * rows + 22
-    return option
+    return rows
 
 
 def _axis(
@@ -127,6 +158,7 @@ def _pairs(xs: Sequence[int], ys: Sequence[float | None], scale: float = 1.0, di
 def share_option(frame: Frame) -> dict[str, Any]:
     """Every firm's market-share path (%), with the focal entrant's target and deadline."""
     colours = firm_colours(frame.roles)
+    styles = line_types(frame.roles)
     option = _base()
     top = max((max(v) for v in frame.shares.values() if v), default=0.0)
     focal = frame.entrants[0]
@@ -141,7 +173,7 @@ def share_option(frame: Frame) -> dict[str, Any]:
             "type": "line",
             "showSymbol": False,
             "data": _pairs(frame.months, path, 100, 2),
-            "lineStyle": {"width": 4 if role == "entrant" else 3, "type": _LINE_TYPES.get(role, "solid")},
+            "lineStyle": {"width": 4 if role == "entrant" else 3, "type": styles[name]},
             "color": colours[name],
         }
         if name == focal.name:
@@ -155,6 +187,30 @@ def share_option(frame: Frame) -> dict[str, Any]:
                     {"xAxis": focal.target_month, "name": "deadline"},
                 ],
             }
+        exited = next((e for e in frame.entrants if e.name == name and e.exit_kind), None)
+        if exited is not None and exited.exit_month is not None:
+            s["markPoint"] = {
+                "symbol": "pin",
+                "symbolSize": 44,
+                "itemStyle": {"color": colours[name]},
+                "label": {"show": False},
+                "data": [
+                    {
+                        "name": f"{exited.exit_kind}, month {exited.exit_month}",
+                        "coord": [exited.exit_month, round(exited.last_share * 100, 2)],
+                    }
+                ],
+            }
+            s["markLine"] = s.get("markLine") or {"silent": True, "symbol": "none", "data": []}
+            s["markLine"]["data"] = [
+                *s["markLine"]["data"],
+                {
+                    "xAxis": exited.exit_month,
+                    "name": f"{name}: {exited.exit_kind} (month {exited.exit_month})",
+                    "lineStyle": {"color": colours[name], "type": "solid", "width": 2},
+                    "label": {"fontSize": FONT - 2, "formatter": "{b}", "position": "insideMiddleTop"},
+                },
+            ]
         series.append(s)
     option["series"] = series
     return _fit_legend(option)
@@ -236,15 +292,16 @@ def partnership_option(frame: Frame) -> dict[str, Any]:
     for k, (label, paths) in enumerate(frame.partnerships.items()):
         entrant, partner = label.split(" & ", 1)
         partner = partner.split(" (from month", 1)[0]
-        prefix = f"{label}: " if several else ""
+        # the pair is in the names already; only a second partnership of the same pair needs its label
+        prefix = f"{label.split(' & ', 1)[1]}: " if several and " (from month" in label else ""
         blue = ENTRANT_COLOURS[k % len(ENTRANT_COLOURS)]
         green = PARTNER_COLOURS[k % len(PARTNER_COLOURS)]
         spec = [
             ("trust_entrant", f"{entrant} trusts {partner}", blue, "solid", 4),
-            ("trust_partner", f"{partner} trusts {entrant}", green, "solid", 4),
-            ("delivered_entrant", f"{entrant} delivers", blue, "dashed", 2),
-            ("delivered_partner", f"{partner} delivers", green, "dashed", 2),
-            ("partner_know_how", f"{partner}'s know-how learned", INCUMBENT_COLOURS[1], "dotted", 3),
+            ("trust_partner", f"{partner} trusts {entrant}", green, [14, 5], 4),
+            ("delivered_entrant", f"{entrant} delivers", blue, [6, 4], 2),
+            ("delivered_partner", f"{partner} delivers", green, [2, 3], 2),
+            ("partner_know_how", f"{partner}'s know-how learned", INCUMBENT_COLOURS[1], [1, 6], 3),
         ]
         for key, name, colour, style, width in spec:
             s = {
@@ -291,7 +348,8 @@ def partnership_option(frame: Frame) -> dict[str, Any]:
 
 
 def money_option(frame: Frame) -> dict[str, Any]:
-    """Each entrant's cash and NPV to date (discounted net cash flow), in millions."""
+    """Each entrant's cash, NPV to date (discounted net cash flow) and NPV including the
+    value of the business still held (docs/ODD.md §8, what Compare reports), in millions."""
     colours = firm_colours(frame.roles)
     option = _base()
     option["xAxis"] = _axis("month", lo=0, hi=frame.horizon)
@@ -319,6 +377,17 @@ def money_option(frame: Frame) -> dict[str, Any]:
                 "lineStyle": {"width": 3, "type": "dashed"},
             }
         )
+        if "npv_held" in paths:
+            series.append(
+                {
+                    "name": f"{name} NPV incl. business held",
+                    "type": "line",
+                    "showSymbol": False,
+                    "color": colours[name],
+                    "data": _pairs(frame.months, paths["npv_held"], 1, 2),
+                    "lineStyle": {"width": 3, "type": "dotted"},
+                }
+            )
     if series:
         series[0]["markLine"] = {
             "silent": True,
@@ -554,8 +623,14 @@ def probability_option(probabilities: pd.DataFrame) -> dict[str, Any]:
 
 def outcome_option(frame: pd.DataFrame, parameter: str, outcome: str, *, bins: int = 10) -> dict[str, Any]:
     """An outcome against a parameter: every run as a dot, with the median and the
-    10-90 % band per bin of the parameter (per value when it takes few values)."""
+    10-90 % band per bin of the parameter (per value when it takes few values). A text
+    parameter (e.g. ``entry_mode``) gets one column of dots per value."""
     df = frame[[parameter, outcome]].dropna()
+    text = (
+        len(df) and not pd.api.types.is_numeric_dtype(df[parameter]) and not pd.api.types.is_bool_dtype(df[parameter])
+    )
+    if text and pd.to_numeric(df[parameter], errors="coerce").isna().any():
+        return _categorical_outcome(df, parameter, outcome)
     x = pd.to_numeric(df[parameter], errors="coerce")
     y = pd.to_numeric(df[outcome].astype(float) if df[outcome].dtype == bool else df[outcome], errors="coerce")
     ok = x.notna() & y.notna()
@@ -607,6 +682,57 @@ def outcome_option(frame: pd.DataFrame, parameter: str, outcome: str, *, bins: i
                 "lineStyle": {"width": 2, "type": "dashed"},
             },
         ]
+    option["series"] = series
+    return _fit_legend(option)
+
+
+def _categorical_outcome(df: pd.DataFrame, parameter: str, outcome: str) -> dict[str, Any]:
+    """``outcome_option`` for a text parameter: per value a column of runs (spread
+    sideways by a fixed jitter), the median and the 10 % and 90 % marks."""
+    y = pd.to_numeric(df[outcome].astype(float) if df[outcome].dtype == bool else df[outcome], errors="coerce")
+    x = df[parameter].astype(str)
+    ok = y.notna()
+    x, y = x[ok], y[ok]
+    values = sorted(x.unique())
+    option = _base(f"{outcome} against {parameter} ({len(x)} runs)")
+    option["tooltip"] = {"trigger": "item", "textStyle": {"fontSize": FONT - 2}}
+    # the names on a category axis; the dots on a hidden value axis over the same bands,
+    # so they can spread sideways within their value's band
+    option["xAxis"] = [
+        _axis(parameter, kind="category", data=values, boundaryGap=True),
+        {"type": "value", "min": -0.5, "max": len(values) - 0.5, "show": False},
+    ]
+    option["yAxis"] = _axis(outcome, scale=True, gap=55)
+    option["grid"]["left"] = 85
+    index = {v: i for i, v in enumerate(values)}
+    jitter = (np.random.default_rng(0).random(len(x)) - 0.5) * 0.5  # fixed: the same picture every time
+    xs = np.array([index[v] for v in x], dtype=float) + jitter
+    keep = np.linspace(0, len(x) - 1, min(len(x), 4000)).astype(int) if len(x) else np.array([], dtype=int)
+    dots = np.column_stack([xs[keep], y.to_numpy()[keep]]).round(4).tolist() if len(x) else []
+    stats = y.groupby(x).quantile([0.1, 0.5, 0.9]).unstack() if len(x) else None
+    series: list[dict[str, Any]] = [
+        {
+            "name": "one run",
+            "type": "scatter",
+            "xAxisIndex": 1,
+            "data": dots,
+            "symbolSize": 7,
+            "itemStyle": {"color": "#0072B2", "opacity": 0.45},
+        }
+    ]
+    if stats is not None:
+        for q, name, size in ((0.5, "median", 26), (0.1, "10 % / 90 %", 18), (0.9, "10 % / 90 %", 18)):
+            series.append(
+                {
+                    "name": name,
+                    "type": "scatter",
+                    "symbol": "rect",
+                    "symbolSize": [size * 2, 5 if q == 0.5 else 3],
+                    "itemStyle": {"color": "#D55E00"},
+                    "xAxisIndex": 1,
+                    "data": [[index[v], round(float(stats.loc[v, q]), 4)] for v in values],
+                }
+            )
     option["series"] = series
     return _fit_legend(option)
 

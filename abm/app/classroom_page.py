@@ -20,7 +20,7 @@ import solara
 from abm import presets
 from abm.app import charts, state
 from abm.app.comparison import run_comparison
-from abm.app.widgets import Chart, Message
+from abm.app.widgets import Chart, Message, ScrollHere
 from abm.errors import InputError
 from abm.executors import available_cores
 from abm.scenario import Scenario
@@ -110,6 +110,8 @@ predictions = solara.reactive({})
 reveal = solara.reactive(None)
 """(preset name, summary frame, share quantiles) of the last reveal."""
 problem: solara.Reactive[str | None] = solara.reactive(None)
+picked = solara.reactive(0)
+"""How many times a case was picked: each pick scrolls the exercise into view."""
 
 
 @solara.lab.task(prefer_threaded=True)
@@ -131,6 +133,7 @@ def run_lesson(name: str, seed: int) -> None:
 
 def pick(name: str) -> None:
     chosen.value = name
+    picked.value += 1
     predictions.value = {}
     reveal.value = None
     problem.value = None
@@ -158,6 +161,7 @@ def LessonCard(lesson: Lesson, selected: bool):
 def Exercise(scenario: Scenario):
     lesson = lesson_of(scenario)
     router = solara.use_router()
+    ScrollHere.element(nonce=picked.value)
     solara.HTML(tag="h3", unsafe_innerHTML=html.escape(f"{lesson.idea}: {scenario.title}"))
     solara.Text(lesson.description, classes=["abm-lead"])
     solara.HTML(

@@ -181,6 +181,20 @@ def Results():
 
 
 @solara.component
+def PartnersNote():
+    """Which partners a partner comparison runs, or why it cannot (fewer than two)."""
+    try:
+        names = list(variants_for(state.current_scenario(), "partners"))
+    except InputError as exc:
+        solara.Warning(f"Nothing to compare: {exc}", classes=["abm-partners-note", "abm-partners-none"])
+        return
+    solara.Text(
+        f"{len(names)} variants, one per candidate partner: " + ", ".join(names),
+        classes=["abm-caption", "abm-partners-note"],
+    )
+
+
+@solara.component
 def ComparePage():
     try:
         scenario_line = describe(state.base_scenario(), state.current_settings())
@@ -210,7 +224,9 @@ def ComparePage():
                         modes.value = [x for x in ENTRY_MODES if x in chosen]
 
                     solara.Checkbox(label=MODE_LABELS[m], value=m in modes.value, on_value=toggle)
-            with solara.Div(style={"min-width": "280px"}):
+            else:
+                PartnersNote()
+            with solara.Div(style={"min-width": "280px"}, classes=["abm-replications"]):
                 solara.SliderInt(
                     f"Replications per variant: {replications.value}", value=replications, min=10, max=500, step=10
                 )

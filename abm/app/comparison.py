@@ -66,7 +66,7 @@ def variants_for(
 
     Raises:
         InputError: for an unknown kind or mode, no mode chosen, or partners asked of a
-            scenario without any.
+            scenario with fewer than two (one variant would compare nothing).
     """
     if kind == "modes":
         if not modes:
@@ -80,6 +80,13 @@ def variants_for(
     if kind == "partners":
         if not scenario.partners:
             raise InputError("compare", "partners", "a scenario with at least one local partner")
+        if len(scenario.partners) == 1:
+            raise InputError(
+                "candidate partners",
+                f"only {scenario.partners[0].name}",
+                "two or more partners to compare (this scenario has one: add one in the scenario, "
+                "or compare entry modes)",
+            )
         return {p.name: {"entrants[0].preferred_partner": p.name} for p in scenario.partners}
     raise InputError("compare", kind, "'modes' or 'partners'")
 

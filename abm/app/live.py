@@ -38,6 +38,14 @@ class EntrantStatus:
     """One entrant's state this month, as the KPI cards show it.
 
     Money in millions of the scenario's currency; shares in [0, 1]; months from entry.
+    ``npv_to_date`` is the discounted net cash flow so far; ``npv_with_value_held`` adds
+    the discounted terminal value of a business the entrant still holds (docs/ODD.md §8:
+    the ``npv`` that Compare, Classroom and ``abm run`` report). ``licence_state`` is one
+    word (``licensed``, ``pending``, ``suspended``, ``rejected``, ``refused``,
+    ``lapsed``, ``not needed``); ``exit_kind`` says how the entrant left (``""`` while
+    it holds its business): ``IPO``, ``sold``, ``bought out``, ``liquidated`` or
+    ``exited``; ``share`` is 0 once it left (as in Compare) and ``last_share`` is its
+    share in its last month in the market.
     """
 
     name: str
@@ -52,6 +60,13 @@ class EntrantStatus:
     licensed: bool
     partnership: str
     in_market: bool
+    npv_with_value_held: float = 0.0
+    licence_state: str = ""
+    exit_month: int | None = None
+    exit_cause: str = ""
+    exit_kind: str = ""
+    brand_owner: str = ""
+    last_share: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,11 +138,69 @@ def licence_status(model: MarketEntryModel, entrant) -> str:
         elif app.status == "rejected":
             due = reg.refile_at.get(entrant.name)
             parts.append(f"rejected; re-files in month {due}" if due is not None else "rejected")
-        else:
+        elif app.status == "withdrawn":
+            got = f"approved in month {app.decided_month}, " if app.decided_month is not None else ""
+            left = f" in month {entrant.exit_month}" if entrant.exit_month is not None else ""
+            parts.append(f"{got}lapsed when {entrant.name} left the market{left}")
+        elif app.status == "refused":
             parts.append(f"refused in month {app.decided_month}")
+        else:  # a status this view does not know yet: say it as it is
+            parts.append(f"{app.status.replace('_', ' ')} (month {app.decided_month})")
     if len(parts) == 1:
         return parts[0]
     return "; ".join(f"{reg.name}: {p}" for reg, p in zip(model.regulators, parts, strict=True))
+
+
+def licence_state(model: MarketEntryModel, entrant) -> str:
+    """The licence in one word for the card (see :class:`EntrantStatus`)."""
+    if not model.regulators:
+        return "not needed"
+    statuses = [reg.applications[entrant.name].status for reg in model.regulators if entrant.name in reg.applications]
+    month = model.month
+    suspended = any(
+        a.status == "approved" and a.suspended_until > month
+        for reg in model.regulators
+        if (a := reg.applications.get(entrant.name)) is not None
+    )
+    if "refused" in statuses:
+        return "refused"
+    if "withdrawn" in statuses:
+        return "lapsed"
+    if suspended:
+        return "suspended"
+    if statuses and all(s == "approved" for s in statuses) and len(statuses) == len(model.regulators):
+        return "licensed"
+    if "rejected" in statuses:
+        return "rejected"
+    return "pending"
+
+
+def exit_kind(entrant) -> str:
+    """How the entrant left its business, in a word or two ("" while it still holds it)."""
+    if entrant.in_market and entrant.brand_owner == entrant.name:
+        return ""
+    owner = str(entrant.brand_owner)
+    cause = (entrant.exit_cause or "").lower()
+    if "ipo" in owner.lower() or "ipo" in cause:
+        return "IPO"
+    if "liquidat" in cause:
+        return "liquidated"
+    if "bought out" in cause or "buyout" in cause:
+        return "bought out"
+    if owner != entrant.name or "sold" in cause:
+        return "sold"
+    return "exited"
+
+
+def value_held(model: MarketEntryModel, entrant) -> float:
+    """NPV including the discounted terminal value of a business still held (ODD §8), millions."""
+    from abm.finance import terminal_value
+
+    holding = entrant.in_market and entrant.entered and entrant.brand_owner == entrant.name
+    if not holding:
+        return float(entrant.npv)
+    tv = terminal_value(entrant.own_flows, model.scenario.contract.valuation_multiple)
+    return float(entrant.npv + tv * model.discount(model.month, entrant.config.cost_of_capital))
 
 
 def partnership_status(model: MarketEntryModel, entrant) -> str:
@@ -175,7 +248,10 @@ class LiveRun:
         self.roles = {f.name: f.role for f in m.firms}
         self.partnerships: dict[str, dict[str, list[float | None]]] = {}
         self._labels: dict[int, str] = {}
-        self.money = {e.name: {"cash": [], "npv": []} for e in m.entrants}
+        self.money = {e.name: {"cash": [], "npv": [], "npv_held": []} for e in m.entrants}
+        self._entrants = {e.name for e in m.entrants}
+        self._drawn = threading.Condition()
+        self._drawn_serial: dict[str, int] = {}
         self._record()
         self._frame = self._freeze()
 
@@ -189,14 +265,40 @@ class LiveRun:
     def done(self) -> bool:
         return not self.model.running or self.model.month >= self.scenario.months
 
-    def step(self) -> Frame:
-        """Simulate one month (nothing once the horizon is reached); return its frame."""
+    def step(self, freeze: bool = True) -> Frame:
+        """Simulate one month (nothing once the horizon is reached); return its frame.
+
+        ``freeze=False`` records the month but leaves the frame for a later
+        :meth:`refresh` (running ahead to a month without drawing every one).
+        """
         with self.lock:
             if not self.done:
                 self.model.step()
                 self._record()
+                if freeze:
+                    self._frame = self._freeze()
+            return self._frame
+
+    def refresh(self) -> Frame:
+        """Freeze the latest month into a frame (after steps with ``freeze=False``)."""
+        with self.lock:
+            if self._frame.month != self.model.month:
                 self._frame = self._freeze()
             return self._frame
+
+    def acknowledge(self, chart: str, serial: int) -> None:
+        """The browser has drawn the frame ``serial`` on ``chart`` (called by the page)."""
+        with self._drawn:
+            self._drawn_serial[chart] = max(serial, self._drawn_serial.get(chart, 0))
+            self._drawn.notify_all()
+
+    def wait_drawn(self, serial: int, charts: tuple[str, ...], timeout: float) -> bool:
+        """Wait until every chart in ``charts`` has drawn frame ``serial`` (or a later one);
+        False after ``timeout`` seconds (a hidden tab draws nothing)."""
+        with self._drawn:
+            return self._drawn.wait_for(
+                lambda: all(self._drawn_serial.get(c, 0) >= serial for c in charts), timeout=timeout
+            )
 
     def frame(self) -> Frame:
         """The latest month's frame."""
@@ -212,10 +314,13 @@ class LiveRun:
         m = self.model
         self.months.append(m.month)
         for f in m.firms:
-            self.shares[f.name].append(float(f.market_share))
+            holds = f.name not in self._entrants or (f.in_market and f.brand_owner == f.name)
+            # an entrant that left (IPO, sale, exit) has no share of its own any more (as in Compare)
+            self.shares[f.name].append(float(f.market_share) if holds else 0.0)
         for e in m.entrants:
             self.money[e.name]["cash"].append(float(e.cash))
             self.money[e.name]["npv"].append(float(e.npv))
+            self.money[e.name]["npv_held"].append(value_held(m, e))
         t = len(self.months)
         for i, p in enumerate(m.partnerships):
             label = self._labels.get(i)
@@ -236,6 +341,14 @@ class LiveRun:
                     else round(float(value), 4)
                 )
 
+    def _last_share(self, name: str) -> float:
+        """The entrant's share in its last month holding its business (its share now while it does)."""
+        path = self.shares[name]
+        for value in reversed(path):
+            if value > 0:
+                return value
+        return 0.0
+
     def _freeze(self) -> Frame:
         m = self.model
         choice = m.consumers.last_choice[self._sample]
@@ -253,7 +366,7 @@ class LiveRun:
             EntrantStatus(
                 name=e.name,
                 mode=e.mode if e.entered else ("none" if not e.in_market else e.mode),
-                share=float(e.market_share),
+                share=self.shares[e.name][-1],
                 target_share=e.config.target_share,
                 target_month=e.config.target_month,
                 target_month_reached=e.target_month_reached,
@@ -263,6 +376,13 @@ class LiveRun:
                 licensed=bool(e.licensed) if e.entered else False,
                 partnership=partnership_status(m, e),
                 in_market=bool(e.in_market),
+                npv_with_value_held=self.money[e.name]["npv_held"][-1],
+                licence_state=licence_state(m, e),
+                exit_month=e.exit_month,
+                exit_cause=e.exit_cause or "",
+                exit_kind=exit_kind(e),
+                brand_owner=str(e.brand_owner),
+                last_share=self._last_share(e.name),
             )
             for e in m.entrants
         ]
@@ -287,3 +407,29 @@ class LiveRun:
             currency=self.scenario.currency,
             target={e.name: (e.config.target_share, e.config.target_month) for e in m.entrants},
         )
+
+
+def kpi_csv(frame: Frame) -> str:
+    """The KPI cards of a month as CSV: one row per entrant (money in millions)."""
+    import csv
+    import dataclasses
+    import io
+
+    out = io.StringIO()
+    rows = [{"month": frame.month, "currency": frame.currency, **dataclasses.asdict(e)} for e in frame.entrants]
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["month"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def events_csv(frame: Frame) -> str:
+    """The run's event log so far as CSV (month, actor, kind, text), oldest first."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["month", "actor", "kind", "text"])
+    writer.writerows(frame.events)
+    return out.getvalue()

@@ -44,7 +44,9 @@ class Settings:
         regulatory_stringency: every regulator's stringency, in [0, 1].
         incumbent_strength: multiplier on every incumbent's customer loyalty (1 = as in
             the scenario), >= 0.
-        partner_commitment: share of promised resources every partner delivers, [0, 1].
+        partner_commitment: share of promised resources the *named* partner delivers,
+            [0, 1]: the chosen partner's, or the first partner's when the entrant picks
+            (:func:`commitment_partner`); the other candidates keep their own.
         seed: seed of the run (the Compare view's master seed).
     """
 
@@ -73,18 +75,33 @@ def settings_from(base: Scenario, seed: int = 1) -> Settings:
         distance = kogut_singh(e.home_country, base.market.host_country)
     else:
         distance = e.cultural_distance
+    partner = e.preferred_partner or ANY_PARTNER
     return Settings(
         entry_mode=e.entry_mode,
-        partner=e.preferred_partner or ANY_PARTNER,
+        partner=partner,
         use_countries=e.cultural_distance is None,
         cultural_distance=round(float(distance), 2),
         home_country=_code(e.home_country),
         host_country=_code(base.market.host_country),
         regulatory_stringency=base.regulators[0].stringency if base.regulators else 0.0,
         incumbent_strength=1.0,
-        partner_commitment=base.partners[0].commitment if base.partners else 0.0,
+        partner_commitment=own_commitment(base, partner),
         seed=seed,
     )
+
+
+def commitment_partner(base: Scenario, partner: str) -> int | None:
+    """Index of the partner the commitment control names: the chosen partner, else the first."""
+    if not base.partners:
+        return None
+    names = [p.name for p in base.partners]
+    return names.index(partner) if partner in names else 0
+
+
+def own_commitment(base: Scenario, partner: str) -> float:
+    """The scenario's own commitment of the partner the control names (0 without partners)."""
+    i = commitment_partner(base, partner)
+    return 0.0 if i is None else base.partners[i].commitment
 
 
 def _code(country: str) -> str:
@@ -120,8 +137,9 @@ def overrides_for(base: Scenario, s: Settings) -> dict[str, Any]:
             raise InputError("incumbent strength", s.incumbent_strength, "a multiplier >= 0")
         for i, inc in enumerate(base.incumbents):
             out[f"incumbents[{i}].loyalty"] = round(inc.loyalty * s.incumbent_strength, 6)
-    if base.partners and s.partner_commitment != start.partner_commitment:
-        out["partners.commitment"] = float(s.partner_commitment)
+    i = commitment_partner(base, s.partner)
+    if i is not None and s.partner_commitment != base.partners[i].commitment:
+        out[f"partners[{i}].commitment"] = float(s.partner_commitment)
     return out
 
 
@@ -156,7 +174,6 @@ _LABELS = {
     "entrants[0].home_country": "home country",
     "market.host_country": "host country",
     "regulators.stringency": "regulatory stringency",
-    "partners.commitment": "partner commitment",
 }
 
 
@@ -168,6 +185,8 @@ def describe(base: Scenario, s: Settings) -> str:
         if key.startswith("incumbents["):
             continue
         label = _LABELS.get(key, key)
+        if key.startswith("partners[") and key.endswith("].commitment"):
+            label = f"{base.partners[int(key[9:].split(']')[0])].name}'s commitment"
         if key == "entrants[0].entry_mode":
             value = MODE_LABELS.get(value, value).lower()
         elif value is None:

@@ -16,11 +16,22 @@ import solara
 
 from abm import presets
 from abm.app import access, charts, state
-from abm.app.settings import ANY_PARTNER, MODE_LABELS
+from abm.app.live import events_csv, kpi_csv
+from abm.app.settings import ANY_PARTNER, MODE_LABELS, commitment_partner, settings_from
 from abm.app.widgets import Chart, Message, event_log_html, kpi_html
 from abm.culture import countries
+from abm.errors import InputError
 
 _LABEL_TO_MODE = {v: k for k, v in MODE_LABELS.items()}
+
+LIVE_CHARTS = ("share", "map", "trust", "money")
+"""The charts a playing run waits for before the next month."""
+DRAW_TIMEOUT_S = 1.0
+"""Longest wait for the browser to draw a month (a hidden tab draws nothing)."""
+RUN_TO_REDRAW_S = 0.4
+PRESENT_CHART_HEIGHT = 330
+"""Chart height in presentation mode: the key charts end above 800 px."""
+"""How often "run to month" shows the month it has reached."""
 
 
 def country_labels() -> dict[str, str]:
@@ -122,15 +133,19 @@ def ScenarioControls():
             on_value=lambda v: state.change(incumbent_strength=round(v, 2)),
             disabled=not base.incumbents,
         )
-        solara.SliderFloat(
-            f"Partner commitment: {s.partner_commitment:.2f}",
-            value=s.partner_commitment,
-            min=0.0,
-            max=1.0,
-            step=0.05,
-            on_value=lambda v: state.change(partner_commitment=round(v, 2)),
-            disabled=not base.partners,
-        )
+        named = commitment_partner(base, s.partner)
+        with solara.Div(classes=["abm-commitment"]):
+            solara.SliderFloat(
+                f"Commitment of {base.partners[named].name}: {s.partner_commitment:.2f}"
+                if named is not None
+                else "Partner commitment (no partner)",
+                value=s.partner_commitment,
+                min=0.0,
+                max=1.0,
+                step=0.05,
+                on_value=lambda v: state.change(partner_commitment=round(v, 2)),
+                disabled=not base.partners,
+            )
         solara.InputInt("Seed", value=s.seed, on_value=lambda v: state.change(seed=int(v or 0)), classes=["abm-seed"])
         solara.Button(
             "Back to the scenario's own values",
@@ -149,21 +164,46 @@ def PlayBar():
     month = f"Month {f.month} of {f.horizon}" if f is not None else "No run"
 
     def toggle():
+        if state.playing.value:
+            state.run_to.value = None
         state.playing.value = not state.playing.value
 
+    target = solara.use_reactive(min(f.horizon, 60) if f is not None else 60)
+
     def play_loop(cancel: threading.Event):
-        """Step at the chosen speed until paused, at the horizon, or on an error."""
+        """Step at the chosen speed until paused, at the horizon, or on an error.
+
+        Each month waits until the browser has drawn the last one (the charts say so), so
+        no months queue up on the way and Pause stops at the next month. "Run to month"
+        steps without drawing each month and shows the way a few times a second."""
+        if not state.playing.value:
+            return  # nothing to do (and nothing to reset: another thread may be starting)
+        target = state.run_to.value
+        last_drawn = time.perf_counter()
         while not cancel.is_set() and state.playing.value:
             started = time.perf_counter()
+            if target is not None:
+                if run is None or run.month >= target or not state.step_once(draw=False):
+                    break
+                if time.perf_counter() - last_drawn > RUN_TO_REDRAW_S:
+                    state.publish()
+                    last_drawn = time.perf_counter()
+                continue
             if not state.step_once():
                 break
+            shown = state.frame.value
+            if run is not None and shown is not None:
+                run.wait_drawn(shown.serial, LIVE_CHARTS, timeout=DRAW_TIMEOUT_S)
             delay = 1.0 / max(state.speed.value, 0.5) - (time.perf_counter() - started)
             if delay > 0:
                 cancel.wait(delay)
+        if target is not None:
+            state.publish()
         if not cancel.is_set():
             state.playing.value = False
+            state.run_to.value = None
 
-    solara.use_thread(play_loop, dependencies=[state.playing.value, run], intrusive_cancel=False)
+    solara.use_thread(play_loop, dependencies=[state.playing.value, run, state.run_to.value], intrusive_cancel=False)
 
     with solara.Row(gap="10px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text(month, classes=["abm-month"])
@@ -185,51 +225,101 @@ def PlayBar():
             classes=["abm-step"],
         )
         solara.Button("Reset", icon_name="mdi-restart", on_click=state.restart, outlined=True, classes=["abm-reset"])
-        with solara.Div(style={"min-width": "300px"}):
+        with solara.Div(style={"min-width": "300px"}, classes=["abm-speed"]):
             solara.SliderFloat(f"Speed: {state.speed.value:.0f} months/s", value=state.speed, min=1, max=20, step=1)
+        with solara.Row(gap="4px", style={"align-items": "center"}):
+            with solara.Div(style={"max-width": "120px"}):
+                solara.InputInt("To month", value=target, classes=["abm-run-to-month"])
+            solara.Button(
+                "Run to month",
+                icon_name="mdi-fast-forward",
+                on_click=lambda: state.start_run_to(target.value),
+                disabled=state.playing.value or not can_step,
+                outlined=True,
+                classes=["abm-run-to"],
+            )
 
 
 @solara.component
 def LiveView():
     """KPI cards, the four charts and the event log of the latest month."""
     f = state.frame.value
+    run = state.live.value
+
+    def drawn(name: str):
+        return partial(run.acknowledge, name) if run is not None else None
+
     if f is None:
         solara.Info("Fix the message above (or choose another scenario) to start a run.")
         return
     solara.HTML(tag="div", unsafe_innerHTML=kpi_html(f), classes=["abm-kpi-block"])
+    present = state.present.value
+    height = PRESENT_CHART_HEIGHT if present else 380
     latest = ", ".join(f"{name} {path[-1]:.1%}" for name, path in f.shares.items())
-    with solara.Columns([1, 1]):
-        Chart(
-            "share",
-            "Market share of every firm",
-            caption=f"Month {f.month}: {latest}",
-            build=partial(charts.share_option, f),
-            version=f.serial,
-        )
-        Chart(
-            "map",
-            "Market map: who buys which brand",
-            caption="Each dot is a consumer (sample), coloured by the brand bought this month; "
-            "shaded regions: the partner's distribution reach.",
-            build=partial(charts.map_option, f),
-            version=f.serial,
-        )
-    with solara.Columns([1, 1]):
-        Chart(
-            "trust",
+    specs = {  # name: (title, caption, option builder)
+        "share": ("Market share of every firm", f"Month {f.month}: {latest}", charts.share_option),
+        "trust": (
             "Partnership: trust, commitment, know-how",
-            caption="Trust builds slowly and erodes fast; below the floor the partnership ends.",
-            build=partial(charts.partnership_option, f),
+            "Trust builds slowly and erodes fast; below the floor the partnership ends.",
+            charts.partnership_option,
+        ),
+        "map": (
+            "Market map: who buys which brand",
+            "Each dot is a consumer (sample), coloured by the brand bought this month; "
+            "shaded regions: the partner's distribution reach.",
+            charts.map_option,
+        ),
+        "money": (
+            f"Cash, NPV to date and NPV incl. business held ({f.currency} million)",
+            None,
+            charts.money_option,
+        ),
+    }
+
+    def chart(name: str):
+        title, caption, option = specs[name]
+        return Chart(
+            name,
+            title,
+            caption=caption,
+            height=height,
+            build=partial(option, f),
             version=f.serial,
-        )
-        Chart(
-            "money",
-            f"Cash and NPV to date ({f.currency} million)",
-            build=partial(charts.money_option, f),
-            version=f.serial,
-        )
-    solara.Text("Event log (newest first)", classes=["abm-chart-title"])
+            serial=f.serial,
+            on_drawn=drawn(name),
+        ).key(name)
+
+    # presentation mode puts the two key charts (share, partnership) side by side above the fold
+    rows = (("share", "trust"), ("map", "money")) if present else (("share", "map"), ("trust", "money"))
+    for row in rows:
+        solara.Columns([1, 1], children=[chart(name) for name in row])
+    RunDownloads()
     solara.HTML(tag="div", unsafe_innerHTML=event_log_html(f.events), classes=["abm-events"])
+
+
+@solara.component
+def RunDownloads():
+    """The log's title and the CSV downloads of the month shown. The files are made on a
+    click from the latest frame; nothing here reads the frame while rendering, so a new
+    month does not redraw these buttons."""
+
+    def latest(make):
+        f = state.frame.value
+        return make(f) if f is not None else ""
+
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Text("Event log (newest first)", classes=["abm-chart-title"])
+        with solara.Div(classes=["abm-kpi-csv"]):
+            solara.FileDownload(
+                lambda: latest(kpi_csv), filename="abm-run-kpis.csv", label="KPI summary (CSV)", mime_type="text/csv"
+            )
+        with solara.Div(classes=["abm-events-csv"]):
+            solara.FileDownload(
+                lambda: latest(events_csv),
+                filename="abm-run-events.csv",
+                label="Event log (CSV)",
+                mime_type="text/csv",
+            )
 
 
 @solara.component
@@ -238,14 +328,43 @@ def SimulatePage():
     base = state.base_scenario()
     with solara.Sidebar():
         ScenarioControls()
+    try:
+        title, lead = headline(base, state.current_settings())
+    except InputError:  # settings that cannot run: the message says why; the scenario's own words
+        title, lead = base.title, " ".join((base.description or "").split())
     with solara.Column(gap="8px", classes=["abm-page", "abm-simulate"]):
-        solara.HTML(tag="h2", unsafe_innerHTML=_escape(base.title))
-        if base.description:
-            solara.Text(" ".join(base.description.split()), classes=["abm-lead"])
+        solara.HTML(tag="h2", unsafe_innerHTML=_escape(title), classes=["abm-title"])
+        if lead:
+            solara.Text(lead, classes=["abm-lead"])
         Message(state.message.value)
         Message(state.notice.value, kind="success")
         PlayBar()
         LiveView()
+
+
+def headline(base, s) -> tuple[str, str]:
+    """The page's title and lead: the scenario's own, unless the controls moved the case to
+    other countries; then the title names the countries chosen and the lead says which
+    preset the case starts from (its description is about its own countries)."""
+    from abm.culture import resolve_country
+
+    description = " ".join((base.description or "").split())
+    start = settings_from(base, s.seed)
+    home_changed = s.use_countries and s.home_country != start.home_country
+    if not home_changed and s.host_country == start.host_country:
+        return base.title, description
+
+    def name(code: str) -> str:
+        try:
+            return resolve_country(code).name
+        except InputError:
+            return code
+
+    e = base.entrants[0]
+    home = name(s.home_country) if s.use_countries else name(start.home_country)
+    title = f"{e.name} from {home} enters {name(s.host_country)}"
+    lead = f"Adapted from the case “{base.title}”"
+    return title, (f"{lead}, written for other countries: {description}" if description else lead + ".")
 
 
 def _escape(text: str) -> str:

@@ -15,7 +15,7 @@ import solara
 
 from abm import presets
 from abm.app.live import LiveRun
-from abm.app.settings import Settings, apply_settings, settings_from
+from abm.app.settings import Settings, apply_settings, own_commitment, settings_from
 from abm.errors import InputError
 from abm.scenario import Scenario
 
@@ -33,11 +33,30 @@ frame = solara.reactive(None)
 """The latest :class:`abm.app.live.Frame` of ``live``."""
 playing = solara.reactive(False)
 speed = solara.reactive(8.0)
-"""Months simulated per second while playing."""
+"""Months simulated per second while playing (at most: each month waits until drawn)."""
+run_to: solara.Reactive[int | None] = solara.reactive(None)
+"""Month a "run to month" is heading for (None: plain play)."""
+present = solara.reactive(False)
+"""Presentation mode (a projector at 1280x800): sidebar folded, compact cards, the key charts above the fold."""
+font_scale = solara.reactive(1.0)
+"""Text size of the page and the charts, relative to the default (the A- / A+ buttons)."""
+FONT_SCALES = (0.85, 1.0, 1.15, 1.3, 1.5)
+"""The text sizes the A- / A+ buttons step through."""
+link_problem: solara.Reactive[str | None] = solara.reactive(None)
+"""Why the link this session was opened with could not be used (every view shows it)."""
+link_read = solara.reactive(False)
+"""True once the link this session was opened with has been read (it is read once)."""
 message: solara.Reactive[str | None] = solara.reactive(None)
 """A readable error for the Simulate view (bad file, impossible settings, a run that raised)."""
 notice: solara.Reactive[str | None] = solara.reactive(None)
 """A readable note (e.g. a scenario file loaded)."""
+
+
+def bigger_text(step: int) -> None:
+    """One text size up (``step`` = 1) or down (-1), within ``FONT_SCALES``."""
+    scales = FONT_SCALES
+    i = min(range(len(scales)), key=lambda k: abs(scales[k] - font_scale.value))
+    font_scale.value = scales[max(0, min(len(scales) - 1, i + step))]
 
 
 def base_scenario() -> Scenario:
@@ -98,7 +117,12 @@ def choose_base(choice: str) -> None:
 
 
 def change(**changes) -> None:
-    """Change some controls and restart the run from month 0."""
+    """Change some controls and restart the run from month 0.
+
+    Choosing another partner moves the commitment control to that partner's own value
+    (the control acts on the partner it names)."""
+    if "partner" in changes and "partner_commitment" not in changes:
+        changes["partner_commitment"] = own_commitment(base_scenario(), changes["partner"])
     settings.value = current_settings().replace(**changes)
     restart()
 
@@ -119,13 +143,14 @@ def load_scenario_text(text: str | bytes, source: str) -> bool:
     except InputError as exc:
         message.value = f"The scenario file {source} was not loaded: {exc}"
         return False
-    file_scenario.value = scenario
-    base_choice.value = FILE_PREFIX + source
     try:
-        settings.value = settings_from(scenario, seed=current_settings().seed)
-    except InputError as exc:
+        start = settings_from(scenario, seed=current_settings().seed)
+    except InputError as exc:  # the current scenario and run stay
         message.value = f"The scenario file {source} was not loaded: {exc}"
         return False
+    file_scenario.value = scenario
+    base_choice.value = FILE_PREFIX + source
+    settings.value = start
     restart()
     if message.value is None:
         notice.value = f"Loaded {source}: {scenario.title}"
@@ -148,13 +173,15 @@ def load_scenario_path(path: str) -> bool:
     return load_scenario_text(data, p.name)
 
 
-def step_once() -> bool:
-    """Advance the run one month; False (and a message) if the run raised or is over."""
+def step_once(draw: bool = True) -> bool:
+    """Advance the run one month; False (and a message) if the run raised or is over.
+
+    ``draw=False`` records the month without publishing a frame (see :func:`publish`)."""
     run = live.value
     if run is None or run.done:
         return False
     try:
-        f = run.step()
+        f = run.step(freeze=draw)
     except Exception as exc:
         log.error("step failed:\n%s", traceback.format_exc())
         message.value = (
@@ -165,5 +192,77 @@ def step_once() -> bool:
         live.value = None  # its state is not to be trusted; the last good month stays on screen
         run.close()
         return False
-    frame.value = f
+    if draw:
+        frame.value = f
     return True
+
+
+def publish() -> None:
+    """Show the run's latest month (after steps with ``draw=False``)."""
+    run = live.value
+    if run is not None:
+        frame.value = run.refresh()
+
+
+def start_run_to(month: int | None) -> None:
+    """Run ahead to ``month`` (drawing a few times a second on the way), then stop."""
+    f = frame.value
+    if month is None or f is None or live.value is None:
+        return
+    if month <= f.month:
+        message.value = None
+        notice.value = f"Already at month {f.month}: Reset to run again from month 0."
+        return
+    notice.value = None
+    run_to.value = min(int(month), f.horizon)
+    playing.value = True
+
+
+def apply_link(query: str | None) -> None:
+    """Take the state a link carries (once per session; see :mod:`abm.app.links`).
+
+    A malformed or tampered link changes nothing and says why (``link_problem``)."""
+    from abm.app import links
+
+    if link_read.value:
+        return
+    link_read.value = True
+    try:
+        asked = links.parse_query(query)
+    except InputError as exc:
+        link_problem.value = f"This link could not be used: {exc}. Showing the default case instead."
+        return
+    except Exception as exc:  # never a traceback on the page
+        log.error("reading a link failed:\n%s", traceback.format_exc())
+        link_problem.value = f"This link could not be used ({type(exc).__name__}). Showing the default case instead."
+        return
+    if asked is None:
+        return
+    if asked.scenario is not None:
+        file_scenario.value = asked.scenario
+        base_choice.value = FILE_PREFIX + "the link"
+    else:
+        base_choice.value = asked.preset
+    settings.value = asked.settings
+    present.value = asked.present
+    font_scale.value = asked.font
+    restart()
+    if asked.month and live.value is not None:
+        start_run_to(asked.month)
+
+
+def share_query() -> str:
+    """The query string of a link that reproduces this session's state."""
+    from abm.app import links
+
+    base = base_scenario()
+    preset = None if base_choice.value.startswith(FILE_PREFIX) else base_choice.value
+    f = frame.value
+    return links.query_for(
+        preset,
+        base,
+        current_settings(),
+        month=f.month if f is not None else 0,
+        present=present.value,
+        font=font_scale.value,
+    )

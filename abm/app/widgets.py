@@ -10,9 +10,9 @@ import html
 import math
 from collections.abc import Callable
 
+import ipyvuetify
 import solara
 import traitlets
-from solara.components.echarts import EchartsWidget
 
 from abm.app.live import EntrantStatus, Frame
 from abm.app.settings import MODE_LABELS
@@ -47,28 +47,97 @@ CSS = """
 .abm-verdict-right { color: #006b4f; font-weight: 700; }
 .abm-verdict-wrong { color: #a33f00; font-weight: 700; }
 .v-btn { font-size: 1rem !important; }
+.abm-export button { font-size: 0.75rem; padding: 0 5px; border: 1px solid #999; border-radius: 3px;
+                     background: rgba(255,255,255,0.9); color: #0b3c6b; }
 """
 """Projector-friendly style: large type, strong contrast."""
+
+PRESENT_CSS = """
+.abm-page h2 { font-size: 1.3rem; margin: 0; }
+.abm-simulate .abm-lead, .abm-simulate .abm-notice { display: none; }
+.abm-kpi-entrant { font-size: 1rem; margin-top: 0; }
+.abm-kpis { grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 6px; margin: 2px 0; }
+.abm-kpi { padding: 3px 8px; }
+.abm-kpi .label { font-size: 0.78rem; }
+.abm-kpi .value { font-size: 1.2rem; }
+.abm-kpi .sub { font-size: 0.78rem; line-height: 1.15; }
+.abm-simulate .abm-caption:not(.abm-caption-share) { display: none; }
+.abm-chart-title { font-size: 1.05rem; }
+.abm-month { font-size: 1.35rem; min-width: 9.5em; }
+"""
+"""Presentation mode: the month, the buttons, the cards and the two key charts fit 1280x800."""
+
+
+def page_css(present: bool, font_scale: float) -> str:
+    """The page's style: the base, presentation mode's changes, the chosen text size."""
+    size = f"html {{ font-size: {16 * font_scale:.1f}px !important; }} .v-application {{ font-size: {17 * font_scale:.1f}px; }}"
+    return CSS + (PRESENT_CSS if present else "") + size
+
+
+def scale_fonts(option: dict, factor: float) -> dict:
+    """The chart option with every ``fontSize`` (and the legend's item size) times ``factor``."""
+    if factor == 1.0:
+        return option
+
+    def walk(node):
+        if isinstance(node, dict):
+            return {
+                k: (round(v * factor, 1) if k == "fontSize" and isinstance(v, (int, float)) else walk(v))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out = walk(option)
+    if isinstance(out.get("grid"), dict) and isinstance(out["grid"].get("top"), (int, float)):
+        out["grid"]["top"] = round(out["grid"]["top"] * factor)
+    return out
 
 
 class OptionSource:
     """A chart option in a box that Reacton does not look into (it walks lists and dicts)."""
 
-    __slots__ = ("option",)
+    __slots__ = ("option", "serial")
 
-    def __init__(self, option: dict):
+    def __init__(self, option: dict, serial: int = 0):
         self.option = option
+        self.serial = serial
 
 
-class LiveEcharts(EchartsWidget):
-    """Solara's ECharts widget, fed through ``source`` (an :class:`OptionSource`)."""
+class LiveEcharts(ipyvuetify.VuetifyTemplate):
+    """An ECharts chart fed through ``source`` (an :class:`OptionSource`), which tells the
+    server when the browser has drawn each option (``on_drawn(serial)``, see
+    ``live_echarts.vue``): a playing run waits for that instead of queueing months."""
 
+    template_file = (__file__, "live_echarts.vue")
+    attributes = traitlets.Dict(default_value=None, allow_none=True).tag(sync=True)
+    option = traitlets.Any({}).tag(sync=True)
+    serial = traitlets.Int(0).tag(sync=True)
+    ack = traitlets.Bool(False).tag(sync=True)
+    cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    filename = traitlets.Unicode("chart").tag(sync=True)
+    """Name of the PNG / SVG download, without extension."""
     source = traitlets.Any(None, allow_none=True)
+    on_drawn = traitlets.Callable(None, allow_none=True)
+
+    @traitlets.default("cdn")
+    def _cdn(self):
+        import solara.settings
+
+        if not solara.settings.assets.proxy:
+            return solara.settings.assets.cdn
 
     @traitlets.observe("source")
     def _push(self, change) -> None:
         if change.new is not None:
-            self.option = change.new.option
+            with self.hold_sync():
+                self.serial = change.new.serial
+                self.option = change.new.option
+
+    def vue_drawn(self, serial) -> None:
+        if self.on_drawn is not None:
+            self.on_drawn(int(serial))
 
 
 @solara.component
@@ -80,6 +149,8 @@ def Chart(
     option: dict | None = None,
     build: Callable[[], dict] | None = None,
     version: object = None,
+    serial: int = 0,
+    on_drawn: Callable[[int], None] | None = None,
 ):
     """An ECharts chart in a box; ``name`` becomes the CSS class ``abm-chart-<name>``.
 
@@ -87,19 +158,91 @@ def Chart(
     a live chart: ``build()`` makes the option once per ``version``. Reacton walks every
     list and dict among an element's arguments on each render, which for a map of
     thousands of points costs more than drawing it; a live chart's data reaches the
-    widget inside an :class:`OptionSource` instead.
+    widget inside an :class:`OptionSource` instead. ``on_drawn(serial)`` is called once
+    the browser has drawn the option built for ``serial``.
     """
+    from abm.app import state
+
+    factor = state.font_scale.value
     attributes = {"style": f"height: {height}px; width: 100%;", "class": f"abm-chart abm-chart-{name}"}
-    source = solara.use_memo(lambda: OptionSource(build()) if build is not None else None, [version])
+    if build is None:  # a fixed option: the same widget (and its PNG / SVG buttons)
+        fixed = option or {}
+        build, version = (lambda: fixed), (version, id(fixed))
+    source = solara.use_memo(lambda: OptionSource(scale_fonts(build(), factor), serial), [version, factor])
     with solara.Column(gap="0px", classes=["abm-chart-box", f"abm-box-{name}"]):
         if title:
             solara.Text(title, classes=["abm-chart-title"])
-        if source is None:
-            solara.FigureEcharts(option=option or {}, attributes=attributes)
-        else:
-            LiveEcharts.element(source=source, attributes=attributes)
+        LiveEcharts.element(
+            source=source,
+            attributes=attributes,
+            on_drawn=on_drawn,
+            ack=on_drawn is not None,
+            filename=f"abm-{name}",
+        )
         if caption:
             solara.Text(caption, classes=["abm-caption", f"abm-caption-{name}"])
+
+
+class ScrollHere(ipyvuetify.VuetifyTemplate):
+    """An invisible mark that scrolls itself to the top of the view each time ``nonce``
+    grows (0: never), e.g. to bring an exercise opened far down the page into view."""
+
+    template = traitlets.Unicode(
+        """<template><div class="abm-scroll-here" style="height: 0"></div></template>
+<script>
+module.exports = {
+  mounted() { if (this.nonce > 0) this.go(); },
+  watch: { nonce() { if (this.nonce > 0) this.go(); } },
+  methods: { go() { this.$nextTick(() => this.$el.scrollIntoView({block: "start"})); } },
+};
+</script>"""
+    ).tag(sync=True)
+    nonce = traitlets.Int(0).tag(sync=True)
+
+
+class CopyLink(ipyvuetify.VuetifyTemplate):
+    """ "Copy link": asks the server for this session's state (``make_query()``, only on a
+    click, so a playing run pays nothing for it), then puts the page's address with that
+    query on the clipboard where the browser allows it and shows it in a box to copy by hand."""
+
+    template = traitlets.Unicode(
+        """<template>
+  <span class="abm-share" style="display: inline-flex; align-items: center; gap: 6px">
+    <v-btn text style="color: white" class="abm-copy-link" @click="ask">
+      <v-icon left>mdi-link-variant</v-icon>{{ copied ? "Link copied" : "Copy link" }}
+    </v-btn>
+    <input v-if="shown" ref="box" class="abm-share-link" readonly :value="link"
+      style="background: white; color: black; width: 22em; padding: 2px 6px; border-radius: 4px"
+      @focus="$event.target.select()" />
+  </span>
+</template>
+<script>
+module.exports = {
+  data() { return { shown: false, copied: false, link: "" }; },
+  watch: { nonce() { this.show(); } },
+  methods: {
+    ask() { this.copied = false; this.request_link(); },
+    show() {
+      this.link = window.location.origin + window.location.pathname + (this.query ? "?" + this.query : "");
+      this.shown = true;
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(this.link).then(() => { this.copied = true; }, () => {});
+      }
+      this.$nextTick(() => { if (this.$refs.box) this.$refs.box.select(); });
+    },
+  },
+};
+</script>"""
+    ).tag(sync=True)
+    query = traitlets.Unicode("").tag(sync=True)
+    nonce = traitlets.Int(0).tag(sync=True)
+    make_query = traitlets.Callable(None, allow_none=True)
+
+    def vue_request_link(self, _data=None) -> None:
+        query = self.make_query() if self.make_query is not None else ""
+        with self.hold_sync():
+            self.query = query
+            self.nonce += 1
 
 
 @solara.component
@@ -119,9 +262,9 @@ def _money(value: float, currency: str) -> str:
     return f"{value:,.1f} m {currency}"
 
 
-def _card(label: str, value: str, sub: str = "", tone: str = "") -> str:
+def _card(label: str, value: str, sub: str = "", tone: str = "", name: str = "") -> str:
     return (
-        f'<div class="abm-kpi {tone}"><div class="label">{html.escape(label)}</div>'
+        f'<div class="abm-kpi {tone} {name}"><div class="label">{html.escape(label)}</div>'
         f'<div class="value">{html.escape(value)}</div><div class="sub">{html.escape(sub)}</div></div>'
     )
 
@@ -153,11 +296,41 @@ def _entrant_cards(e: EntrantStatus, frame: Frame) -> list[str]:
     else:
         target = ("not yet", f"deadline month {e.target_month}", "")
     npv_tone = "good" if e.npv_to_date > 0 else ("bad" if frame.month > 0 and e.npv_to_date < 0 else "")
+    held = e.npv_with_value_held
+    held_tone = "good" if held > 0 else ("bad" if frame.month > 0 and held < 0 else "")
     ended = e.partnership.startswith("ended")
+    if e.exit_kind:
+        when = f" in month {e.exit_month}" if e.exit_month is not None else ""
+        owner = f"; the brand now belongs to {e.brand_owner}" if e.brand_owner not in ("", e.name) else ""
+        share_card = _card(
+            "Market share",
+            f"{e.exit_kind}{when}",
+            f"left with {e.last_share:.1%}{owner}; counted as 0 % from then on (as in Compare)",
+            "",
+            "abm-kpi-share",
+        )
+        held_sub = "nothing left to value after the exit: the same as NPV to date"
+    else:
+        share_card = _card(
+            "Market share",
+            f"{e.share:.1%}",
+            f"target {e.target_share:.0%} by month {e.target_month}",
+            share_tone,
+            "abm-kpi-share",
+        )
+        held_sub = "+ value of the business still held (as Compare counts it)"
+    licence_value, licence_tone = _LICENCE_CARD.get(e.licence_state, (e.licence_state or "not licensed", ""))
     return [
-        _card("Market share", f"{e.share:.1%}", f"target {e.target_share:.0%} by month {e.target_month}", share_tone),
+        share_card,
         _card("Months to target", target[0], target[1], target[2]),
-        _card("NPV to date", _money(e.npv_to_date, frame.currency), "discounted net cash flow so far", npv_tone),
+        _card(
+            "NPV to date",
+            _money(e.npv_to_date, frame.currency),
+            "discounted net cash flow so far",
+            npv_tone,
+            "abm-kpi-npv",
+        ),
+        _card("NPV incl. business held", _money(held, frame.currency), held_sub, held_tone, "abm-kpi-npv-held"),
         _card(
             "Cash",
             _money(e.cash, frame.currency),
@@ -170,13 +343,20 @@ def _entrant_cards(e: EntrantStatus, frame: Frame) -> list[str]:
             e.partnership if ended else (", ".join(e.partnership.split(",")[1:]).strip()),
             "bad" if ended else "",
         ),
-        _card(
-            "Licence",
-            "licensed" if e.licensed else ("refused" if "refused" in e.licence else "not licensed"),
-            e.licence,
-            "good" if e.licensed else ("bad" if "refused" in e.licence or "suspended" in e.licence else ""),
-        ),
+        _card("Licence", licence_value, e.licence, licence_tone, "abm-kpi-licence"),
     ]
+
+
+_LICENCE_CARD = {
+    "licensed": ("licensed", "good"),
+    "not needed": ("not needed", ""),
+    "pending": ("pending", ""),
+    "rejected": ("rejected", "bad"),
+    "refused": ("refused", "bad"),
+    "suspended": ("suspended", "bad"),
+    "lapsed": ("lapsed (left the market)", ""),
+}
+"""Licence state -> (card value, tone)."""
 
 
 def event_log_html(events: list[tuple[int, str, str, str]], newest_first: bool = True) -> str:

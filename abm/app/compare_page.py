@@ -16,6 +16,7 @@ from functools import partial
 
 import solara
 
+from abm import limits
 from abm.app import charts, jobs, state
 from abm.app.comparison import Cancelled, CompareOutcome, variants_for
 from abm.app.settings import MODE_LABELS, describe
@@ -77,8 +78,8 @@ def start() -> None:
     try:
         scenario = state.current_scenario()
         reps = int(replications.value)
-        if reps < 1 or reps > 2000:
-            raise InputError("replications", reps, "a whole number from 1 to 2000")
+        if reps < 1 or reps > limits.APP_MAX_REPLICATIONS:
+            raise InputError("replications", reps, f"a whole number from 1 to {limits.APP_MAX_REPLICATIONS}")
         variants = variants_for(scenario, kind.value, tuple(m for m in ENTRY_MODES if m in modes.value))
     except InputError as exc:
         error.value = f"The comparison cannot run: {exc}"

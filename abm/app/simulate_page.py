@@ -57,8 +57,8 @@ def ScenarioControls():
         )
         solara.FileDrop(
             label="Drop a scenario file (.toml) here",
-            lazy=False,
-            on_file=lambda f: state.load_scenario_text(f["data"], f["name"]),
+            lazy=True,  # the size is checked before the file is transferred (abm/app/access.py)
+            on_file=access.load_upload,
         )
         if access.typed_paths_allowed():  # only on 127.0.0.1 with --allow-paths (abm/app/access.py)
             solara.InputText(

@@ -6,7 +6,8 @@ not cross processes). Results come back tagged with their task index, so callers
 store them in any order and still produce the same output as a serial run.
 
 Local processes are forked (Linux, macOS): no re-import per worker, and nothing has to be
-importable from ``__main__`` (Mesa sets the default start method to spawn on import).
+importable from ``__main__``. The pool asks for fork itself, whatever the process's default
+start method (which importing abm leaves as the user set it; see ``abm/__init__.py``).
 Where fork does not exist (Windows), spawn is used.
 """
 

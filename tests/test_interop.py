@@ -5,6 +5,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -104,3 +105,86 @@ def test_a_clean_finish_leaves_no_lock_and_the_folder_can_be_reopened(smoke_resu
     again = abm.sweep(SMOKE, workers=1, out=smoke_results, progress=False)  # resumes: nothing to do
     assert not (again / ".lock").exists()
     assert len(abm.load_results(again).summary) == 24
+
+
+# ---- statistics from the libraries made for them -----------------------------------------------
+
+
+def test_mean_interval_is_students_t_at_two_runs():
+    from scipy import stats as sps
+
+    from abm.stats import mean_interval
+
+    values = [1.0, 3.0]
+    lo, hi = mean_interval(values)
+    ref = sps.t.interval(0.95, df=1, loc=2.0, scale=sps.sem(values))
+    assert (lo, hi) == pytest.approx(ref)
+    assert (hi - lo) / (2 * 1.96 * sps.sem(values)) == pytest.approx(12.706 / 1.96, rel=1e-3)  # z was 15 % of it
+
+
+def test_share_interval_stays_inside_zero_one_where_a_t_interval_would_not():
+    from abm.stats import mean_interval, share_interval
+
+    shares = [0.0, 0.0, 0.0, 0.004, 0.0, 0.03]
+    assert mean_interval(shares)[0] < 0
+    lo, hi = share_interval(shares)
+    assert 0.0 <= lo < np.mean(shares) < hi <= 1.0
+    # away from the bounds it is about as wide as the t interval
+    mid = np.random.default_rng(1).uniform(0.3, 0.5, 40)
+    t_lo, t_hi = mean_interval(mid)
+    s_lo, s_hi = share_interval(mid)
+    assert (s_hi - s_lo) == pytest.approx(t_hi - t_lo, rel=0.05)
+
+
+def test_wilson_is_defined_once_and_agrees_with_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    from abm import report, stats
+    from abm.validation import facts
+
+    assert report.wilson is stats.wilson and facts.wilson is stats.wilson
+    for k, n in [(0, 10), (3, 7), (25, 49), (49, 49)]:
+        assert stats.wilson(k, n) == pytest.approx(proportion_confint(k, n, method="wilson"))
+
+
+def test_kaplan_meier_steps_and_the_log_rank_test_tell_groups_apart():
+    from abm.stats import logrank, survival
+
+    months = [3, 5, 5, 8, 12, 12, 20, 24, 24, 24]
+    failed = [1, 1, 0, 1, 1, 0, 1, 0, 0, 0]
+    curve = survival(months, failed)
+    # by hand: at risk 10, 9, 7, 6, 4 at the event months 3, 5, 8, 12, 20
+    assert curve.probability == pytest.approx(
+        [1, 0.9, 0.8, 0.8 * 6 / 7, 0.8 * 6 / 7 * 5 / 6, 0.8 * 6 / 7 * 5 / 6 * 3 / 4]
+    )
+    assert np.all(curve.low <= curve.probability) and np.all(curve.probability <= curve.high)
+    assert curve.low[-1] > 0 and curve.high[-1] < 1
+    rng = np.random.default_rng(7)
+    short, long = rng.exponential(6, 60), rng.exponential(30, 60)
+    t = np.minimum(np.concatenate([short, long]), 48)
+    events = np.concatenate([short, long]) < 48
+    groups = np.array(["a"] * 60 + ["b"] * 60)
+    assert logrank(t, events, groups)[1] < 0.001
+    same = np.minimum(rng.exponential(12, 120), 48)
+    assert logrank(same, same < 48, groups)[1] > 0.05
+
+
+def test_analysis_reports_survival_by_group_with_a_log_rank_test(tmp_path):
+    spec = {
+        "name": "survival",
+        "scenario": "alpha-beta",
+        "design": "factorial",
+        "replications": 6,
+        "months": 36,
+        "master_seed": 5,
+        "fixed": {"consumers": 300},
+        "parameters": {"entry_mode": ["alliance", "joint_venture"]},
+        "analysis": {"outcomes": ["npv", "share_y1", "partnership_failed"], "group": "entry_mode"},
+    }
+    folder = abm.analyze(abm.sweep(spec, workers=1, out=tmp_path / "s", progress=False))
+    report = (folder / "report.md").read_text()
+    assert "| alliance | 6 |" in report and "| joint venture | 6 |" in report
+    assert "Log-rank test that the groups share one survival curve" in report
+    share = pd.read_csv(folder / "tables" / "by_entry_mode.csv")
+    assert (share.filter(like="share_y1_ci_low") >= 0).all().all()
+    assert (folder / "partnership_survival.png").stat().st_size > 10_000

@@ -54,10 +54,9 @@ from abm.sweeps.analysis.stats import (
     describe,
     morris_indices,
     noise_share,
+    partnership_survival,
     point_means,
     sobol_indices,
-    survival_curve,
-    wilson,
     winners,
 )
 
@@ -85,6 +84,7 @@ __all__ = [
     "describe",
     "morris_indices",
     "noise_share",
+    "partnership_survival",
     "plot_effects",
     "plot_fans",
     "plot_indices",
@@ -94,7 +94,5 @@ __all__ = [
     "point_means",
     "sobol_indices",
     "surface_params",
-    "survival_curve",
-    "wilson",
     "winners",
 ]

@@ -25,7 +25,7 @@ from abm.sweeps.analysis.context import (
 from abm.sweeps.analysis.stats import (
     centre,
     describe,
-    survival_curve,
+    partnership_survival,
 )
 
 # ---- plots --------------------------------------------------------------------------------------
@@ -386,33 +386,42 @@ def plot_fans(ctx: Context, column: str, path: Path) -> Path | None:
 
 
 def plot_survival(ctx: Context, path: Path) -> Path | None:
-    f = ctx.frame
-    if "partnership_formed" not in f or not f["partnership_formed"].astype(bool).any():
+    """Kaplan-Meier curves of partnership survival by group, each with its 95 % band."""
+    found = partnership_survival(ctx)
+    if found is None:
         return None
-    formed = f[f["partnership_formed"].astype(bool)]
-    horizon = int(ctx.manifest.get("months") or formed["partnership_months"].max())
-    group = ctx.group if ctx.group is not None and len(ctx.group.order) <= MAX_GROUPS else None
+    curves, _, p_value = found
+    f = ctx.frame
+    horizon = int(ctx.manifest.get("months") or f["partnership_months"].max())
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9.6, 4.6))
-    series = [(None, formed)] if group is None else [(g, formed[formed[group.column] == g]) for g in group.order]
-    drawn = 0
-    for i, (g, sub) in enumerate(series):
-        if sub.empty:
-            continue
-        t, s = survival_curve(
-            sub["partnership_months"].to_numpy(dtype=float), sub["partnership_failed"].astype(bool).to_numpy(), horizon
+    for i, (g, n, curve) in enumerate(curves):
+        color = PALETTE[i % len(PALETTE)]
+        t = np.append(curve.month, horizon)
+        label = f"{'all' if g is None else str(g).replace('_', ' ')} ({n} partnerships)"
+        ax.step(
+            t, np.append(curve.probability, curve.probability[-1]) * 100, where="post", color=color, lw=2, label=label
         )
-        label = f"{'all' if g is None else str(g).replace('_', ' ')} ({len(sub)} partnerships)"
-        ax.step(t, s * 100, where="post", color=PALETTE[i % len(PALETTE)], lw=2, label=label)
-        drawn += 1
-    if not drawn:
-        plt.close(fig)
-        return None
+        ax.fill_between(
+            t,
+            np.append(curve.low, curve.low[-1]) * 100,
+            np.append(curve.high, curve.high[-1]) * 100,
+            step="post",
+            color=color,
+            alpha=0.12,
+            lw=0,
+        )
+    group = ctx.group if len(curves) > 1 or curves[0][0] is not None else None
     ax.set_xlim(0, horizon)
     ax.set_ylim(0, 102)
     ax.set_xlabel("months since the partnership formed")
     ax.set_ylabel("partnerships not failed (%)")
-    ax.set_title("Partnership survival (Kaplan-Meier; failures are events, other endings censored)", fontsize=10.5)
+    test = "" if math.isnan(p_value) else f"; log-rank p = {p_value:.2g}"
+    ax.set_title(
+        f"Partnership survival: Kaplan-Meier, shaded 95 % bands{test}\n"
+        "failures are events; other endings and partnerships running at the horizon are censored",
+        fontsize=10,
+    )
     ax.grid(alpha=0.3)
     ax.legend(
         fontsize=8.5,

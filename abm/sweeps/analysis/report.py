@@ -33,6 +33,7 @@ from abm.sweeps.analysis.stats import (
     describe,
     morris_indices,
     noise_share,
+    partnership_survival,
     sobol_indices,
     winners,
 )
@@ -89,6 +90,28 @@ def analyze(path: str | Path, *, out: str | Path | None = None) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _survival_table(ctx: Context) -> list[str]:
+    """Per group: partnerships, failures, survival at the horizon; the log-rank test below."""
+    curves, chi2, p_value = partnership_survival(ctx)
+    rows = [
+        [
+            "all" if g is None else _fmt_level(g),
+            str(n),
+            str(c.events),
+            f"{c.probability[-1]:.0%} ({c.low[-1]:.0%}-{c.high[-1]:.0%})",
+        ]
+        for g, n, c in curves
+    ]
+    out = [*_md_table(["group", "partnerships", "failures", "not failed at the end (95 % band)"], rows), ""]
+    if not math.isnan(p_value):
+        out += [
+            f"Log-rank test that the groups share one survival curve: chi-square {chi2:.2f}, "
+            f"{len(curves) - 1} degrees of freedom, p = {p_value:.2g}.",
+            "",
+        ]
+    return out
 
 
 def _write(ctx: Context, folder: Path) -> None:
@@ -224,11 +247,13 @@ def _write(ctx: Context, folder: Path) -> None:
             "Kaplan-Meier estimate over the runs where a partnership formed: a failure (trust floor, missed "
             "objectives, defection, walk-away, liquidation, entrant exit) is an event; a planned end, expiry, "
             "buy-out or IPO, or a partnership still running at the horizon, is censored. Time is the months "
-            "spent in partnership.",
+            "spent in partnership. Shaded: 95 % Hall-Wellner bands (the whole curve lies inside with 95 % "
+            "probability).",
             "",
             f"![partnership survival]({surv.name})",
             "",
         ]
+        lines += _survival_table(ctx)
 
     # failures
     if runs_failed:

@@ -9,28 +9,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from abm.stats import Survival, logrank, mean_interval, share_interval, survival, wilson
 from abm.sweeps.analysis.context import (
     LOWER_IS_BETTER,
+    MAX_GROUPS,
+    SHARES,
     TIE,
     Context,
     Outcome,
     Param,
 )
 
-# ---- statistics --------------------------------------------------------------------------------
-
-
-def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    from abm.report import wilson as _wilson
-
-    return _wilson(round(successes), int(n), z)
-
 
 def describe(values: pd.Series, outcome: Outcome) -> dict[str, float]:
+    """Runs, centre and 95 % interval: a rate with Wilson's interval, a share with the
+    bounded share interval, any other number with Student's t interval (abm.stats)."""
     v = values.dropna()
     n = len(v)
     if outcome.rate:
-        lo, hi = wilson(v.sum(), n) if n else (math.nan, math.nan)
+        lo, hi = wilson(float(v.sum()), n)
         return {"n": n, "rate": v.mean() if n else math.nan, "ci_low": lo, "ci_high": hi}
     if n == 0:
         return {
@@ -44,14 +41,14 @@ def describe(values: pd.Series, outcome: Outcome) -> dict[str, float]:
             "p90": math.nan,
         }
     mean, sd = float(v.mean()), float(v.std(ddof=1)) if n > 1 else math.nan
-    half = 1.96 * sd / math.sqrt(n) if n > 1 else math.nan
+    lo, hi = share_interval(v) if outcome.name in SHARES else mean_interval(v)
     p10, p50, p90 = np.quantile(v, [0.1, 0.5, 0.9])
     return {
         "n": n,
         "mean": mean,
         "sd": sd,
-        "ci_low": mean - half,
-        "ci_high": mean + half,
+        "ci_low": lo,
+        "ci_high": hi,
         "p10": p10,
         "p50": p50,
         "p90": p90,
@@ -178,21 +175,24 @@ def morris_indices(ctx: Context, outcome: Outcome) -> tuple[pd.DataFrame | None,
     return table, ""
 
 
-def survival_curve(months: np.ndarray, failed: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """Kaplan-Meier curve of partnership survival: failures are events, other ends and
-    partnerships still running at the horizon are censored. Returns (month, S)."""
-    order = np.argsort(months, kind="stable")
-    months, failed = months[order], failed[order]
-    at_risk = len(months)
-    s, out_t, out_s = 1.0, [0], [1.0]
-    for t in np.unique(months):
-        here = months == t
-        d = int(failed[here].sum())
-        if d and at_risk:
-            s *= 1 - d / at_risk
-        at_risk -= int(here.sum())
-        out_t.append(t)
-        out_s.append(s)
-    out_t.append(horizon)
-    out_s.append(s)
-    return np.asarray(out_t, dtype=float), np.asarray(out_s)
+def partnership_survival(ctx: Context) -> tuple[list[tuple[Any, int, Survival]], float, float] | None:
+    """Kaplan-Meier survival of the partnerships formed, by group value (all together when
+    there is no group or too many values), with the log-rank test between the groups.
+
+    Returns ``([(group value or None, partnerships, curve), ...], chi-square, p-value)``, or
+    None when no run formed a partnership. Failures are events; a planned end, expiry,
+    buy-out, IPO or a partnership running at the horizon is censored.
+    """
+    f = ctx.frame
+    if "partnership_formed" not in f or not f["partnership_formed"].astype(bool).any():
+        return None
+    formed = f[f["partnership_formed"].astype(bool)]
+    group = ctx.group if ctx.group is not None and len(ctx.group.order) <= MAX_GROUPS else None
+    months = formed["partnership_months"].to_numpy(dtype=float)
+    failed = formed["partnership_failed"].astype(bool).to_numpy()
+    if group is None:
+        return [(None, len(formed), survival(months, failed))], math.nan, math.nan
+    values = formed[group.column].to_numpy()
+    curves = [(g, int((values == g).sum()), survival(months[values == g], failed[values == g])) for g in group.order]
+    chi2, p = logrank(months, failed, values.astype(str))
+    return [c for c in curves if c[1]], chi2, p

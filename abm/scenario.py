@@ -579,6 +579,16 @@ class Scenario(Section):
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_toml(), encoding="utf-8")
 
+    def __repr__(self) -> str:
+        from abm.display import scenario_repr
+
+        return scenario_repr(self)
+
+    def _repr_html_(self) -> str:
+        from abm.display import scenario_html
+
+        return scenario_html(self)
+
 
 def _field_hint(path: str, name: str, cls: type[Section]) -> str:
     hint = did_you_mean(name, cls.field_names())

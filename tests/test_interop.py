@@ -1,5 +1,6 @@
 """The package behaves in other people's tools: notebooks, samplers, process pools, readers."""
 
+import inspect
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 import abm
+from abm.outcomes import CODES, NAMES_ONLY, OTHER, code
 from abm.sweeps.store import WHOLE_OUTCOMES, normalize
 
 NOTEBOOK_CELL = textwrap.dedent(
@@ -188,3 +190,102 @@ def test_analysis_reports_survival_by_group_with_a_log_rank_test(tmp_path):
     share = pd.read_csv(folder / "tables" / "by_entry_mode.csv")
     assert (share.filter(like="share_y1_ci_low") >= 0).all().all()
     assert (folder / "partnership_survival.png").stat().st_size > 10_000
+
+
+# ---- a plain function for samplers --------------------------------------------------------------
+
+
+def test_evaluate_returns_numbers_only_and_codes_decode_to_the_text_outcomes():
+    from abm.sweeps import evaluate as evaluate_text
+
+    for mode in ("alone", "alliance", "joint_venture", "acquisition"):
+        kwargs = {"seed": 4, "months": 36, "consumers": 300, "entry_mode": mode}
+        numbers, text = abm.evaluate(**kwargs), evaluate_text(**kwargs)
+        assert all(type(v) in (float, int, bool) for v in numbers.values()), numbers
+        assert numbers["npv"] == text["npv"] and numbers["licence_month"] == text["licence_month"]
+        for column in CODES:
+            assert abm.decode(column, numbers[column]) == text[column].split(" (")[0]
+        assert not set(NAMES_ONLY) & numbers.keys()
+
+
+def test_the_code_table_knows_every_categorical_outcome_the_model_produces():
+    from abm.sweeps import evaluate as evaluate_text
+
+    seen: dict[str, set] = {column: set() for column in CODES}
+    for preset in abm.preset_names():
+        for seed in (1, 2):
+            row = evaluate_text(preset, seed=seed, consumers=300)
+            for column in CODES:
+                seen[column].add(row[column])
+                assert code(column, row[column]) != OTHER, (preset, column, row[column])
+    assert len(seen["final_mode"]) >= 3 and len(seen["partnership_end_cause"]) >= 3
+
+
+def test_vocabulary_types_hold_the_words_the_core_uses():
+    from abm import licensing, partnership, scenario, vocabulary
+
+    assert vocabulary.ENTRY_MODES == scenario.ENTRY_MODES
+    assert set(vocabulary.PARTNERSHIP_END_CAUSES) == {*partnership.END_CAUSES, "planned_end"}
+    assert set(vocabulary.JV_EXIT_ROUTES) <= set(partnership.END_CAUSES) | {"liquidation"}
+    status_comment = inspect.getsource(licensing.Application).split("status: str")[1].splitlines()[0]
+    assert status_comment.split("#")[1].split() == " | ".join(vocabulary.LICENCE_STATUSES).split()
+
+
+def _npv_of(point: dict) -> float:
+    return abm.evaluate(seed=1, months=24, consumers=300, **point)["npv"]
+
+
+def test_evaluate_plugs_into_a_generic_sampler_and_a_process_pool():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from SALib.sample import latin
+
+    problem = {"num_vars": 2, "names": ["cultural_distance", "partner_commitment"], "bounds": [[0.5, 4], [0.2, 0.9]]}
+    points = [dict(zip(problem["names"], map(float, row), strict=True)) for row in latin.sample(problem, 6, seed=2)]
+    serial = [_npv_of(p) for p in points]
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        parallel = list(pool.map(_npv_of, points))
+    assert parallel == serial and len(set(serial)) > 1
+
+
+# ---- notebook manners ---------------------------------------------------------------------------
+
+
+def test_every_object_has_a_short_repr_and_an_html_card(smoke_results):
+    from abm.display import model_html, model_repr
+    from abm.model import MarketEntryModel
+
+    run = abm.simulate("alpha-beta", seed=7, months=24, consumers=300)
+    cmp = abm.compare("alpha-beta", replications=2, months=12, consumers=300)
+    objects = [run, cmp, abm.load_results(smoke_results), run.scenario]
+    for obj in objects:
+        text, card = repr(obj), obj._repr_html_()
+        assert len(text) <= 200 and text.startswith(type(obj).__name__ + "("), text
+        assert card.startswith("<div>") and len(card) < 6000
+    assert "seed=7" in repr(run) and "npv=" in repr(run)
+    assert "alone, alliance, joint_venture, acquisition" in repr(cmp) and "<table" in cmp._repr_html_()
+    assert "24/24" in repr(objects[2])
+    model = MarketEntryModel("alpha-beta", seed=3, consumers=300)
+    model.run(5)
+    try:
+        assert model_repr(model) == "MarketEntryModel('alpha-beta', seed=3, month=5 of 120)"
+        assert "share: Alpha Co." in model_html(model)
+    finally:
+        model.release()
+
+
+def test_compare_takes_a_preset_name_and_defaults_to_the_entry_modes():
+    by_name = abm.compare("alpha-beta", replications=2, months=12, consumers=300)
+    by_object = abm.compare(abm.load_scenario("alpha-beta"), replications=2, months=12, consumers=300)
+    assert list(by_name.variants) == list(abm.vocabulary.ENTRY_MODES)
+    pd.testing.assert_frame_equal(by_name.summary, by_object.summary)
+
+
+def test_progress_bars_come_from_tqdm_auto():
+    import tqdm.auto
+
+    from abm.progress import progress_bar
+
+    with progress_bar(total=1, disable=True) as bar:
+        assert isinstance(bar, tqdm.auto.tqdm)

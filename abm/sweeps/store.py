@@ -514,6 +514,16 @@ class Results:
         skip = {*ID_COLUMNS, *self.parameters}
         return [c for c in self.summary.columns if c not in skip]
 
+    def __repr__(self) -> str:
+        from abm.display import results_repr
+
+        return results_repr(self)
+
+    def _repr_html_(self) -> str:
+        from abm.display import results_html
+
+        return results_html(self)
+
 
 def load_results(path: str | Path) -> Results:
     """Load a sweep's results folder in one call.

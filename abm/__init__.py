@@ -74,7 +74,7 @@ _EXPORTS = {
     "simulate": "abm.simulation",
     "evaluate": "abm.outcomes",
     "decode": "abm.outcomes",
-    "compare": "abm.compare",
+    "compare": ("abm.compare", None),  # the module, callable as compare() (see abm/compare.py)
     "Comparison": "abm.compare",
     "preset_names": ("abm.presets", "names"),
     "load_scenario": ("abm.presets", "resolve_scenario"),
@@ -89,7 +89,9 @@ def __getattr__(name: str):
     if target is None:
         raise AttributeError(f"module 'abm' has no attribute {name!r}")
     module, attr = target if isinstance(target, tuple) else (target, name)
-    value = getattr(importlib.import_module(module), attr)
+    value = importlib.import_module(module)
+    if attr is not None:
+        value = getattr(value, attr)
     globals()[name] = value
     return value
 

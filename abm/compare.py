@@ -11,6 +11,8 @@ variants differ by their setting, not by luck; the seed of replication r is
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -141,3 +143,14 @@ def compare(
         events_df,
         pd.DataFrame(failures, columns=["run_id", "variant", "replication", "seed", "error"]),
     )
+
+
+class _CallableModule(types.ModuleType):
+    """``abm.compare`` is both this module (``abm.compare.Comparison``, ``from abm import
+    compare``) and the function: ``abm.compare("alpha-beta", replications=50)``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Comparison:
+        return compare(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

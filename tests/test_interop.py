@@ -279,6 +279,9 @@ def test_compare_takes_a_preset_name_and_defaults_to_the_entry_modes():
     by_name = abm.compare("alpha-beta", replications=2, months=12, consumers=300)
     by_object = abm.compare(abm.load_scenario("alpha-beta"), replications=2, months=12, consumers=300)
     assert list(by_name.variants) == list(abm.vocabulary.ENTRY_MODES)
+    from abm import compare as module  # the app and the CLI use the module: both ways work
+
+    assert module.compare is abm.compare.compare and isinstance(by_name, module.Comparison)
     pd.testing.assert_frame_equal(by_name.summary, by_object.summary)
 
 

@@ -211,7 +211,8 @@ def load_spec(source: str | Path | dict | SweepSpec) -> SweepSpec:
     """Read and check a sweep specification.
 
     Args:
-        source: path to a TOML file, a dict of the same content, or a SweepSpec.
+        source: path to a TOML file, the name of a shipped spec (``"smoke"``), a dict of
+            the same content, or a SweepSpec.
 
     Raises:
         InputError: for a missing or malformed file and every value that is not allowed.
@@ -220,11 +221,17 @@ def load_spec(source: str | Path | dict | SweepSpec) -> SweepSpec:
         return source
     if isinstance(source, dict):
         return _build(copy.deepcopy(source), text="", source=None, base_dir=Path.cwd(), default_name="sweep")
-    path = Path(source)
+    from abm.experiments import names, resolve
+
+    path = resolve(source)  # a file, or the name of a shipped spec (abm experiments)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError("spec", str(path), "an existing sweep TOML file (see experiments/README.md)") from None
+        raise InputError(
+            "spec",
+            str(path),
+            "an existing sweep TOML file or a shipped spec: " + ", ".join(names()) + did_you_mean(source, names()),
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("spec", str(path), f"a readable UTF-8 TOML file ({type(exc).__name__})") from None
     try:

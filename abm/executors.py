@@ -148,8 +148,8 @@ class DaskCluster:
         self.local_workers = local_workers
         self.scheduler = scheduler
         self.timeout_s = timeout_s
-        self.cluster = None
-        self.client = None
+        self.cluster: Any = None
+        self.client: Any = None
 
     def __enter__(self) -> DaskCluster:
         import logging

@@ -478,7 +478,7 @@ def field_targets(scenario: Scenario, path: str) -> list[tuple[Section, str, str
     return out
 
 
-def _field_kind(section: Section, name: str) -> str:
+def _field_kind(section: Any, name: str) -> str:
     annotation = next(f.type for f in dataclasses.fields(section) if f.name == name)
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
     return text.split("|")[0].strip()  # "float | None" -> "float"

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -193,7 +193,7 @@ class ResultStore:
         self.session: Session | None = None
         self._seq = 0
         self._schemas: dict[str, pa.Schema | None] = dict.fromkeys(TABLES)
-        self._lock_file = None
+        self._lock_file: TextIO | None = None
         self.int_columns: set[str] = set(ID_COLUMNS)
 
     # ---- opening -------------------------------------------------------------------------

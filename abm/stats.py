@@ -8,8 +8,11 @@ definition each, computed by the libraries made for them.
   at the effective sample size ``p (1 - p) / se**2`` with a t critical value (Korn & Graubard
   1998, for proportions estimated with a variance other than binomial). Inside [0, 1], and
   as wide as the t interval where that one is.
-- :func:`survival`: Kaplan-Meier curve with a 95 % Hall-Wellner confidence band
-  (statsmodels ``SurvfuncRight``; the band holds the whole curve with 95 % probability).
+- :func:`survival`: Kaplan-Meier curve (statsmodels ``SurvfuncRight``) with a pointwise
+  95 % band on the log(-log) scale from its Greenwood standard error (Kalbfleisch &
+  Prentice 2002, as R's ``survfit(conf.type = "log-log")``): inside [0, 1], and narrow
+  where many partnerships are at risk. (Hall-Wellner bands, which hold the whole curve at
+  once, span almost 0 to 1 at a first failure among 40.)
 - :func:`logrank`: log-rank test that groups share one survival curve (statsmodels
   ``survdiff``).
 
@@ -92,9 +95,8 @@ class Survival:
     events: int
 
 
-def survival(months: Any, failed: Any) -> Survival:
-    """Kaplan-Meier survival with a 95 % Hall-Wellner band (statsmodels computes it at 95 %
-    only); failures are events, the rest censored.
+def survival(months: Any, failed: Any, level: float = LEVEL) -> Survival:
+    """Kaplan-Meier survival with a pointwise log(-log) band; failures are events, the rest censored.
 
     The curve starts at month 0 with probability 1; with no event it stays at 1 (band 1 to 1).
     """
@@ -106,7 +108,7 @@ def survival(months: Any, failed: Any) -> Survival:
     if len(t) == 0 or not e.any():
         return Survival(start[0], start[1], start[1], start[1], len(t), 0)
     sf = SurvfuncRight(t, e.astype(float))
-    low, high = sf.simultaneous_cb()
+    low, high = _loglog_band(sf.surv_prob, sf.surv_prob_se, _critical(level))
     return Survival(
         np.concatenate([start[0], sf.surv_times]),
         np.concatenate([start[1], sf.surv_prob]),
@@ -115,6 +117,16 @@ def survival(months: Any, failed: Any) -> Survival:
         len(t),
         int(e.sum()),
     )
+
+
+def _loglog_band(s: np.ndarray, se: np.ndarray, crit: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise band of a survival curve: ``S ** exp(+-crit * se / (S |log S|))``."""
+    low, high = s.copy(), s.copy()  # S = 1 (no failure yet) and S = 0 keep a zero-width band
+    inside = (s > 0) & (s < 1)
+    spread = np.exp(crit * se[inside] / (s[inside] * np.abs(np.log(s[inside]))))
+    low[inside] = s[inside] ** spread
+    high[inside] = s[inside] ** (1 / spread)
+    return low, high
 
 
 def logrank(months: Any, failed: Any, groups: Any) -> tuple[float, float]:

@@ -161,6 +161,11 @@ def test_kaplan_meier_steps_and_the_log_rank_test_tell_groups_apart():
     )
     assert np.all(curve.low <= curve.probability) and np.all(curve.probability <= curve.high)
     assert curve.low[-1] > 0 and curve.high[-1] < 1
+    # by hand at month 3: Greenwood se = 0.9 * sqrt(1 / (10 * 9)) = 0.0949; on the log(-log)
+    # scale se / (S |log S|) = 1.0008, so the band is 0.9 ** exp(+-1.96 * 1.0008) = (0.473, 0.985)
+    assert (curve.low[1], curve.high[1]) == pytest.approx((0.473, 0.985), abs=0.001)
+    first_of_forty = survival([2] + [30] * 39, [1] + [0] * 39)
+    assert first_of_forty.low[1] > 0.8  # narrow where many are at risk
     rng = np.random.default_rng(7)
     short, long = rng.exponential(6, 60), rng.exponential(30, 60)
     t = np.minimum(np.concatenate([short, long]), 48)

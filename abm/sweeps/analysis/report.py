@@ -247,8 +247,8 @@ def _write(ctx: Context, folder: Path) -> None:
             "Kaplan-Meier estimate over the runs where a partnership formed: a failure (trust floor, missed "
             "objectives, defection, walk-away, liquidation, entrant exit) is an event; a planned end, expiry, "
             "buy-out or IPO, or a partnership still running at the horizon, is censored. Time is the months "
-            "spent in partnership. Shaded: 95 % Hall-Wellner bands (the whole curve lies inside with 95 % "
-            "probability).",
+            "spent in partnership. Shaded: pointwise 95 % bands (log-log scale, from the "
+            "Greenwood standard error).",
             "",
             f"![partnership survival]({surv.name})",
             "",

@@ -7,6 +7,8 @@ to its market share, money and partnership month by month.
     import abm
     result = abm.simulate("alpha-beta", seed=1, entry_mode="joint_venture")
     result.steps, result.summary, result.events
+    abm.evaluate(seed=1, cultural_distance=2.0)      # numbers only, for samplers
+    abm.compare("alpha-beta", replications=50)       # every entry mode over the same seeds
 
 Names load on first use, so the command line starts fast and Mesa, pandas, Dask and SALib
 are imported only by the parts that need them.

@@ -21,7 +21,9 @@ def test_a_wheel_installed_in_a_fresh_venv_runs_the_readme_job_a_shipped_sweep_a
     uv = str(UV) if UV.exists() else shutil.which("uv")
     if uv is None:
         pytest.skip("uv is needed to build and install the wheel (make setup installs it)")
-    built = _run([uv, "build", "--wheel", "--out-dir", tmp_path / "dist", ROOT], tmp_path)
+    # sdist first, then the wheel from it: what a user building from the sources gets, and no
+    # stale files of an earlier build/ folder can slip into the wheel
+    built = _run([uv, "build", "--out-dir", tmp_path / "dist", ROOT], tmp_path)
     assert built.returncode == 0, built.stderr[-3000:]
     assert "SetuptoolsDeprecationWarning" not in built.stderr  # the licence table form warned
     (wheel,) = (tmp_path / "dist").glob("*.whl")
@@ -31,6 +33,7 @@ def test_a_wheel_installed_in_a_fresh_venv_runs_the_readme_job_a_shipped_sweep_a
     assert "License-Expression: MIT" in metadata and "License-File: LICENSE" in metadata
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "abm/experiments/smoke.toml" in names and "abm/experiments/sobol_npv_share.toml" in names
+    assert "abm/sweeps/analysis/stats.py" in names and "abm/sweeps/analysis.py" not in names
 
     venv = tmp_path / "venv"
     assert _run([uv, "venv", "-q", venv, "--python", sys.executable], tmp_path).returncode == 0

@@ -1,6 +1,7 @@
 # One command each, on a fresh machine with Python 3.11+:
 #   make run    set up .venv and run the main job (entry modes of the default case, 100 runs each)
 #   make test   set up .venv (and Chromium for the browser tests, where possible) and run every test
+#   make lint   ruff check, ruff format --check and mypy
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -28,8 +29,10 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: /usr/bin/chromium missing and cannot be installed here: browser tests will be skipped"; fi
 
+# tests spread over the cores (pytest-xdist); modules sharing a server or a long fixture stay
+# together (tests/conftest.py)
 test: setup browser
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/pytest
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/pytest -n auto --dist loadgroup
 
 test-fast: setup
 	$(BIN)/pytest -m "not browser and not slow"
@@ -43,8 +46,11 @@ bench: setup
 validate: setup
 	$(BIN)/abm validate
 
+# ruff (lint and formatting) and mypy on the package; .ci/run runs it before the tests
 lint: setup
-	$(BIN)/ruff check abm tests experiments
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy abm
 
 clean-venv:
 	rm -rf $(VENV)

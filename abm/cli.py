@@ -224,6 +224,15 @@ def cmd_show_scenario(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experiments(args: argparse.Namespace) -> int:
+    from abm import experiments
+
+    for name, question in experiments.listing():
+        print(f"{name:<30}{question}")
+    print(f"\nrun one: abm sweep NAME; copy one to edit it: {experiments.FOLDER}/NAME.toml")
+    return 0
+
+
 def cmd_countries(args: argparse.Namespace) -> int:
     from abm.culture import countries
 
@@ -277,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show-scenario", help="print a scenario as TOML (a start for your own file)")
     p.add_argument("name", help="preset name or TOML file")
     p.set_defaults(func=cmd_show_scenario)
+    p = sub.add_parser("experiments", help="list the sweep specifications shipped with the package")
+    p.set_defaults(func=cmd_experiments)
+
     p = sub.add_parser("countries", help="list the country codes for home_country and host_country")
     p.set_defaults(func=cmd_countries)
 

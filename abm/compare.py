@@ -11,6 +11,8 @@ variants differ by their setting, not by luck; the seed of replication r is
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +21,10 @@ import pandas as pd
 
 from abm.errors import InputError
 from abm.executors import run_local
-from abm.scenario import ENTRY_MODES, Scenario
+from abm.scenario import Scenario
 from abm.seeding import run_seed
 from abm.simulation import simulate
+from abm.vocabulary import ENTRY_MODES, EntryMode
 
 
 @dataclass
@@ -35,8 +38,18 @@ class Comparison:
     events: pd.DataFrame
     failures: pd.DataFrame
 
+    def __repr__(self) -> str:
+        from abm.display import comparison_repr
 
-def mode_variants(modes: tuple[str, ...] = ENTRY_MODES) -> dict[str, dict[str, Any]]:
+        return comparison_repr(self)
+
+    def _repr_html_(self) -> str:
+        from abm.display import comparison_html
+
+        return comparison_html(self)
+
+
+def mode_variants(modes: tuple[EntryMode, ...] = ENTRY_MODES) -> dict[str, dict[str, Any]]:
     """One variant per entry mode."""
     return {mode: {"entry_mode": mode} for mode in modes}
 
@@ -56,24 +69,37 @@ def _one_run(task: tuple) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
 
 
 def compare(
-    scenario: Scenario,
-    variants: dict[str, dict[str, Any]],
+    scenario: Scenario | str | None = None,
+    variants: dict[str, dict[str, Any]] | None = None,
     *,
     replications: int = 100,
     master_seed: int = 1,
     workers: int = 1,
     keep_steps: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    **overrides: Any,
 ) -> Comparison:
     """Run every variant ``replications`` times; results in a deterministic order.
 
     Args:
+        scenario: Scenario, preset name (``"alpha-beta"``), TOML path, or None for the default preset.
+        variants: label -> overrides; default: one variant per entry mode (:func:`mode_variants`).
         progress: called as ``progress(done, total)`` after each run.
+        **overrides: flat or dotted overrides applied to the scenario first, as for ``simulate``
+            (e.g. ``months=24``).
 
     Raises:
         InputError: for replications < 1 or a variant whose overrides are not allowed
             (checked before anything runs).
     """
+    if not isinstance(scenario, Scenario):
+        from abm.presets import resolve_scenario
+
+        scenario = resolve_scenario(scenario)
+    if overrides:
+        scenario = scenario.with_overrides(overrides)
+    if variants is None:
+        variants = mode_variants()
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise InputError("replications", replications, "a whole number >= 1")
     if not variants:
@@ -117,3 +143,14 @@ def compare(
         events_df,
         pd.DataFrame(failures, columns=["run_id", "variant", "replication", "seed", "error"]),
     )
+
+
+class _CallableModule(types.ModuleType):
+    """``abm.compare`` is both this module (``abm.compare.Comparison``, ``from abm import
+    compare``) and the function: ``abm.compare("alpha-beta", replications=50)``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Comparison:
+        return compare(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -6,7 +6,8 @@ not cross processes). Results come back tagged with their task index, so callers
 store them in any order and still produce the same output as a serial run.
 
 Local processes are forked (Linux, macOS): no re-import per worker, and nothing has to be
-importable from ``__main__`` (Mesa sets the default start method to spawn on import).
+importable from ``__main__``. The pool asks for fork itself, whatever the process's default
+start method (which importing abm leaves as the user set it; see ``abm/__init__.py``).
 Where fork does not exist (Windows), spawn is used.
 """
 
@@ -179,8 +180,8 @@ class DaskCluster:
         self.local_workers = local_workers
         self.scheduler = scheduler
         self.timeout_s = timeout_s
-        self.cluster = None
-        self.client = None
+        self.cluster: Any = None
+        self.client: Any = None
 
     def __enter__(self) -> DaskCluster:
         import logging
@@ -237,6 +238,51 @@ class DaskCluster:
         if self.cluster is not None:
             return f"a Dask LocalCluster of {self.local_workers} worker processes"
         return f"the Dask scheduler at {self.scheduler} ({self.workers()} worker threads now)"
+
+
+def slurm_cluster(
+    *,
+    cores: int = 32,
+    memory: str = "64GB",
+    walltime: str = "04:00:00",
+    queue: str | None = None,
+    account: str | None = None,
+    python: str | None = None,
+    **options: Any,
+) -> Any:
+    """A dask-jobqueue ``SLURMCluster`` set up for sweeps: one single-threaded worker process
+    per core (a run holds the GIL), so a job of ``cores`` cores runs ``cores`` runs at once.
+
+    Building it submits nothing: its scheduler starts in this process and jobs are queued by
+    ``cluster.scale(jobs=N)`` (or ``adapt``); pass ``cluster.scheduler_address`` to
+    ``abm.sweep(..., scheduler=...)`` or ``abm sweep --scheduler``. docs/SWEEPS.md shows it
+    in use. Needs ``pip install dask-jobqueue``.
+
+    Args:
+        cores: cores of one SLURM job (= worker processes in it).
+        memory: memory of one job, e.g. ``"64GB"`` (split evenly between its workers).
+        walltime: time limit of one job, ``HH:MM:SS``.
+        queue: SLURM partition; account: SLURM account to charge.
+        python: the Python of the workers (default: this one; the nodes must see it, with
+            this package installed).
+        **options: anything else ``SLURMCluster`` takes (``job_extra_directives``,
+            ``job_script_prologue`` for ``module load ...``, ``local_directory``, ...).
+    """
+    import sys
+
+    from dask_jobqueue import SLURMCluster
+
+    return SLURMCluster(
+        cores=cores,
+        processes=cores,
+        memory=memory,
+        walltime=walltime,
+        queue=queue,
+        account=account,
+        python=python or sys.executable,
+        scheduler_options={"dashboard_address": None, **options.pop("scheduler_options", {})},
+        **options,
+    )
 
 
 def call_each(fn: Callable[[Any], Any], batch: list[tuple[int, Any]]) -> list[tuple[int, Any]]:

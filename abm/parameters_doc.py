@@ -1,5 +1,6 @@
 """Render the parameter reference (docs/PARAMETERS.md) from the scenario's own field specs,
-so the documentation cannot drift from the code. ``python -m abm.parameters_doc`` rewrites it.
+so the documentation cannot drift from the code. ``python -m abm.parameters_doc`` rewrites it
+in a checkout; installed from a wheel it prints the reference (or writes the FILE named).
 """
 
 from __future__ import annotations
@@ -61,10 +62,27 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
-def path() -> Path:
-    return Path(__file__).resolve().parent.parent / "docs" / "PARAMETERS.md"
+def path() -> Path | None:
+    """docs/PARAMETERS.md of the checkout this package is imported from; None when installed
+    from a wheel (there is no docs/ folder beside the package then)."""
+    root = Path(__file__).resolve().parent.parent
+    return root / "docs" / "PARAMETERS.md" if (root / "pyproject.toml").is_file() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m abm.parameters_doc [FILE]``: write the reference to FILE, to the checkout's
+    docs/PARAMETERS.md, or (installed from a wheel) print it."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    target = Path(args[0]) if args else path()
+    if target is None:
+        sys.stdout.write(render())
+        return 0
+    target.write_text(render(), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
 
 
 if __name__ == "__main__":
-    path().write_text(render(), encoding="utf-8")
-    print(f"wrote {path()}")
+    raise SystemExit(main())

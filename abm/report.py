@@ -14,6 +14,7 @@ import pandas as pd
 
 from abm.compare import Comparison
 from abm.partnership import END_CAUSES
+from abm.stats import wilson as wilson  # one definition; re-exported for abm.app and abm.validation
 
 SHARE_COLUMNS = [
     ("share_y1", "Share, year 1"),
@@ -21,17 +22,6 @@ SHARE_COLUMNS = [
     ("share_y5", "Share, year 5"),
     ("share_y10", "Share, year 10"),
 ]
-
-
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion."""
-    if n == 0:
-        return math.nan, math.nan
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _band(values: pd.Series, fmt: str) -> str:

@@ -603,6 +603,16 @@ class Scenario(Section):
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_toml(), encoding="utf-8")
 
+    def __repr__(self) -> str:
+        from abm.display import scenario_repr
+
+        return scenario_repr(self)
+
+    def _repr_html_(self) -> str:
+        from abm.display import scenario_html
+
+        return scenario_html(self)
+
 
 def _first_repeat(names: Any) -> Any:
     """The first name seen twice, or None (linear: a set of the names seen so far)."""

@@ -55,6 +55,16 @@ class RunResult:
         for name in ("steps", "summary", "entrants", "partnerships", "events"):
             getattr(self, name).to_parquet(directory / f"{name}.parquet", index=False)
 
+    def __repr__(self) -> str:
+        from abm.display import run_result_repr
+
+        return run_result_repr(self)
+
+    def _repr_html_(self) -> str:
+        from abm.display import run_result_html
+
+        return run_result_html(self)
+
 
 def new_seed() -> int:
     """A fresh seed from OS entropy, for runs whose caller gave none (it is recorded)."""

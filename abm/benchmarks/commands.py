@@ -2,7 +2,8 @@
 
 Imports nothing heavy until the command runs (``abm.cli`` imports this module on every
 call). The suite is ``experiments/benchmarks/bench.py`` of the repository this package is
-installed from (editable install, as ``make setup`` does).
+installed from (editable install, as ``make setup`` does); installed from a wheel, the
+command says so in one line and exits with code 2.
 """
 
 from __future__ import annotations
@@ -36,7 +37,16 @@ def load_suite(path: Path = SUITE) -> ModuleType:
     return module
 
 
+NO_CHECKOUT = (
+    "abm: error: abm bench runs the benchmark suite of a repository checkout (experiments/benchmarks/), "
+    "which an installed wheel does not include: clone the repository and run `make bench` there"
+)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    if not SUITE.is_file():
+        print(NO_CHECKOUT, file=sys.stderr)
+        return 2
     suite = load_suite()
     only = None
     if args.only:

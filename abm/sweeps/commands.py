@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
         description="Run every run of a sweep specification into results/<name>/; "
         "running the same command again resumes it. See docs/SWEEPS.md.",
     )
-    p.add_argument("spec", help="sweep specification (TOML), e.g. experiments/smoke.toml")
+    p.add_argument("spec", help="sweep specification: a TOML file, or the name of a shipped one (abm experiments)")
     p.add_argument("--workers", default=None, help="local processes (default: all cores; 1 = serial)")
     p.add_argument("--dask-local", default=None, metavar="N", help="run on a Dask LocalCluster of N worker processes")
     p.add_argument(

@@ -101,10 +101,10 @@ def build_design(spec: SweepSpec) -> Design:
     elif spec.design == "monte_carlo":
         rng = np.random.default_rng(seed)
         n = spec.samples
-        cols = {}
+        cols: dict[str, Any] = {}
         for p in params:
             if p.is_range and p.integer:
-                cols[p.column] = rng.integers(p.low, p.high + 1, size=n)
+                cols[p.column] = rng.integers(int(p.low), int(p.high) + 1, size=n)
             elif p.is_range:
                 cols[p.column] = rng.uniform(p.low, p.high, size=n)
             else:

@@ -211,7 +211,8 @@ def load_spec(source: str | Path | dict | SweepSpec) -> SweepSpec:
     """Read and check a sweep specification.
 
     Args:
-        source: path to a TOML file, a dict of the same content, or a SweepSpec.
+        source: path to a TOML file, the name of a shipped spec (``"smoke"``), a dict of
+            the same content, or a SweepSpec.
 
     Raises:
         InputError: for a missing or malformed file and every value that is not allowed.
@@ -220,11 +221,17 @@ def load_spec(source: str | Path | dict | SweepSpec) -> SweepSpec:
         return source
     if isinstance(source, dict):
         return _build(copy.deepcopy(source), text="", source=None, base_dir=Path.cwd(), default_name="sweep")
-    path = Path(source)
+    from abm.experiments import names, resolve
+
+    path = resolve(source)  # a file, or the name of a shipped spec (abm experiments)
     try:
         text = limits.read_text_file(path, "spec", what="a sweep TOML file")
     except FileNotFoundError:
-        raise InputError("spec", str(path), "an existing sweep TOML file (see experiments/README.md)") from None
+        raise InputError(
+            "spec",
+            str(path),
+            "an existing sweep TOML file or a shipped spec: " + ", ".join(names()) + did_you_mean(source, names()),
+        ) from None
     raw = limits.parse_toml(text, str(path))
     return _build(raw, text=text, source=str(path), base_dir=path.parent, default_name=path.stem)
 
@@ -500,7 +507,7 @@ def field_targets(scenario: Scenario, path: str) -> list[tuple[Section, str, str
     return out
 
 
-def _field_kind(section: Section, name: str) -> str:
+def _field_kind(section: Any, name: str) -> str:
     annotation = next(f.type for f in dataclasses.fields(section) if f.name == name)
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
     return text.split("|")[0].strip()  # "float | None" -> "float"

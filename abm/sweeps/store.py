@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,16 @@ MANIFEST = "manifest.json"
 TABLES = ("summary", "paths", "errors")
 PART = re.compile(r"^part-(\d+)-(\d+)\.parquet$")
 INT_PATH_COLUMNS = ("run_id", "month", "customers")
+WHOLE_OUTCOMES = (
+    "months",
+    "months_to_target",
+    "licence_month",
+    "exit_month",
+    "partnership_months",
+    "incumbent_reactions",
+)
+"""Summary outcomes that count months or events: stored as (nullable) integers, so that
+DuckDB, polars and R read them as whole numbers; a run without the event has a null."""
 
 SEEDING_RULE = (
     "run_id = point * replications + replication; seed = SeedSequence([master_seed, run_id])"
@@ -97,9 +107,12 @@ def _write_json_atomic(path: Path, data: dict) -> None:
 def normalize(frame: pd.DataFrame, int_columns: tuple[str, ...] | set[str]) -> pa.Table:
     """A frame as an Arrow table with one stable type per column, whatever the chunk.
 
-    Whole numbers stay int64 only in ``int_columns`` (identifiers, counts, whole-number
-    parameters); every other number is float64 (a month that may be missing is NaN, not
-    a changing type); text is string; true/false is bool.
+    Numbers are int64 in ``int_columns`` (identifiers, counts, months, whole-number
+    parameters), with null where missing (NaN in pandas), and float64 elsewhere: one type
+    per column whatever the chunk. Text is string; true/false is bool.
+
+    Raises:
+        ValueError: a column of ``int_columns`` holds a fraction (a declared count that is not).
     """
     fields, arrays = [], []
     for name in frame.columns:
@@ -109,6 +122,9 @@ def normalize(frame: pd.DataFrame, int_columns: tuple[str, ...] | set[str]) -> p
             typ = pa.bool_()
         elif kind in "iu" and name in int_columns:
             typ = pa.int64()
+        elif kind == "f" and name in int_columns:
+            typ = pa.int64()
+            col = _whole(col, name)
         elif kind in "iuf":
             typ = pa.float64()
         else:
@@ -127,6 +143,16 @@ def normalize(frame: pd.DataFrame, int_columns: tuple[str, ...] | set[str]) -> p
         fields.append(pa.field(str(name), typ))
         arrays.append(pa.array(col.to_numpy() if typ != pa.string() else col.tolist(), type=typ, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _whole(col: pd.Series, name: str) -> pd.Series:
+    """A float column of whole numbers (NaN for missing) as a nullable integer column."""
+    values = col.to_numpy(dtype=float)
+    present = values[~np.isnan(values)]
+    if not np.all(np.isfinite(present)) or np.any(present != np.round(present)):
+        bad = present[~np.isfinite(present) | (present != np.round(present))][0]
+        raise ValueError(f"column {name!r} is stored as whole numbers but holds {bad!r}")
+    return col.astype("Int64")
 
 
 def _conform(table: pa.Table, schema: pa.Schema | None) -> pa.Table:
@@ -166,7 +192,7 @@ class ResultStore:
         self.session: Session | None = None
         self._seq = 0
         self._schemas: dict[str, pa.Schema | None] = dict.fromkeys(TABLES)
-        self._lock_file = None
+        self._lock_file: TextIO | None = None
         self.int_columns: set[str] = set(ID_COLUMNS)
 
     # ---- opening -------------------------------------------------------------------------
@@ -210,7 +236,7 @@ class ResultStore:
         A new folder is assembled under a temporary name and renamed into place, so a
         folder without its manifest never exists.
         """
-        self.int_columns = set(ID_COLUMNS) | {p.column for p in spec.parameters if p.integer}
+        self.int_columns = set(ID_COLUMNS) | set(WHOLE_OUTCOMES) | {p.column for p in spec.parameters if p.integer}
         if not (self.path / MANIFEST).exists():
             self._create(spec, design)
         self._lock()
@@ -310,6 +336,10 @@ class ResultStore:
         self._lock_file = open(self.path / ".lock", "w")  # noqa: SIM115 - held for the session
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # the file is removed by the session that held it (release_lock): a lock taken
+            # on a file already removed holds nothing, so it counts as busy
+            if os.fstat(self._lock_file.fileno()).st_ino != os.stat(self.path / ".lock").st_ino:
+                raise OSError("lock file replaced")
         except OSError:
             self._lock_file.close()
             self._lock_file = None
@@ -394,9 +424,30 @@ class ResultStore:
             self.session.status = status
             self.manifest["sessions"][self.session.index] = dataclass_dict(self.session)
             self.manifest["completed"] = status == "complete"
+            self._ensure_errors_part()
             _write_json_atomic(self.path / MANIFEST, self.manifest)
             self.session = None
+        self._release_lock()
+
+    def _ensure_errors_part(self) -> None:
+        """Write an empty errors part if no run has failed yet, so that ``errors/*.parquet``
+        always names a readable table (DuckDB and polars fail on a glob matching nothing)."""
+        if self.parts("errors"):
+            return
+        design = pq.read_schema(self.path / "design.parquet")
+        params = [p["column"] for p in self.manifest.get("parameters", [])]
+        fields = [pa.field(c, pa.int64()) for c in ID_COLUMNS]
+        fields += [design.field(c) if c in design.names else pa.field(c, pa.float64()) for c in params]
+        fields += [pa.field("error", pa.string()), pa.field("traceback", pa.string())]
+        schema = pa.schema(fields)
+        self._write("errors", self._next_name(), schema.empty_table())
+
+    def _release_lock(self) -> None:
+        """Remove the lock file, then release the lock (in that order: another session that
+        opened the old file before its removal sees it replaced and backs off)."""
         if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                (self.path / ".lock").unlink()
             self._lock_file.close()
             self._lock_file = None
 
@@ -464,6 +515,16 @@ class Results:
     def outcomes(self) -> list[str]:
         skip = {*ID_COLUMNS, *self.parameters}
         return [c for c in self.summary.columns if c not in skip]
+
+    def __repr__(self) -> str:
+        from abm.display import results_repr
+
+        return results_repr(self)
+
+    def _repr_html_(self) -> str:
+        from abm.display import results_html
+
+        return results_html(self)
 
 
 MANIFEST_SHAPE = {

@@ -47,10 +47,9 @@ def fit_with_ci(paths: np.ndarray, *, resamples: int = 200, seed: int = 0) -> di
     t = np.arange(paths.shape[1]) / 12.0
     p, q = fit_bass(t, paths.mean(axis=0))
     rng = np.random.default_rng(seed)
-    boot = []
+    fits = []
     for _ in range(resamples):
         pick = rng.integers(0, len(paths), len(paths))
-        boot.append(fit_bass(t, paths[pick].mean(axis=0)))
-    boot = np.array(boot)
-    lo, hi = np.percentile(boot, [2.5, 97.5], axis=0)
+        fits.append(fit_bass(t, paths[pick].mean(axis=0)))
+    lo, hi = np.percentile(np.array(fits), [2.5, 97.5], axis=0)
     return {"p": (p, float(lo[0]), float(hi[0])), "q": (q, float(lo[1]), float(hi[1]))}

@@ -1,0 +1,22 @@
+"""Test-suite settings shared by every module.
+
+With pytest-xdist (``make test`` runs ``pytest -n auto --dist loadgroup``), tests are spread
+over worker processes one by one, and a module-scoped fixture is built once per worker that
+runs tests of its module. The modules below share something expensive or exclusive (a
+server and a browser, a validation run) and stay together on one worker.
+"""
+
+import pytest
+
+TOGETHER = {
+    "test_app_browser": "one `abm app` server and one Chromium profile for the whole module",
+    "test_validation": "one `abm validate --quick` run shared by the module's tests",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+        if module in TOGETHER:
+            item.add_marker(pytest.mark.xdist_group(module))

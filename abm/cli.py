@@ -309,8 +309,8 @@ def _version() -> str:
     return f"abm {__version__}"
 
 
-def _one_line(text: str, limit: int = 900) -> str:
-    text = " ".join(str(text).split())
+def _one_line(message: object, limit: int = 900) -> str:
+    text = " ".join(str(message).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

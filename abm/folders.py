@@ -49,7 +49,7 @@ _PARTIAL = re.compile(r"\.(?:.*\.)?partial-(\d+)-")
 def clean_partials(parent: Path) -> list[Path]:
     """Remove the hidden ``.partial-<pid>-*`` and ``.<name>.partial-<pid>-*`` folders in
     ``parent`` whose process no longer runs (left by a kill); returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(Path(parent).iterdir())
     except OSError:

@@ -62,7 +62,7 @@ def test_quick_bench_writes_every_figure_finite(tmp_path):
 
 
 def test_bench_refuses_bad_options_in_one_line(tmp_path):
-    for args in (["--only", "nonsense"], ["--workers", "0"]):
+    for args in (["--only", "nonsense"], ["--workers", "0"], ["--workers", "1000000"]):
         p = abm_cli("bench", "--quick", *args, "--out", str(tmp_path / "b"))
         assert p.returncode == 2
         assert p.stderr.startswith("abm: error:") and "Traceback" not in p.stderr

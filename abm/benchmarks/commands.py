@@ -54,14 +54,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         unknown = [name for name in only if name not in suite.MEASUREMENTS]
         if unknown or not only:
             raise InputError("--only", args.only, f"a comma-separated subset of {', '.join(suite.MEASUREMENTS)}")
-    workers = None
-    if args.workers is not None:
-        try:
-            workers = int(args.workers)
-        except ValueError:
-            workers = 0
-        if workers < 1:
-            raise InputError("--workers", args.workers, "a whole number >= 1")
+    from abm.cli import workers_option
+
+    workers = workers_option("--workers", args.workers)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(

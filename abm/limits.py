@@ -154,6 +154,13 @@ APP_MAX_SESSION_JOBS = _limit(
 APP_MAX_QUEUED_JOBS = _limit(
     "APP_MAX_QUEUED_JOBS", 16, "jobs", "Compare jobs queued or running on the whole server", ""
 )
+APP_ORPHAN_MINUTES = _limit(
+    "APP_ORPHAN_MINUTES",
+    15,
+    "minutes",
+    "a browser session whose connection dropped without closing the page",
+    "then its session ends and its jobs are cancelled (Solara's own default keeps it 24 hours)",
+)
 
 
 def in_app() -> bool:

@@ -453,3 +453,19 @@ def test_in_chromium_the_largest_compare_leaves_another_pages_step_fast_and_dies
     finally:
         ctx.close()
         p.stop()
+
+
+def test_a_dropped_session_ends_within_the_stated_limit_not_solaras_day():
+    import solara.util
+    from solara.server import settings
+
+    from abm import limits
+    from abm.app import server
+
+    before = settings.kernel.cull_timeout
+    try:
+        server.configure_solara()
+        assert solara.util.parse_timedelta(settings.kernel.cull_timeout) == 60 * limits.APP_ORPHAN_MINUTES
+        assert solara.util.parse_timedelta("24h") > limits.APP_ORPHAN_MINUTES * 60
+    finally:
+        settings.kernel.cull_timeout = before

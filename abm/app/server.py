@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 
+from abm import limits
 from abm.errors import InputError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -64,6 +65,19 @@ def url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def configure_solara() -> None:
+    """Solara's server settings for a classroom server: production mode, no telemetry, no
+    banner, and a session whose page lost its connection without closing ends (cancelling its
+    jobs) after ``limits.APP_ORPHAN_MINUTES`` instead of Solara's 24 hours."""
+    from solara.server import settings
+
+    settings.main.mode = "production"  # no check-in with solara.dev, no dev reloader
+    settings.telemetry.mixpanel_enable = False
+    settings.theme.show_banner = False  # it would cover the charts' corner on a projector
+    settings.theme.title = "abm app"
+    settings.kernel.cull_timeout = f"{limits.APP_ORPHAN_MINUTES}m"
+
+
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, page: str = "app") -> None:
     """Run the server in this process until interrupted (Ctrl+C)."""
     if page not in APP_MODULES:
@@ -78,12 +92,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, page: str = "app")
 
     jobs.install_session_cleanup()  # a closed page cancels its Compare jobs
     import uvicorn
-    from solara.server import settings
 
-    settings.main.mode = "production"  # no check-in with solara.dev, no dev reloader
-    settings.telemetry.mixpanel_enable = False
-    settings.theme.show_banner = False  # it would cover the charts' corner on a projector
-    settings.theme.title = "abm app"
+    configure_solara()
     print(f"abm app: open {url(host, port)} in a browser (Ctrl+C stops the server)", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"abm app: listening on {host}: other machines on the network can reach it", file=sys.stderr, flush=True)

@@ -382,6 +382,10 @@ def test_classroom_predict_then_run(page):
     _wait_chart(page, "lesson-fan")
     text = page.inner_text(".abm-reveal-table")
     assert "It breaks down early" in text and "of runs" in text
+    why = page.inner_text(".abm-class-debrief")  # the prediction against the distribution, and the main driver
+    assert "You said 'It breaks down early'" in why and "of 50 runs" in why, why
+    assert "The main driver in " in why and "was the partnership's breakdown (" in why, why
+    assert "In a typical such run: The partnership with Beta Tech ended in month " in why, why
     _shot(page, "classroom")
     assert page.problems == []
 

@@ -68,7 +68,7 @@ def test_trust_that_fell_because_the_partner_delivered_less_than_expected():
     )
     summary = _summary(partnership_end_cause="trust_floor", partnership_failed=True)
     driver = debrief.main_driver(events, steps, summary, SCENARIO)
-    assert driver.key == "partnership"
+    assert driver.key == "partnership:trust_floor"
     assert "ended in month 20: trust fell below the floor" in driver.text
     assert "Alpha Co.'s trust fell from 0.53 to 0.22" in driver.text
     assert "Beta Tech delivered about 0.40 of its promise for 5 months while Alpha Co. expected 0.54" in driver.text

@@ -26,7 +26,7 @@ from test_app_browser import (
     pytestmark,
     server,
 )
-from test_app_figures import ECHARTS, _option
+from test_app_figures import ECHARTS, _option, _run_to
 
 SCREENS = ROOT / "results" / "app-screenshots"
 SIZES = {"1280x800": (1280, 800), "1920x1080": (1920, 1080)}
@@ -246,4 +246,28 @@ def test_charts_export_as_png_and_svg_and_the_run_as_csv(page):
     events = pd.read_csv(io.BytesIO(_download(page, ".abm-events-csv button, .abm-events-csv a")))
     assert list(events.columns) == ["month", "actor", "kind", "text"]
     assert len(events) == page.locator(".abm-log div").count() and events.month.max() <= 12
+    assert page.problems == []
+
+
+def test_simulate_explains_the_run_so_far_and_at_its_end(page):
+    _open(page, "/?preset=unequal-commitment&seed=1")
+    page.wait_for_selector(".abm-month", timeout=60_000)
+    _step_until(page, 3)
+    page.click(".abm-explain")
+    page.wait_for_selector(".abm-debrief li")
+    early = page.inner_text(".abm-debrief")
+    assert "Month 0: Alpha Co. forms a strategic alliance with Beta Tech." in early and "Main driver:" in early
+    _run_to(page, 120)  # the end: the debrief comes without a click, for the whole run
+    page.wait_for_function(
+        "() => !document.querySelector('.abm-explain') && "
+        "document.querySelector('.abm-debrief').innerText.includes('The partnership with Beta Tech ended')",
+        timeout=30_000,
+    )
+    text = page.inner_text(".abm-debrief")
+    assert "As of month" not in text and "trust fell below the floor" in text, text
+    for label, (w, h) in SIZES.items():
+        page.set_viewport_size({"width": w, "height": h})
+        page.evaluate("document.querySelector('.abm-debrief').scrollIntoView({block: 'center'})")
+        time.sleep(0.8)
+        page.screenshot(path=str(SCREENS / f"simulate-debrief-{label}.png"))
     assert page.problems == []

@@ -56,7 +56,7 @@ TOLD = {
 """Kinds the narrative tells in its own sentences (others are told by their text)."""
 
 DRIVER_WORDS = {
-    "partnership": "the partnership's breakdown",
+    **{f"partnership:{cause}": f"the partnership's breakdown ({words})" for cause, words in FAILURES.items()},
     "licence": "the licence",
     "incumbents": "the incumbents' reactions",
     "regulation": "the regulator's rule changes",
@@ -66,7 +66,8 @@ DRIVER_WORDS = {
 
 @dataclass(frozen=True)
 class Driver:
-    """The main driver of one run: ``key`` (a key of ``DRIVER_WORDS``) and a sentence."""
+    """The main driver of one run: ``key`` (a key of ``DRIVER_WORDS``; ``partnership:<end
+    cause>`` for a failed partnership) and a sentence."""
 
     key: str
     text: str
@@ -152,6 +153,24 @@ def _trust_story(
     return f"{fell}{below} although {other} delivered about {theirs:.2f}: poor fit or results weighed on it."
 
 
+def _walk_story(steps: pd.DataFrame | None, entrant: str, partner: str, end_month: int, scenario: Any) -> str | None:
+    """A partner walks away more readily the better its outside option and the lower its
+    trust (docs/ODD.md, walk-away hazard): both, as they stood when it left."""
+    if steps is None or steps.empty or "trust_partner" not in steps:
+        return None
+    rows = steps[(steps.firm == entrant) & (steps.month < end_month)].dropna(subset=["trust_partner"])
+    if rows.empty:
+        return None
+    option = next(
+        (getattr(p, "outside_option", None) for p in getattr(scenario, "partners", ()) if p.name == partner), None
+    )
+    has = f" and its outside option was {option:.2f}" if isinstance(option, (int, float)) else ""
+    return (
+        f"{partner}'s trust in {entrant} stood at {float(rows.trust_partner.iloc[-1]):.2f}{has}: the lower its "
+        "trust and the better its alternatives, the likelier a partner leaves."
+    )
+
+
 def _incumbent_events(events: pd.DataFrame) -> pd.DataFrame:
     return events[events.kind.astype(str).str.startswith("incumbent_") & (events.kind != "incumbent_watches")]
 
@@ -175,17 +194,14 @@ def main_driver(
         ended = _first(ev, f"ended_{cause}")
         end_month = int(ended.month) if ended is not None else int(_num(row, "months") or 0)
         why = None
-        if cause == "trust_floor":
-            why = _trust_story(
-                steps,
-                entrant,
-                end_month,
-                _contract(scenario, "trust_floor"),
-                _contract(scenario, "expected_commitment"),
-            )
         partner = str(row.get("partner") or "its partner")
+        if cause == "trust_floor":
+            floor, expected = _contract(scenario, "trust_floor"), _contract(scenario, "expected_commitment")
+            why = _trust_story(steps, entrant, end_month, floor, expected)
+        elif cause == "partner_walked_away":
+            why = _walk_story(steps, entrant, partner, end_month, scenario)
         text = f"The partnership with {partner} ended in month {end_month}: {FAILURES[cause]}."
-        return Driver("partnership", text + (f" {why}" if why else ""))
+        return Driver(f"partnership:{cause}", text + (f" {why}" if why else ""))
     licence = _num(row, "licence_month")
     target_month = float(scenario.entrants[0].target_month) if scenario is not None else None
     refusals = ev[ev.kind.isin(LICENCE_REFUSED)]

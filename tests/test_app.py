@@ -633,3 +633,32 @@ def test_a_link_scenario_that_inflates_too_far_is_refused():
     bomb = base64.urlsafe_b64encode(zlib.compress(b"#" * 5_000_000, 9)).decode().rstrip("=")
     with pytest.raises(InputError, match="at most"):
         links.decode_scenario(bomb)
+
+
+def test_the_comparison_report_is_one_self_contained_page():
+    from html.parser import HTMLParser
+
+    from abm.app.compare_report import report_html
+
+    scenario = presets.load("alpha-beta").with_overrides({"months": 30, "consumers": 600})
+    out = comparison.run_comparison(
+        scenario,
+        comparison.variants_for(scenario, "modes", ("alone", "alliance")),
+        replications=4,
+        master_seed=2,
+        workers=1,
+    )
+    page = report_html(out, settings.MODE_LABELS)
+    tags, refs = [], []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append(tag)
+            refs.extend(v for k, v in attrs if k in ("src", "href") and v)
+
+    Reader().feed(page)
+    assert tags.count("svg") == 2 and tags.count("img") == 1  # NPV and probabilities inline, the fan chart as PNG
+    assert all(r.startswith("data:image/png;base64,") for r in refs) and len(refs) == 1  # nothing outside the file
+    for sentence in out.verdicts(settings.MODE_LABELS):
+        assert __import__("html").escape(sentence) in page
+    assert "P(target share by deadline)" in page and "Strategic alliance − Alone (greenfield)" in page

@@ -208,6 +208,10 @@ def _compare_reads_itself(pg) -> None:
     option = _option(pg, "npv")
     dots = next(s for s in option["series"] if s["name"] == "one run")["data"]
     assert len(dots) == 30 and len({round(x - round(x), 3) for x, _ in dots}) > 20  # spread sideways
+    report = _download(pg, ".abm-report-html button, .abm-report-html a").decode("utf-8")  # item 4's one-page report
+    assert report.startswith("<!DOCTYPE html>") and report.count("<svg") == 2 and "data:image/png;base64," in report
+    assert "Run by run against Alone (greenfield)" in report and "P(target share by deadline)" in report
+    (SCREENS / "compare-report.html").write_text(report, encoding="utf-8")
     for label, (w, h) in SIZES.items():
         pg.set_viewport_size({"width": w, "height": h})
         pg.evaluate("document.querySelector('.abm-verdict').scrollIntoView({block: 'start'})")

@@ -19,7 +19,7 @@ from functools import partial
 import solara
 
 from abm import limits
-from abm.app import charts, jobs, state
+from abm.app import charts, compare_report, jobs, state
 from abm.app.comparison import Cancelled, CompareOutcome, baseline, variants_for
 from abm.app.settings import MODE_LABELS, describe
 from abm.app.widgets import Chart, Message, table_html
@@ -186,6 +186,13 @@ def Results():
             label="Download every run (CSV)",
             mime_type="text/csv",
         )
+        with solara.Div(classes=["abm-report-html"]):
+            solara.FileDownload(
+                partial(compare_report.report_html, o, labels, scenario_line=f"Scenario {scenario.name}"),
+                filename=f"compare-{scenario.name}-report.html",
+                label="One-page report (HTML)",
+                mime_type="text/html",
+            )
 
 
 @solara.component

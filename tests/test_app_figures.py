@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 from test_app_browser import (
+    RESULTS_ROOT,
     _month,
     _open,
     _select,
@@ -240,11 +241,10 @@ def test_results_plot_against_a_text_parameter_is_not_empty(page, tmp_path):
         "fixed": {"consumers": 300},
         "parameters": {"entry_mode": ["alone", "alliance"]},
     }
-    folder = abm.sweep(data, workers=1, out=tmp_path / "modes", progress=False)
+    abm.sweep(data, workers=1, out=RESULTS_ROOT[0] / "modes", progress=False)
     _open(page, "/results")
-    page.wait_for_selector(".abm-results-path input", timeout=60_000)
-    page.fill(".abm-results-path input", str(folder))
-    page.press(".abm-results-path input", "Enter")
+    page.wait_for_selector(".abm-results .v-select__slot", timeout=60_000)  # chosen from the list under --results
+    _select(page, ".abm-results", "modes")
     page.wait_for_selector(".abm-results-loaded", timeout=30_000)
     _wait_chart(page, "outcome")
     option = _option(page, "outcome")

@@ -563,6 +563,33 @@ def npv_option(
     return _fit_legend(option)
 
 
+def _error_bars(name: str, k: int, data: list, width: int, **extra: Any) -> dict[str, Any]:
+    """Error bars in panel ``k`` as a boxplot collapsed to its middle: ``data`` rows are
+    (lo, mid, mid, mid, hi), or five Nones for no bar; ``width``: the caps in pixels."""
+    return {
+        "name": name,
+        "type": "boxplot",
+        "xAxisIndex": k,
+        "yAxisIndex": k,
+        "data": data,
+        "boxWidth": [width, width],
+        "itemStyle": {"color": "rgba(0,0,0,0)", "borderColor": "#000", "borderWidth": 1.5},
+        **extra,
+    }
+
+
+def _row_axis(k: int, names: list[str], label_width: int) -> dict[str, Any]:
+    """Panel ``k``'s category axis of rows (top to bottom), labelled in the first panel only."""
+    return {
+        "type": "category",
+        "gridIndex": k,
+        "data": names,
+        "inverse": True,
+        "axisLabel": {"show": k == 0, "fontSize": FONT - 1, "width": label_width, "overflow": "break"},
+        "axisTick": {"show": False},
+    }
+
+
 def probability_option(probabilities: pd.DataFrame) -> dict[str, Any]:
     """The probabilities per variant as horizontal bars, one panel per measure, each bar
     with its 95 % Wilson interval as an error bar and as text.
@@ -599,16 +626,7 @@ def probability_option(probabilities: pd.DataFrame) -> dict[str, Any]:
         option["xAxis"].append(
             {**_axis("%", lo=0, hi=100, gridIndex=k, gap=28), "interval": 50, "axisLabel": {"fontSize": FONT - 2}}
         )
-        option["yAxis"].append(
-            {
-                "type": "category",
-                "gridIndex": k,
-                "data": names,
-                "inverse": True,
-                "axisLabel": {"show": k == 0, "fontSize": FONT - 1, "width": 150, "overflow": "break"},
-                "axisTick": {"show": False},
-            }
-        )
+        option["yAxis"].append(_row_axis(k, names, 150))
         bars, errors, numbers = [], [], []
         for i, v in enumerate(variants):
             row = probabilities[(probabilities.variant.astype(str) == v) & (probabilities.measure == m)]
@@ -640,18 +658,7 @@ def probability_option(probabilities: pd.DataFrame) -> dict[str, Any]:
         series.append(
             {"name": m, "type": "bar", "xAxisIndex": k, "yAxisIndex": k, "data": bars, "barWidth": "55%", "z": 2}
         )
-        series.append(
-            {
-                "name": f"_interval {m}",
-                "type": "boxplot",
-                "xAxisIndex": k,
-                "yAxisIndex": k,
-                "data": errors,
-                "boxWidth": [14, 14],
-                "itemStyle": {"color": "rgba(0,0,0,0)", "borderColor": "#000", "borderWidth": 1.5},
-                "z": 3,
-            }
-        )
+        series.append(_error_bars(f"_interval {m}", k, errors, 14, z=3))
         series.append(
             {
                 "name": f"_numbers {m}",
@@ -694,16 +701,7 @@ def paired_option(paired: pd.DataFrame, labels: Mapping[str, str], currency: str
         x0 = left + k * (width + gap)
         option["grid"].append({"left": f"{x0:.1f}%", "width": f"{width:.1f}%", "top": 40, "bottom": 70})
         option["xAxis"].append({**_axis(unit, gridIndex=k, gap=30), "axisLabel": {"fontSize": FONT - 2}})
-        option["yAxis"].append(
-            {
-                "type": "category",
-                "gridIndex": k,
-                "data": names,
-                "inverse": True,
-                "axisLabel": {"show": k == 0, "fontSize": FONT - 1, "width": 190, "overflow": "break"},
-                "axisTick": {"show": False},
-            }
-        )
+        option["yAxis"].append(_row_axis(k, names, 190))
         means, errors = [], []
         for _, r in g.iterrows():
             mean = None if pd.isna(r["mean"]) else round(scale * float(r["mean"]), 2)
@@ -712,22 +710,19 @@ def paired_option(paired: pd.DataFrame, labels: Mapping[str, str], currency: str
             means.append({"value": [mean, len(means)], "itemStyle": {"color": "#0072B2" if clear else "#777"}})
             errors.append([lo, mean, mean, mean, hi] if lo is not None else [None] * 5)
         series.append(
-            {
-                "name": f"_interval {m}",
-                "type": "boxplot",
-                "xAxisIndex": k,
-                "yAxisIndex": k,
-                "data": errors,
-                "boxWidth": [16, 16],
-                "itemStyle": {"color": "rgba(0,0,0,0)", "borderColor": "#000", "borderWidth": 1.5},
-                "markLine": {
+            _error_bars(
+                f"_interval {m}",
+                k,
+                errors,
+                16,
+                markLine={
                     "silent": True,
                     "symbol": "none",
                     "label": {"show": False},
                     "lineStyle": {"color": "#333", "type": "dashed"},
                     "data": [{"xAxis": 0}],
                 },
-            }
+            )
         )
         series.append(
             {

@@ -648,6 +648,7 @@ def test_the_comparison_report_is_one_self_contained_page():
         master_seed=2,
         workers=1,
     )
+    assert list(out.paired.measure) == ["npv"]  # 30 months: no year-3 share to compare
     page = report_html(out, settings.MODE_LABELS)
     tags, refs = [], []
 

@@ -238,14 +238,15 @@ def baseline(variants: list[str]) -> str:
 
 
 def paired_table(summary: pd.DataFrame, variants: list[str]) -> pd.DataFrame:
-    """Every other variant minus the baseline on each of ``PAIRED_MEASURES``."""
+    """Every other variant minus the baseline on each of ``PAIRED_MEASURES`` that the runs
+    measured (a run shorter than three years has no year-3 share)."""
     base = baseline(variants)
     rows = [
         paired_differences(summary, v, base, measure)
         for v in variants
         if v != base
         for measure, _ in PAIRED_MEASURES
-        if measure in summary.columns
+        if measure in summary.columns and summary[measure].notna().any()  # no year-3 share in a shorter run
     ]
     return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
 

@@ -290,6 +290,57 @@ def test_small_comparison_gives_tables_charts_and_csv():
     json.dumps(charts.probability_option(out.probabilities))
 
 
+def test_paired_differences_match_a_direct_computation_from_the_frames():
+    scenario = presets.load("alpha-beta").with_overrides({"months": 40, "consumers": 800})
+    out = comparison.run_comparison(
+        scenario,
+        comparison.variants_for(scenario, "modes", ("alone", "alliance", "joint_venture")),
+        replications=6,
+        master_seed=3,
+        workers=1,
+    )
+    s = out.comparison.summary
+    table = out.paired.set_index(["a", "measure"])
+    assert set(out.paired.b) == {"alone"} and len(out.paired) == 4  # two variants x (NPV, year-3 share)
+    for variant in ("alliance", "joint_venture"):
+        for measure in ("npv", "share_y3"):
+            a = s[s.variant == variant].set_index("replication")[measure].sort_index()
+            b = s[s.variant == "alone"].set_index("replication")[measure].sort_index()
+            d = (a - b).dropna().to_numpy()
+            row = table.loc[(variant, measure)]
+            half = 2.5705818366147395 * d.std(ddof=1) / np.sqrt(len(d))  # t(0.975, 5)
+            assert row.n == len(d) == 6
+            assert row["mean"] == pytest.approx(d.mean())
+            assert (row.lo, row.hi) == pytest.approx((d.mean() - half, d.mean() + half))
+            assert row.a_wins == pytest.approx((d > 0).mean()) and row.b_wins == pytest.approx((d < 0).mean())
+            assert row.a_wins + row.b_wins + row.ties == pytest.approx(1)
+    sentences = out.verdicts(settings.MODE_LABELS)
+    assert len(sentences) == 4 and all(s.endswith(".") for s in sentences)
+
+
+def test_the_verdict_says_who_wins_only_when_the_interval_excludes_zero():
+    summary = pd.DataFrame(
+        {
+            "variant": ["alone"] * 4 + ["alliance"] * 4,
+            "replication": [0, 1, 2, 3] * 2,
+            "npv": [1.0, 2.0, 3.0, 4.0, 11.0, 13.0, 12.0, 14.0],
+        }
+    )
+    row = comparison.paired_differences(summary, "alliance", "alone", "npv")
+    assert row["a_wins"] == 1.0 and row["lo"] > 0
+    text = comparison.verdict(row, settings.MODE_LABELS, "EUR")
+    assert text.startswith("Strategic alliance beats Alone (greenfield) on NPV in 100% of 4 paired runs")
+    assert "+10.0 m EUR" in text
+    summary.loc[summary.variant == "alliance", "npv"] = [3.0, 0.0, 5.0, 2.5]  # differences +2, -2, +2, -1.5
+    row = comparison.paired_differences(summary, "alliance", "alone", "npv")
+    assert row["lo"] < 0 < row["hi"] and row["a_wins"] == 0.5
+    assert comparison.verdict(row, settings.MODE_LABELS, "EUR").startswith(
+        "No clear difference between Strategic alliance and Alone (greenfield) on NPV"
+    )
+    one = comparison.paired_differences(summary[summary.replication == 0], "alliance", "alone", "npv")
+    assert one["n"] == 1 and np.isnan(one["lo"]) and "No clear difference" in comparison.verdict(one)
+
+
 def test_a_cancelled_comparison_stops():
     scenario = presets.load("alpha-beta").with_overrides({"months": 12, "consumers": 300})
     with pytest.raises(comparison.Cancelled):
@@ -582,3 +633,33 @@ def test_a_link_scenario_that_inflates_too_far_is_refused():
     bomb = base64.urlsafe_b64encode(zlib.compress(b"#" * 5_000_000, 9)).decode().rstrip("=")
     with pytest.raises(InputError, match="at most"):
         links.decode_scenario(bomb)
+
+
+def test_the_comparison_report_is_one_self_contained_page():
+    from html.parser import HTMLParser
+
+    from abm.app.compare_report import report_html
+
+    scenario = presets.load("alpha-beta").with_overrides({"months": 30, "consumers": 600})
+    out = comparison.run_comparison(
+        scenario,
+        comparison.variants_for(scenario, "modes", ("alone", "alliance")),
+        replications=4,
+        master_seed=2,
+        workers=1,
+    )
+    assert list(out.paired.measure) == ["npv"]  # 30 months: no year-3 share to compare
+    page = report_html(out, settings.MODE_LABELS)
+    tags, refs = [], []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append(tag)
+            refs.extend(v for k, v in attrs if k in ("src", "href") and v)
+
+    Reader().feed(page)
+    assert tags.count("svg") == 2 and tags.count("img") == 1  # NPV and probabilities inline, the fan chart as PNG
+    assert all(r.startswith("data:image/png;base64,") for r in refs) and len(refs) == 1  # nothing outside the file
+    for sentence in out.verdicts(settings.MODE_LABELS):
+        assert __import__("html").escape(sentence) in page
+    assert "P(target share by deadline)" in page and "Strategic alliance − Alone (greenfield)" in page

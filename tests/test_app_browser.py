@@ -382,6 +382,18 @@ def test_classroom_predict_then_run(page):
     _wait_chart(page, "lesson-fan")
     text = page.inner_text(".abm-reveal-table")
     assert "It breaks down early" in text and "of runs" in text
+    why = page.inner_text(".abm-class-debrief")  # the prediction against the distribution, and the main driver
+    assert "You said 'It breaks down early'" in why and "of 50 runs" in why, why
+    assert "The main driver in " in why and "was the partnership's breakdown (" in why, why
+    assert "In a typical such run: The partnership with Beta Tech ended in month " in why, why
+    shots = ROOT / "results" / "app-screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    for label, size in (("1280x800", (1280, 800)), ("1920x1080", (1920, 1080))):
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        page.evaluate("document.querySelector('.abm-class-debrief').scrollIntoView({block: 'center'})")
+        time.sleep(0.5)  # the fan chart follows its box's new size
+        page.screenshot(path=str(shots / f"classroom-reveal-{label}.png"))
+    page.set_viewport_size({"width": 1440, "height": 1000})
     _shot(page, "classroom")
     assert page.problems == []
 

@@ -26,6 +26,7 @@ from test_app_browser import (
     pytestmark,
     server,
 )
+from test_app_figures import ECHARTS, _option, _run_to
 
 SCREENS = ROOT / "results" / "app-screenshots"
 SIZES = {"1280x800": (1280, 800), "1920x1080": (1920, 1080)}
@@ -171,7 +172,54 @@ def test_every_view_at_projector_and_monitor_size(page, tmp_path):
     page.wait_for_selector(".abm-compare-done", timeout=300_000)
     _wait_chart(page, "probabilities")
     _screens(page, "compare")
+    _compare_reads_itself(page)
     assert page.problems == []
+
+
+RENDERED = """(name) => {
+  const chart = window.echarts_of(document.querySelector('.abm-chart-' + name));
+  return chart.getModel().getSeries().map(s => {
+    const d = s.getData();
+    const layouts = [];
+    for (let i = 0; i < d.count(); i++) layouts.push(d.getItemLayout(i));
+    return {type: s.subType, name: s.name, layouts: layouts};
+  });
+}"""
+"""Each series of a drawn chart with the pixel layout ECharts gave each item."""
+
+
+def _compare_reads_itself(pg) -> None:
+    """The verdict, the error bars and the NPV spread are on the page and drawn (issue 13, item 5)."""
+    verdict = pg.inner_text(".abm-verdict")
+    assert "Run by run against Alone (greenfield)" in verdict, verdict
+    lines = [t for t in verdict.splitlines() if "mean difference" in t]
+    assert len(lines) == 4 and all(("paired runs" in t) for t in lines), verdict
+    for name in ("npv", "paired"):
+        _wait_chart(pg, name)
+    pg.evaluate(ECHARTS)
+    bars = pg.evaluate(RENDERED, "probabilities")
+    errors = [s for s in bars if s["type"] == "boxplot"]
+    assert len(errors) == 3  # one per measure
+    drawn = [lay for s in errors for lay in s["layouts"] if lay and all(p[0] == p[0] for p in lay["ends"])]
+    assert len(drawn) == 8  # 3 variants x 3 measures, less "partnership survives" alone (no bar: n/a)
+    for lay in drawn:  # horizontal bars from lo to hi (a Wilson interval of 10 runs is never empty), 14 px caps
+        xs, ys = [p[0] for p in lay["ends"]], [p[1] for p in lay["ends"]]
+        assert max(xs) - min(xs) > 5 and abs(max(ys) - min(ys) - 14) < 1.5, lay
+    option = _option(pg, "npv")
+    dots = next(s for s in option["series"] if s["name"] == "one run")["data"]
+    assert len(dots) == 30 and len({round(x - round(x), 3) for x, _ in dots}) > 20  # spread sideways
+    report = _download(pg, ".abm-report-html button, .abm-report-html a").decode("utf-8")  # item 4's one-page report
+    assert report.startswith("<!DOCTYPE html>") and report.count("<svg") == 2 and "data:image/png;base64," in report
+    assert "Run by run against Alone (greenfield)" in report and "P(target share by deadline)" in report
+    (SCREENS / "compare-report.html").write_text(report, encoding="utf-8")
+    for label, (w, h) in SIZES.items():
+        pg.set_viewport_size({"width": w, "height": h})
+        pg.evaluate("document.querySelector('.abm-verdict').scrollIntoView({block: 'start'})")
+        time.sleep(0.8)  # the charts follow their boxes' new size
+        pg.screenshot(path=str(SCREENS / f"compare-verdict-{label}.png"))
+        pg.evaluate("document.querySelector('.abm-chart-probabilities').scrollIntoView({block: 'center'})")
+        time.sleep(0.3)
+        pg.screenshot(path=str(SCREENS / f"compare-probabilities-{label}.png"))
 
 
 def _download(pg, css: str) -> bytes:
@@ -202,4 +250,28 @@ def test_charts_export_as_png_and_svg_and_the_run_as_csv(page):
     events = pd.read_csv(io.BytesIO(_download(page, ".abm-events-csv button, .abm-events-csv a")))
     assert list(events.columns) == ["month", "actor", "kind", "text"]
     assert len(events) == page.locator(".abm-log div").count() and events.month.max() <= 12
+    assert page.problems == []
+
+
+def test_simulate_explains_the_run_so_far_and_at_its_end(page):
+    _open(page, "/?preset=unequal-commitment&seed=1")
+    page.wait_for_selector(".abm-month", timeout=60_000)
+    _step_until(page, 3)
+    page.click(".abm-explain")
+    page.wait_for_selector(".abm-debrief li")
+    early = page.inner_text(".abm-debrief")
+    assert "Month 0: Alpha Co. forms a strategic alliance with Beta Tech." in early and "Main driver:" in early
+    _run_to(page, 120)  # the end: the debrief comes without a click, for the whole run
+    page.wait_for_function(
+        "() => !document.querySelector('.abm-explain') && "
+        "document.querySelector('.abm-debrief').innerText.includes('The partnership with Beta Tech ended')",
+        timeout=30_000,
+    )
+    text = page.inner_text(".abm-debrief")
+    assert "As of month" not in text and "trust fell below the floor" in text, text
+    for label, (w, h) in SIZES.items():
+        page.set_viewport_size({"width": w, "height": h})
+        page.evaluate("document.querySelector('.abm-debrief').scrollIntoView({block: 'center'})")
+        time.sleep(0.8)
+        page.screenshot(path=str(SCREENS / f"simulate-debrief-{label}.png"))
     assert page.problems == []

@@ -513,19 +513,25 @@ def npv_option(
     summary: pd.DataFrame, variants: Sequence[str], currency: str, labels: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """NPV across replications per variant: a box from the 25th to the 75th percentile,
-    whiskers from the 10th to the 90th, and every run as a dot."""
+    whiskers from the 10th to the 90th, and every run as a dot, spread sideways (a fixed
+    jitter, the same on every draw) so that runs with similar NPVs stay visible."""
     option = _base(f"NPV per run ({currency} million)")
     option["tooltip"] = {"trigger": "item", "textStyle": {"fontSize": FONT - 2}}
     names = [(labels or {}).get(v, v.replace("_", " ")) for v in variants]
-    option["xAxis"] = _axis("", kind="category", data=names)
-    option["yAxis"] = _axis(f"NPV ({currency} million)", gap=55)
+    option["xAxis"] = [
+        _axis("", kind="category", data=names, axisLabel={"fontSize": FONT - 1, "interval": 0}),
+        {"type": "value", "min": -0.5, "max": len(names) - 0.5, "show": False},  # the dots' sideways position
+    ]
+    option["yAxis"] = _axis(f"NPV ({currency} million)", gap=55, axisLine={"onZero": False})
     option["grid"]["left"] = 85
+    jitter = np.random.default_rng(0)
     boxes, dots = [], []
     for i, v in enumerate(variants):
         npv = summary.loc[summary.variant == v, "npv"].dropna().to_numpy()
         if len(npv):
             boxes.append([round(float(x), 2) for x in np.quantile(npv, [0.1, 0.25, 0.5, 0.75, 0.9])])
-            dots += [[names[i], round(float(x), 2)] for x in npv]
+            offsets = jitter.uniform(-0.3, 0.3, len(npv))
+            dots += [[round(i + float(o), 3), round(float(x), 2)] for o, x in zip(offsets, npv, strict=True)]
         else:
             boxes.append([None] * 5)
     option["series"] = [
@@ -533,14 +539,18 @@ def npv_option(
             "name": "10/25/50/75/90 % of runs",
             "type": "boxplot",
             "data": boxes,
+            "boxWidth": ["30%", "70%"],
             "itemStyle": {"color": "#DCEBF5", "borderColor": "#0072B2", "borderWidth": 2},
+            "z": 1,
         },
         {
             "name": "one run",
             "type": "scatter",
+            "xAxisIndex": 1,
             "data": dots,
             "symbolSize": 6,
-            "itemStyle": {"color": "#D55E00", "opacity": 0.35},
+            "itemStyle": {"color": "#D55E00", "opacity": 0.45},
+            "z": 3,
         },
     ]
     option["series"][0]["markLine"] = {
@@ -553,69 +563,180 @@ def npv_option(
     return _fit_legend(option)
 
 
+def _error_bars(name: str, k: int, data: list, width: int, **extra: Any) -> dict[str, Any]:
+    """Error bars in panel ``k`` as a boxplot collapsed to its middle: ``data`` rows are
+    (lo, mid, mid, mid, hi), or five Nones for no bar; ``width``: the caps in pixels."""
+    return {
+        "name": name,
+        "type": "boxplot",
+        "xAxisIndex": k,
+        "yAxisIndex": k,
+        "data": data,
+        "boxWidth": [width, width],
+        "itemStyle": {"color": "rgba(0,0,0,0)", "borderColor": "#000", "borderWidth": 1.5},
+        **extra,
+    }
+
+
+def _row_axis(k: int, names: list[str], label_width: int) -> dict[str, Any]:
+    """Panel ``k``'s category axis of rows (top to bottom), labelled in the first panel only."""
+    return {
+        "type": "category",
+        "gridIndex": k,
+        "data": names,
+        "inverse": True,
+        "axisLabel": {"show": k == 0, "fontSize": FONT - 1, "width": label_width, "overflow": "break"},
+        "axisTick": {"show": False},
+    }
+
+
 def probability_option(probabilities: pd.DataFrame) -> dict[str, Any]:
-    """Bars of the probabilities per variant, each labelled with its 95 % Wilson interval.
+    """The probabilities per variant as horizontal bars, one panel per measure, each bar
+    with its 95 % Wilson interval as an error bar and as text.
+
+    The variants are the rows (their names written horizontally, once, left of the first
+    panel); a measure that does not apply to a variant reads "n/a".
 
     Args:
         probabilities: rows (variant, measure, p, lo, hi, n) as from
             ``abm.app.comparison.probabilities``; p is NaN where the measure does not apply.
     """
-    option = _base("Probabilities across runs (label: 95 % interval)")
+    option = _base(None, legend=False)
     option["tooltip"] = {"trigger": "item", "textStyle": {"fontSize": FONT - 2}}
     measures = list(dict.fromkeys(probabilities.measure))
-    option["xAxis"] = _axis("", kind="category", data=measures, axisLabel={"fontSize": FONT - 1, "interval": 0})
-    option["yAxis"] = _axis("probability (%)", lo=0, hi=100, gap=45)
-    series = []
-    for i, (variant, g) in enumerate(probabilities.groupby("variant", sort=False)):
-        data = []
-        for m in measures:
-            row = g[g.measure == m]
+    variants = [str(v) for v in dict.fromkeys(probabilities.variant)]
+    names = [v.replace("_", " ") for v in variants]
+    left, gap = 17.0, 9.0  # the gap holds each bar's numbers, written after its interval
+    width = (100 - left - gap * len(measures)) / max(len(measures), 1)
+    option["title"] = [
+        {
+            "text": "Probabilities across runs (bars: 95 % Wilson interval)",
+            "left": 0,
+            "top": 0,
+            "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"},
+        }
+    ]
+    option["grid"], option["xAxis"], option["yAxis"], series = [], [], [], []
+    for k, m in enumerate(measures):
+        x0 = left + k * (width + gap)
+        option["title"].append(
+            {"text": m, "left": f"{x0:.1f}%", "top": 34, "textStyle": {"fontSize": FONT - 1, "fontWeight": "normal"}}
+        )
+        option["grid"].append({"left": f"{x0:.1f}%", "width": f"{width:.1f}%", "top": 64, "bottom": 50})
+        option["xAxis"].append(
+            {**_axis("%", lo=0, hi=100, gridIndex=k, gap=28), "interval": 50, "axisLabel": {"fontSize": FONT - 2}}
+        )
+        option["yAxis"].append(_row_axis(k, names, 150))
+        bars, errors, numbers = [], [], []
+        for i, v in enumerate(variants):
+            row = probabilities[(probabilities.variant.astype(str) == v) & (probabilities.measure == m)]
+            colour = VARIANT_COLOURS[i % len(VARIANT_COLOURS)]
             if row.empty or pd.isna(row.p.iloc[0]):
-                data.append(
-                    {
-                        "value": 0,
-                        "label": {
-                            "show": True,
-                            "formatter": "n/a",
-                            "position": "insideBottom",
-                            "rotate": 90,
-                            "align": "left",
-                            "verticalAlign": "middle",
-                            "distance": 6,
-                            "fontSize": FONT - 3,
-                            "color": "#000",
-                        },
-                    }
+                bars.append(
+                    {"value": 0, "label": {"show": True, "formatter": "n/a", "position": "right", "fontSize": FONT - 3}}
                 )
-            else:
-                r = row.iloc[0]
-                data.append(
-                    {
-                        "value": round(100 * r.p, 1),
-                        "label": {
-                            "show": True,
-                            "position": "insideBottom",
-                            "rotate": 90,
-                            "align": "left",
-                            "verticalAlign": "middle",
-                            "distance": 6,
-                            "fontSize": FONT - 3,
-                            "color": "#000",
-                            "formatter": f"{r.p:.0%} ({r.lo:.0%}-{r.hi:.0%})",
-                        },
-                    }
-                )
+                errors.append([None] * 5)
+                numbers.append({"value": [None, i]})
+                continue
+            r = row.iloc[0]
+            p, lo, hi = (round(100 * float(x), 1) for x in (r.p, r.lo, r.hi))
+            bars.append({"value": p, "itemStyle": {"color": colour, "opacity": 0.8}})
+            errors.append([lo, p, p, p, hi])
+            numbers.append(
+                {
+                    "value": [hi, i],
+                    "label": {
+                        "show": True,
+                        "position": "right",
+                        "distance": 4,
+                        "formatter": f"{100 * r.p:.0f}% ({100 * r.lo:.0f}-{100 * r.hi:.0f})",
+                        "fontSize": FONT - 3,
+                        "color": "#000",
+                    },
+                }
+            )
+        series.append(
+            {"name": m, "type": "bar", "xAxisIndex": k, "yAxisIndex": k, "data": bars, "barWidth": "55%", "z": 2}
+        )
+        series.append(_error_bars(f"_interval {m}", k, errors, 14, z=3))
         series.append(
             {
-                "name": str(variant).replace("_", " "),
-                "type": "bar",
-                "data": data,
-                "color": VARIANT_COLOURS[i % len(VARIANT_COLOURS)],
-                "barMaxWidth": 60,
+                "name": f"_numbers {m}",
+                "type": "scatter",
+                "xAxisIndex": k,
+                "yAxisIndex": k,
+                "data": numbers,
+                "symbolSize": 0,
+                "silent": True,
+                "tooltip": {"show": False},
             }
         )
     option["series"] = series
-    return _fit_legend(option)
+    return option
+
+
+def paired_option(paired: pd.DataFrame, labels: Mapping[str, str], currency: str) -> dict[str, Any]:
+    """The mean paired difference (a minus the baseline) per variant with its 95 % t
+    interval, one panel per measure (NPV in currency millions, year-3 share in points)."""
+    option = _base(None, legend=False)
+    option["tooltip"] = {"trigger": "item", "textStyle": {"fontSize": FONT - 2}}
+    base = str(paired.b.iloc[0]) if len(paired) else ""
+    option["title"] = [
+        {
+            "text": f"Difference from {labels.get(base, base)}, run by run (mean, 95 % interval)",
+            "left": 0,
+            "top": 0,
+            "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"},
+        }
+    ]
+    measures = list(dict.fromkeys(paired.measure))
+    units = {"npv": (f"NPV, {currency} m", 1.0), "share_y3": ("year-3 share, points", 100.0)}
+    left, gap = 22.0, 6.0
+    width = (100 - left - 3 - gap * (len(measures) - 1)) / max(len(measures), 1)
+    option["grid"], option["xAxis"], option["yAxis"], series = [], [], [], []
+    for k, m in enumerate(measures):
+        g = paired[paired.measure == m]
+        unit, scale = units.get(m, (m, 1.0))
+        names = [labels.get(str(a), str(a)) for a in g.a]
+        x0 = left + k * (width + gap)
+        option["grid"].append({"left": f"{x0:.1f}%", "width": f"{width:.1f}%", "top": 40, "bottom": 70})
+        option["xAxis"].append({**_axis(unit, gridIndex=k, gap=30), "axisLabel": {"fontSize": FONT - 2}})
+        option["yAxis"].append(_row_axis(k, names, 190))
+        means, errors = [], []
+        for _, r in g.iterrows():
+            mean = None if pd.isna(r["mean"]) else round(scale * float(r["mean"]), 2)
+            lo, hi = (None if pd.isna(x) else round(scale * float(x), 2) for x in (r.lo, r.hi))
+            clear = lo is not None and (lo > 0 or hi < 0)
+            means.append({"value": [mean, len(means)], "itemStyle": {"color": "#0072B2" if clear else "#777"}})
+            errors.append([lo, mean, mean, mean, hi] if lo is not None else [None] * 5)
+        series.append(
+            _error_bars(
+                f"_interval {m}",
+                k,
+                errors,
+                16,
+                markLine={
+                    "silent": True,
+                    "symbol": "none",
+                    "label": {"show": False},
+                    "lineStyle": {"color": "#333", "type": "dashed"},
+                    "data": [{"xAxis": 0}],
+                },
+            )
+        )
+        series.append(
+            {
+                "name": m,
+                "type": "scatter",
+                "xAxisIndex": k,
+                "yAxisIndex": k,
+                "data": means,
+                "symbolSize": 12,
+                "z": 3,
+            }
+        )
+    option["series"] = series
+    return option
 
 
 # ---- Results ------------------------------------------------------------------------

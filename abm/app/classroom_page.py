@@ -18,7 +18,7 @@ import pandas as pd
 import solara
 
 from abm import presets
-from abm.app import charts, state
+from abm.app import charts, debrief, state
 from abm.app.comparison import run_comparison
 from abm.app.widgets import Chart, Message, ScrollHere
 from abm.errors import InputError
@@ -108,7 +108,7 @@ def verdicts(predictions: dict[str, str], answers: pd.DataFrame) -> list[tuple[s
 chosen = solara.reactive(presets.DEFAULT)
 predictions = solara.reactive({})
 reveal = solara.reactive(None)
-"""(preset name, summary frame, share quantiles) of the last reveal."""
+"""(preset name, summary frame, share quantiles, why: the main drivers in sentences) of the last reveal."""
 problem: solara.Reactive[str | None] = solara.reactive(None)
 picked = solara.reactive(0)
 """How many times a case was picked: each pick scrolls the exercise into view."""
@@ -121,6 +121,8 @@ def run_lesson(name: str, seed: int) -> None:
         result = run_comparison(
             scenario, {"this case": {}}, replications=REPLICATIONS, master_seed=seed, workers=available_cores()
         )
+        cmp = result.comparison
+        why = debrief.class_debrief(cmp.summary, cmp.events, cmp.steps, scenario)
     except InputError as exc:
         problem.value = f"This case cannot run: {exc}"
         return
@@ -128,7 +130,7 @@ def run_lesson(name: str, seed: int) -> None:
         log.error("lesson run failed:\n%s", traceback.format_exc())
         problem.value = f"The run failed: {type(exc).__name__}: {exc}"
         return
-    reveal.value = (name, result.comparison.summary, result.quantiles)
+    reveal.value = (name, cmp.summary, result.quantiles, why)
 
 
 def pick(name: str) -> None:
@@ -221,20 +223,21 @@ def Reveal(scenario: Scenario):
     r = reveal.value
     if r is None or r[0] != scenario.name:
         return
-    _, summary, quantiles = r
+    _, summary, quantiles, why = r
     qs = questions(scenario)
     solara.Text("3. What happened", classes=["abm-chart-title"])
-    rows = []
+    rows, said = [], []
     for (_key, guess, typical, share, right), (_, question, _) in zip(
         verdicts(predictions.value, answers_of(summary)), qs, strict=True
     ):
         mark = (
             '<span class="abm-verdict-right">you were right</span>'
             if right
-            else '<span class="abm-verdict-wrong">the model says otherwise</span>'
+            else f'<span class="abm-verdict-wrong">most runs say: {html.escape(typical)}</span>'
         )
         cells = "".join(f"<td>{html.escape(c)}</td>" for c in (question, guess, typical, f"{share:.0%} of runs"))
         rows.append(f"<tr>{cells}<td>{mark}</td></tr>")
+        said.append(debrief.prediction_sentence(question, guess, typical, share, len(summary)))
     solara.HTML(
         tag="div",
         classes=["abm-reveal-table"],
@@ -242,6 +245,13 @@ def Reveal(scenario: Scenario):
             '<table class="abm-table"><thead><tr><th>Question</th><th>Your prediction</th><th>Most runs</th>'
             "<th>Runs that agree with you</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
         ),
+    )
+    items = "".join(f"<li>{html.escape(t)}</li>" for t in said)
+    drivers = "".join(f"<p>{html.escape(t)}</p>" for t in why)
+    solara.HTML(
+        tag="div",
+        classes=["abm-debrief", "abm-class-debrief"],
+        unsafe_innerHTML=f"<b>Your predictions against the {len(summary)} runs</b><ul>{items}</ul><b>Why</b>{drivers}",
     )
     e = scenario.entrants[0]
     Chart(

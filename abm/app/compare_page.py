@@ -2,13 +2,15 @@
 
 The chosen scenario (with the Simulate controls applied) runs ``replications`` times per
 variant on every core, in a background thread so the page keeps answering and shows the
-progress. Then: fan charts of the focal entrant's share, NPV per run, the probabilities
+progress. Then: fan charts of the focal entrant's share, the paired verdict (each variant minus
+the baseline, run by run), NPV per run, the probabilities
 of meeting the target, of a loss and of the partnership surviving (95 % Wilson
 intervals), and the KPI table, downloadable as CSV.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 import traceback
@@ -17,8 +19,8 @@ from functools import partial
 import solara
 
 from abm import limits
-from abm.app import charts, jobs, state
-from abm.app.comparison import Cancelled, CompareOutcome, variants_for
+from abm.app import charts, compare_report, jobs, state
+from abm.app.comparison import Cancelled, CompareOutcome, baseline, variants_for
 from abm.app.settings import MODE_LABELS, describe
 from abm.app.widgets import Chart, Message, table_html
 from abm.errors import InputError
@@ -142,23 +144,28 @@ def Results():
                     colour=charts.VARIANT_COLOURS[i % len(charts.VARIANT_COLOURS)],
                 ),
             )
+    labels = {v: label(v) for v in variants}
+    Verdict(o, labels)
     with solara.Columns([1, 1]):
         Chart(
             "npv",
             height=380,
             version=id(o),
-            build=partial(
-                charts.npv_option, o.comparison.summary, variants, scenario.currency, {v: label(v) for v in variants}
-            ),
+            build=partial(charts.npv_option, o.comparison.summary, variants, scenario.currency, labels),
         )
-        Chart(
-            "probabilities",
-            height=380,
-            version=id(o),
-            build=partial(
-                charts.probability_option, o.probabilities.assign(variant=o.probabilities.variant.map(label))
-            ),
-        )
+        if len(o.paired):
+            Chart(
+                "paired",
+                height=380,
+                version=id(o),
+                build=partial(charts.paired_option, o.paired, labels, scenario.currency),
+            )
+    Chart(
+        "probabilities",
+        height=110 + 34 * len(variants),
+        version=id(o),
+        build=partial(charts.probability_option, o.probabilities.assign(variant=o.probabilities.variant.map(label))),
+    )
     solara.Text(
         "Key figures (median [10th, 90th percentile]; probabilities with 95 % interval)", classes=["abm-chart-title"]
     )
@@ -179,6 +186,30 @@ def Results():
             label="Download every run (CSV)",
             mime_type="text/csv",
         )
+        with solara.Div(classes=["abm-report-html"]):
+            solara.FileDownload(
+                partial(compare_report.report_html, o, labels, scenario_line=f"Scenario {scenario.name}"),
+                filename=f"compare-{scenario.name}-report.html",
+                label="One-page report (HTML)",
+                mime_type="text/html",
+            )
+
+
+@solara.component
+def Verdict(o: CompareOutcome, labels: dict[str, str]):
+    """The paired comparison in words: one sentence per variant and measure."""
+    sentences = o.verdicts(labels)
+    if not sentences:
+        return
+    base = labels.get(baseline(o.variants), baseline(o.variants))
+    items = "".join(f"<li>{html.escape(t)}</li>" for t in sentences)
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=f"<b>Run by run against {html.escape(base)}</b> (replication r of each variant shares "
+        f"its seed, so each pair differs only by the setting; intervals: 95 %, t on the paired differences)"
+        f"<ul>{items}</ul>",
+        classes=["abm-verdict"],
+    )
 
 
 @solara.component

@@ -15,12 +15,13 @@ from functools import partial
 import solara
 
 from abm import presets
-from abm.app import access, charts, state
+from abm.app import access, charts, debrief, state
 from abm.app.live import events_csv, kpi_csv
 from abm.app.settings import ANY_PARTNER, MODE_LABELS, commitment_partner, settings_from
 from abm.app.widgets import Chart, Message, event_log_html, kpi_html
 from abm.culture import countries
 from abm.errors import InputError
+from abm.simulation import collect
 
 _LABEL_TO_MODE = {v: k for k, v in MODE_LABELS.items()}
 
@@ -293,8 +294,54 @@ def LiveView():
     rows = (("share", "trust"), ("map", "money")) if present else (("share", "map"), ("trust", "money"))
     for row in rows:
         solara.Columns([1, 1], children=[chart(name) for name in row])
+    Debrief(f.month, f.running)
     RunDownloads()
     solara.HTML(tag="div", unsafe_innerHTML=event_log_html(f.events), classes=["abm-events"])
+
+
+explained: solara.Reactive[tuple[int, int, list[str]] | None] = solara.reactive(None)
+"""(run id, month, sentences) of the last debrief asked for in this session."""
+
+
+def explain() -> None:
+    """The debrief of the live run as it stands (frames built under the run's lock)."""
+    run = state.live.value
+    if run is None:
+        return
+    with run.lock:
+        result = collect(run.model)
+        month = run.model.month
+    explained.value = (id(run), month, debrief.debrief(result.events, result.steps, result.summary, run.scenario))
+
+
+@solara.component
+def Debrief(month: int, running: bool):
+    """What happened and why: on a click while the run goes on, by itself at its end."""
+    run = state.live.value
+    shown = explained.value
+    current = shown is not None and run is not None and shown[0] == id(run)
+
+    def at_the_end():
+        if not running and run is not None and not (current and shown[1] == month):
+            explain()  # the run is over: its debrief comes without asking
+
+    solara.use_effect(at_the_end, [month, running, id(run)])
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Text("What happened and why", classes=["abm-chart-title"])
+        if running:
+            solara.Button(
+                "Explain the run so far",
+                icon_name="mdi-text-box-search-outline",
+                on_click=explain,
+                outlined=True,
+                classes=["abm-explain"],
+            )
+    if not current:
+        return
+    _, at, sentences = shown
+    note = "" if at == month else f"<p class='abm-caption'>As of month {at}; the run is now at month {month}.</p>"
+    items = "".join(f"<li>{_escape(t)}</li>" for t in sentences)
+    solara.HTML(tag="div", unsafe_innerHTML=f"{note}<ul>{items}</ul>", classes=["abm-debrief"])
 
 
 @solara.component

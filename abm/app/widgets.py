@@ -23,6 +23,10 @@ CSS = """
 .abm-page h2 { font-size: 1.6rem; margin: 4px 0 2px 0; }
 .abm-page h3 { font-size: 1.25rem; margin: 10px 0 4px 0; }
 .abm-lead { font-size: 1.05rem; color: #222; }
+.abm-verdict { font-size: 1.05rem; background: #F3F7FB; border-left: 4px solid #0072B2; padding: 8px 14px; }
+.abm-verdict ul { margin: 4px 0 0 0; }
+.abm-debrief { font-size: 1.02rem; background: #F7F7F2; border-left: 4px solid #009E73; padding: 6px 14px; }
+.abm-debrief ul { margin: 0; }
 .abm-month { font-size: 1.5rem; font-weight: 700; color: #000; min-width: 11em; display: inline-block; }
 .abm-kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 10px; margin: 6px 0; }
 .abm-kpi { border: 2px solid #0072B2; border-radius: 8px; padding: 8px 12px; background: #fff; }

@@ -20,7 +20,8 @@ class InputError(ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        name = str(field) if len(str(field)) <= ECHO_CHARS else str(field)[: ECHO_CHARS - 3] + "..."
+        # a long field is usually a file's path: keep its end, where the file's name is
+        name = str(field) if len(str(field)) <= ECHO_CHARS else "..." + str(field)[-(ECHO_CHARS - 3) :]
         super().__init__(f"{name} = {shorten(value)} is not allowed: {allowed}")
 
 

@@ -20,3 +20,18 @@ def pytest_collection_modifyitems(items):
         module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
         if module in TOGETHER:
             item.add_marker(pytest.mark.xdist_group(module))
+
+
+@pytest.fixture(autouse=True)
+def _app_permissions_stay_in_their_test():
+    """``abm app`` run in-process (the fuzz and CLI tests) sets the app's permission variables
+    (ABM_APP_*) in ``os.environ``; a later test's subprocess would inherit them and run under the
+    app's limits. Each test gets the environment's ABM_APP_* back as it found them."""
+    import os
+
+    before = {k: v for k, v in os.environ.items() if k.startswith("ABM_APP_")}
+    yield
+    for key in [k for k in os.environ if k.startswith("ABM_APP_")]:
+        if key not in before:
+            del os.environ[key]
+    os.environ.update(before)

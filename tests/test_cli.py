@@ -129,7 +129,7 @@ def test_malformed_scenario_file_is_refused(tmp_path):
     f = tmp_path / "broken.toml"
     f.write_text("[market\nconsumers = 3")
     line = bad("run", "--scenario", str(f))
-    assert "valid TOML" in line and str(f) in line
+    assert "valid TOML" in line and "broken.toml" in line  # a long path keeps its end, the file's name
 
 
 def test_existing_output_is_never_overwritten(tmp_path):

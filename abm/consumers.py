@@ -117,7 +117,8 @@ class ConsumerMarket:
         self._covered_count = np.zeros(n_brands, dtype=np.int64)
         self._appeal = np.zeros((n_brands, n), dtype=np.float32)
         self._appeal_for = np.full((n_brands, 3), np.nan)
-        s = market.choice_noise  # utilities below are in units of s
+        self.nest = market.category_expansion  # nesting parameter lam of the brands' nest
+        s = self._scale = market.choice_noise * self.nest  # brand utilities below are in units of s lam
         self._taste_s = (self.taste * np.sqrt(market.fit_weight / s)).astype(np.float32)
         self._price_weight_s = (self.price_weight / s).astype(np.float32)
         width = min(n, self._chunk)
@@ -314,7 +315,7 @@ class ConsumerMarket:
     def _utility_terms(self, offer: BrandOffer, brands: np.ndarray):
         """Per-brand terms of ``u / s`` relative to the outside option, as (k, 1) float32."""
         m = self.market
-        s = m.choice_noise
+        s = self._scale
         base = (np.asarray(offer.quality, dtype=float)[brands] - m.no_purchase_utility) / s
         position = np.asarray(offer.position, dtype=float)[brands] * np.sqrt(m.fit_weight / s)
         price = np.asarray(offer.price, dtype=float)[brands]
@@ -358,12 +359,10 @@ class ConsumerMarket:
             self._set_customers(customers)
             return self.customers
         m = self.market
-        bonus = ((m.switching_cost / m.choice_noise) * np.asarray(offer.loyalty, dtype=float)[selling]).astype(
-            np.float32
-        )[:, None]
-        highest = (
-            float(np.max(np.asarray(offer.quality, dtype=float)[selling])) - m.no_purchase_utility
-        ) / m.choice_noise
+        s = self._scale
+        bonus = ((m.switching_cost / s) * np.asarray(offer.loyalty, dtype=float)[selling]).astype(np.float32)[:, None]
+        highest = (float(np.max(np.asarray(offer.quality, dtype=float)[selling])) - m.no_purchase_utility) / s
+        nested = self.nest != 1.0
         fast = highest + max(float(bonus.max()), 0.0) <= _FAST_RANGE
         if fast:
             self._refresh_appeal(offer, selling)
@@ -389,6 +388,9 @@ class ConsumerMarket:
                 np.multiply(last == brand_ids, loyalty_factor, out=spare)
                 spare += 1.0
                 weight[1:] *= spare
+                if nested:  # the outside option against the brands' nest: D^(1 - lam)
+                    np.sum(weight[1:], axis=0, out=weight[0])
+                    np.power(weight[0], np.float32(1.0 - self.nest), out=weight[0])
             else:
                 self._shifted_weights(
                     weight, spare, avail, last == brand_ids, base, position, price, bonus, start, stop
@@ -431,7 +433,12 @@ class ConsumerMarket:
         np.minimum(utility, 0.0, out=utility)  # brands out of reach may lie above the best
         np.exp(utility, out=utility)
         utility *= avail
-        np.exp(-best, out=weight[0])
+        if self.nest == 1.0:
+            np.exp(-best, out=weight[0])
+        else:  # D_shifted^(1 - lam) exp(-lam best): the nest's outside weight on the shifted scale
+            np.sum(utility, axis=0, out=weight[0])
+            np.power(weight[0], np.float32(1.0 - self.nest), out=weight[0])
+            weight[0] *= np.exp(-self.nest * best)
 
     def _set_customers(self, customers: np.ndarray) -> None:
         self.customers = customers

@@ -24,6 +24,7 @@ from abm.culture import kogut_singh
 from abm.entry_mode import appraise_modes, choose_mode, jv_setup_cost, jv_stake, mode_outlay, partner_attractiveness
 from abm.finance import discount_factor, split_month
 from abm.presets import resolve_scenario
+from abm.rules.competition import REVIEW_MONTHS
 from abm.scenario import Scenario, ScenarioError
 
 
@@ -96,6 +97,12 @@ class MarketEntryModel(mesa.Model):
         for cfg in s.incumbents:
             self.incumbents.append(Incumbent(self, cfg, brand))
             brand += 1
+        self.partner_brands: dict[str, Incumbent] = {}  # a partner's own brand, run as an incumbent
+        for cfg in s.partners:
+            if cfg.brand_share > 0:
+                self.partner_brands[cfg.name] = Incumbent(self, cfg.brand_config(), brand)
+                self.incumbents.append(self.partner_brands[cfg.name])
+                brand += 1
         self.partners = []
         for cfg in s.partners:
             self.partners.append(LocalPartner(self, cfg, brand))
@@ -271,9 +278,17 @@ class MarketEntryModel(mesa.Model):
             e.build_distribution()
 
     def incumbents_respond(self) -> None:
-        newcomers = sum(f.market_share for f in self.entrants) + sum(p.market_share for p in self.partners if p.rival)
-        if self.incumbents:
-            self.agents_by_type[Incumbent].shuffle_do("respond", newcomers)
+        """Incumbents read last month's sales; each quarter each revises its price and
+        marketing by a best response to them, when that is worth its cost (ODD §7.10).
+        Reviews are simultaneous: each uses only what was observed before this month."""
+        if self.month == 0:
+            return  # nothing sold yet
+        inside = 1.0 - self.consumers.no_purchase_share
+        for inc in self.incumbents:
+            inc.observe(inc.market_share, inside)
+        if self.month % REVIEW_MONTHS == 0:
+            for inc in self.incumbents:
+                inc.review()
 
     def market_clears(self) -> None:
         offer = self.brand_offer()

@@ -371,40 +371,31 @@ class Incumbent(Firm):
         """Last month's sales: its own share and the share of consumers who bought any brand."""
         self.observed.append((share, inside_share))
 
-    def review(self) -> None:
-        """Quarterly plan: best response on its perceived demand; revise if worth the cost.
+    def close_quarter(self) -> tuple[float, float] | None:
+        """The quarter's mean observed ``(share, brands' share)`` if it is to plan on them.
 
-        At its first review it reads its demand from its status quo (``alpha``, ``gamma``:
-        :func:`abm.rules.competition.calibrate`); afterwards it computes the best response to
-        the quarter's mean observed shares and revises when the profit gained over a year
-        exceeds ``adjustment_cost`` times its monthly revenue.
+        At its first review it reads its demand from its status quo instead (``alpha``,
+        ``gamma``: :func:`abm.rules.competition.calibrate`: what it chose before the entrant
+        sold was optimal for it) and keeps its plan; a passive incumbent never plans.
         """
         if not self.observed:
-            return
-        share, inside = np.mean(self.observed, axis=0)
+            return None
+        share, inside = (float(v) for v in np.mean(self.observed, axis=0))
         self.observed.clear()
         c, m = self.config, self.model.scenario.market
         if share <= 0.0 or inside >= 1.0:
-            return  # nothing sold, or no one left outside the category: no demand to read
+            return None  # nothing sold, or no one left outside the category: no demand to read
         if self.demand is None:
             self.demand = competition.calibrate(
                 c.price, c.unit_cost, c.marketing, share, inside, m.buyers, m.category_expansion, c.capacity
             )
-            return
-        if c.reaction == "none":
-            return
-        price, marketing = competition.best_response(
-            self.demand,
-            share,
-            inside,
-            self.price,
-            self.marketing,
-            c.reaction in ("price", "mixed"),
-            c.reaction in ("marketing", "mixed"),
-        )
-        gain = float(
-            competition.revision_value(self.demand, share, inside, self.price, self.marketing, price, marketing)
-        )
+            return None
+        return None if c.reaction == "none" else (share, inside)
+
+    def revise(self, price: float, marketing: float, gain: float, share: float) -> None:
+        """Adopt the best response ``(price, marketing)`` if its perceived profit gain over a
+        year, ``gain``, exceeds the cost of a change, ``adjustment_cost`` x monthly revenue."""
+        c, m = self.config, self.model.scenario.market
         cost = c.adjustment_cost * self.price * m.buyers * share / 1e6
         if gain <= cost:
             return
@@ -418,7 +409,8 @@ class Incumbent(Firm):
         if not competition.is_reaction(old_price, old_marketing, self.price, self.marketing):
             return
         self.reactions += 1
-        dp, dm = self.price / old_price - 1.0, self.marketing / old_marketing - 1.0 if old_marketing > 0 else 0.0
+        dp = self.price / old_price - 1.0
+        dm = self.marketing / old_marketing - 1.0 if old_marketing > 0 else 0.0
         if abs(dp) > competition.REACTION_SIZE:
             kind = "incumbent_price_cut" if dp < 0 else "incumbent_price_rise"
         else:

@@ -24,7 +24,7 @@ from abm.culture import kogut_singh
 from abm.entry_mode import appraise_modes, choose_mode, jv_setup_cost, jv_stake, mode_outlay, partner_attractiveness
 from abm.finance import discount_factor, split_month
 from abm.presets import resolve_scenario
-from abm.rules.competition import REVIEW_MONTHS
+from abm.rules.competition import REVIEW_MONTHS, best_response, revision_value, stack
 from abm.scenario import Scenario, ScenarioError
 
 
@@ -286,9 +286,33 @@ class MarketEntryModel(mesa.Model):
         inside = 1.0 - self.consumers.no_purchase_share
         for inc in self.incumbents:
             inc.observe(inc.market_share, inside)
-        if self.month % REVIEW_MONTHS == 0:
-            for inc in self.incumbents:
-                inc.review()
+        if self.month % REVIEW_MONTHS:
+            return
+        planners, seen = [], []
+        for inc in self.incumbents:
+            observed = inc.close_quarter()
+            if observed is not None:
+                planners.append(inc)
+                seen.append(observed)
+        if not planners:
+            return
+        demand = stack([inc.demand for inc in planners])
+        share, inside = np.array(seen).T
+        price = np.array([inc.price for inc in planners])
+        marketing = np.array([inc.marketing for inc in planners])
+        kinds = [inc.config.reaction for inc in planners]
+        new_price, new_marketing = best_response(
+            demand,
+            share,
+            inside,
+            price,
+            marketing,
+            [k in ("price", "mixed") for k in kinds],
+            [k in ("marketing", "mixed") for k in kinds],
+        )
+        gain = revision_value(demand, share, inside, price, marketing, new_price, new_marketing)
+        for k, inc in enumerate(planners):
+            inc.revise(new_price[k], new_marketing[k], float(gain[k]), float(share[k]))
 
     def market_clears(self) -> None:
         offer = self.brand_offer()

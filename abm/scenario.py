@@ -332,7 +332,7 @@ class Incumbent(Section):
         choices=REACTIONS,
     )
     adjustment_cost: float = spec(
-        0.01,
+        0.05,
         "cost of revising its price or marketing, as a share of its monthly revenue: it revises only when the "
         "perceived profit gain over a year is larger (menu and decision costs, ODD §7.10)",
         lo=0,

@@ -64,6 +64,16 @@ def calibrate(price, unit_cost, marketing, share, inside_share, buyers: float, l
     return PerceivedDemand(alpha, gamma, unit_cost, buyers, lam, np.asarray(capacity, dtype=float) * share)
 
 
+def stack(demands: list[PerceivedDemand]) -> PerceivedDemand:
+    """Several firms' demand models as one, for a vectorised best response (same market)."""
+    return PerceivedDemand(
+        *(np.concatenate([np.atleast_1d(getattr(d, f)) for d in demands]) for f in ("alpha", "gamma", "unit_cost")),
+        demands[0].buyers,
+        demands[0].lam,
+        np.concatenate([np.atleast_1d(d.max_share) for d in demands]),
+    )
+
+
 def shifted_shares(shift, share, inside_share, lam: float) -> tuple[np.ndarray, np.ndarray]:
     """Own share and the brands' total share after its mean utility moves by ``shift``,
     rivals' utilities unchanged.
@@ -84,12 +94,11 @@ def shifted_shares(shift, share, inside_share, lam: float) -> tuple[np.ndarray, 
 
 
 def _shift(demand: PerceivedDemand, price, marketing, ref_price, ref_marketing):
-    price, marketing, ref_price, ref_marketing = (
-        np.asarray(x, dtype=float) for x in (price, marketing, ref_price, ref_marketing)
-    )
-    with np.errstate(divide="ignore"):
-        boost = np.where(ref_marketing > 0, demand.gamma * np.log(np.maximum(marketing, 1e-12) / ref_marketing), 0.0)
-    return -demand.alpha * (price - ref_price) + boost
+    """Own utility shift of moving from ``(ref_price, ref_marketing)`` to ``(price, marketing)``."""
+    ref_marketing = np.asarray(ref_marketing, dtype=float)
+    has = ref_marketing > 0
+    ratio = np.where(has, np.asarray(marketing, dtype=float), 1.0) / np.where(has, ref_marketing, 1.0)
+    return -demand.alpha * (np.asarray(price, dtype=float) - ref_price) + demand.gamma * np.log(ratio)
 
 
 def monthly_profit(demand: PerceivedDemand, price, marketing, share, inside_share, ref_price, ref_marketing):
@@ -99,52 +108,63 @@ def monthly_profit(demand: PerceivedDemand, price, marketing, share, inside_shar
     return (np.asarray(price) - demand.unit_cost) * demand.buyers * s / 1e6 - np.asarray(marketing)
 
 
-def best_response(
-    demand: PerceivedDemand,
-    share,
-    inside_share,
-    price,
-    marketing,
-    use_price,
-    use_marketing,
-    iterations: int = 200,
-):
+def best_response(demand: PerceivedDemand, share, inside_share, price, marketing, use_price, use_marketing):
     """The perceived profit-maximising ``(price, marketing)``, from the current offer.
 
-    First-order conditions, iterated to their fixed point: ``p = c + 1 / (alpha B(s'))``
-    and ``m = gamma (p - c) N s' B(s') / 1e6``, where ``B`` is the own-share slope of
-    :func:`abm.rules.demand.own_share_slope` at the shifted shares. An instrument the firm
-    does not use stays where it is. If the optimum would sell beyond capacity, the price
-    rises until it does not.
+    The first-order conditions are ``p = c + 1 / (alpha B)`` and
+    ``m = gamma (p - c) N s' B / 1e6`` (``B`` the own-share slope of
+    :func:`abm.rules.demand.own_share_slope` at the new shares ``s'``, ``S'``). Both depend
+    on the offer only through the firm's own utility shift ``x``, so they are solved as one
+    equation ``x = -alpha (p(x) - p) + gamma ln(m(x) / m)`` by the secant method. An instrument
+    the firm does not use stays where it is. If the optimum would sell beyond capacity, the
+    price rises until it does not (marketing as at the optimum).
     """
     share, inside_share, price, marketing = (
         np.asarray(x, dtype=float) for x in (share, inside_share, price, marketing)
     )
     use_price = np.asarray(use_price, dtype=bool)
     use_marketing = np.asarray(use_marketing, dtype=bool) & (marketing > 0)
-    lam = demand.lam
-    p, m = price.copy(), marketing.copy()
-    for _ in range(iterations):
-        shift = _shift(demand, p, m, price, marketing)
-        s, inside = shifted_shares(shift, share, inside_share, lam)
-        slope = own_share_slope(s, inside, lam)
-        p_new = np.where(use_price, demand.unit_cost + 1.0 / (demand.alpha * slope), price)
-        m_new = np.where(use_marketing, demand.gamma * (p_new - demand.unit_cost) * demand.buyers * s * slope / 1e6, m)
-        p, m = 0.5 * (p + p_new), 0.5 * (m + m_new)
-    # capacity: raise the price until the perceived share fits
-    s, _ = shifted_shares(_shift(demand, p, m, price, marketing), share, inside_share, lam)
-    over = s > demand.max_share
-    if over.any():
-        lo, hi = p.copy(), p + 10.0 * (price + 1.0)
+    lam, alpha, gamma, cost = demand.lam, demand.alpha, demand.gamma, demand.unit_cost
+    d = np.power(inside_share / (1.0 - inside_share), 1.0 / lam)
+    own = d * share / inside_share
+    other = d - own
+    safe_marketing = np.where(marketing > 0, marketing, 1.0)
+
+    def offer(x):
+        e = own * np.exp(x / lam)
+        d_new = other + e
+        inside_new = np.power(d_new, lam)
+        s_new = inside_new / (1.0 + inside_new) * e / d_new
+        slope = 1.0 / lam - (1.0 / lam - 1.0) * e / d_new - s_new
+        p = np.where(use_price, cost + 1.0 / (alpha * slope), price)
+        m = np.where(use_marketing, gamma * (p - cost) * demand.buyers * s_new * slope / 1e6, marketing)
+        return p, m, s_new
+
+    def gap(x):
+        p, m, _ = offer(x)
+        return -alpha * (p - price) + np.where(use_marketing, gamma * np.log(m / safe_marketing), 0.0) - x
+
+    x_old, g_old = np.zeros_like(share), gap(np.zeros_like(share))
+    x = x_old + g_old  # one fixed-point step, then secant steps (g is smooth and decreasing)
+    for _ in range(50):
+        g = gap(x)
+        dg = g - g_old
+        step = np.where(dg != 0.0, g * (x - x_old) / np.where(dg != 0.0, dg, 1.0), 0.0)
+        x_old, g_old = x, g
+        x = x - step
+        if np.all(np.abs(step) < 1e-10):
+            break
+    p, m, s_new = offer(x)
+    over = s_new > demand.max_share
+    if over.any():  # capacity: find the shift that sells exactly capacity, by bisection
+        lo, hi = np.full_like(x, -50.0), x.copy()
         for _ in range(60):
             mid = 0.5 * (lo + hi)
-            fits = (
-                shifted_shares(_shift(demand, mid, m, price, marketing), share, inside_share, lam)[0]
-                <= demand.max_share
-            )
-            hi, lo = np.where(fits, mid, hi), np.where(fits, lo, mid)
-        p = np.where(over, hi, p)
-    return np.maximum(p, demand.unit_cost), m
+            fits = shifted_shares(mid, share, inside_share, lam)[0] <= demand.max_share
+            lo, hi = np.where(fits, mid, lo), np.where(fits, hi, mid)
+        boost = np.where(use_marketing, gamma * np.log(m / safe_marketing), 0.0)
+        p = np.where(over, price + (boost - lo) / alpha, p)
+    return np.maximum(p, cost), m
 
 
 def revision_value(demand: PerceivedDemand, share, inside_share, price, marketing, new_price, new_marketing):

@@ -118,7 +118,7 @@ class ConsumerMarket:
         self._appeal = np.zeros((n_brands, n), dtype=np.float32)
         self._appeal_for = np.full((n_brands, 3), np.nan)
         self.nest = market.category_expansion  # nesting parameter lam of the brands' nest
-        s = self._scale = market.choice_noise * self.nest  # brand utilities below are in units of s lam
+        s = self._scale = market.choice_noise  # utilities below are in units of s
         self._taste_s = (self.taste * np.sqrt(market.fit_weight / s)).astype(np.float32)
         self._price_weight_s = (self.price_weight / s).astype(np.float32)
         width = min(n, self._chunk)
@@ -375,7 +375,7 @@ class ConsumerMarket:
             rows = selling
             label = np.concatenate([[-1], selling]).astype(self.last_choice.dtype)
         brand_ids = selling.astype(self.last_choice.dtype)[:, None]
-        loyalty_factor = np.expm1(bonus)
+        loyalty_factor = np.expm1(bonus) if fast else None  # the shifted path adds the bonus itself
         for start, stop, _, _ in self._chunks:
             width = stop - start
             weight = self._work[: k + 1, :width]  # row 0: the outside option
@@ -435,7 +435,7 @@ class ConsumerMarket:
         utility *= avail
         if self.nest == 1.0:
             np.exp(-best, out=weight[0])
-        else:  # D_shifted^(1 - lam) exp(-lam best): the nest's outside weight on the shifted scale
+        else:  # D_shifted^(1 - lam) exp(-lam best): the outside weight on the shifted scale
             np.sum(utility, axis=0, out=weight[0])
             np.power(weight[0], np.float32(1.0 - self.nest), out=weight[0])
             weight[0] *= np.exp(-self.nest * best)

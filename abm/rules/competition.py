@@ -79,14 +79,14 @@ def shifted_shares(shift, share, inside_share, lam: float) -> tuple[np.ndarray, 
     rivals' utilities unchanged.
 
     From the observed ``share`` and ``inside_share``: ``D^lam = S / (1 - S)``, own weight
-    ``e = D s / S``; after the shift ``e' = e exp(shift / lam)``, ``D' = D - e + e'``,
+    ``e = D s / S``; after the shift ``e' = e exp(shift)``, ``D' = D - e + e'``,
     ``S' = D'^lam / (1 + D'^lam)`` and ``s' = S' e' / D'``.
     """
     share = np.asarray(share, dtype=float)
     inside_share = np.asarray(inside_share, dtype=float)
     d = np.power(inside_share / (1.0 - inside_share), 1.0 / lam)
     own = d * share / inside_share
-    own_new = own * np.exp(np.asarray(shift, dtype=float) / lam)
+    own_new = own * np.exp(np.asarray(shift, dtype=float))
     d_new = d - own + own_new
     inside_new = np.power(d_new, lam)
     inside_new = inside_new / (1.0 + inside_new)
@@ -131,11 +131,11 @@ def best_response(demand: PerceivedDemand, share, inside_share, price, marketing
     safe_marketing = np.where(marketing > 0, marketing, 1.0)
 
     def offer(x):
-        e = own * np.exp(x / lam)
+        e = own * np.exp(x)
         d_new = other + e
         inside_new = np.power(d_new, lam)
         s_new = inside_new / (1.0 + inside_new) * e / d_new
-        slope = 1.0 / lam - (1.0 / lam - 1.0) * e / d_new - s_new
+        slope = 1.0 - (1.0 - lam) * e / d_new - lam * s_new
         p = np.where(use_price, cost + 1.0 / (alpha * slope), price)
         m = np.where(use_marketing, gamma * (p - cost) * demand.buyers * s_new * slope / 1e6, marketing)
         return p, m, s_new

@@ -1,18 +1,22 @@
 """Nested-logit brand choice: the pure math behind ``ConsumerMarket.choose``.
 
-Two nests: the outside option (buy nothing) alone, and every brand together. With mean
-utilities ``v_j`` in logit units relative to the outside option (``u_j / s``; ``v_0 = 0``)
-and nesting parameter ``lam`` in (0, 1] (McFadden 1978; Berry 1994, where ``sigma = 1 - lam``)::
+Two nests: the outside option (buy nothing) alone, and every brand together (McFadden 1978).
+With utilities ``v_j`` in logit units relative to the outside option (``u_j / s``, ``v_0 = 0``)
+and nesting parameter ``lam`` in (0, 1]::
 
-    D     = sum_k a_k exp(v_k / lam)            (a_k = 1 when brand k is available)
-    P(j)  = a_j exp(v_j / lam) / D  *  D^lam / (1 + D^lam)
+    D     = sum_k a_k exp(v_k)                  (a_k = 1 when brand k is available)
+    P(j)  = a_j exp(v_j) / D  *  D^lam / (1 + D^lam)
     P(0)  = 1 / (1 + D^lam)
 
-``lam = 1`` is the multinomial logit. A smaller ``lam`` makes brands closer substitutes for
-one another than for buying nothing, so a new brand takes more of its sales from rivals and
-fewer from non-buyers: ``lam`` is the scenario's *category expansion* parameter
-(``market.category_expansion``). The functions work on arrays of any leading shape (many
-consumers, many runs).
+This is the nested logit with brand utilities ``V_j = lam v_j`` and dissimilarity ``lam``
+(Berry 1994 writes ``sigma = 1 - lam`` and ``delta_j = lam v_j``): the choice among brands is
+the multinomial logit of ``v`` whatever ``lam``, and ``lam`` is the elasticity of buying at all
+with respect to the category's attractiveness ``D``. ``lam = 1`` is the multinomial logit: a
+new brand draws on rivals and non-buyers in proportion to their shares. A smaller ``lam``
+makes the decision to buy less responsive to what brands offer, so a new brand takes more of
+its sales from rivals and fewer from non-buyers: ``lam`` is the scenario's *category
+expansion* parameter (``market.category_expansion``). The functions work on arrays of any
+leading shape (many consumers, many runs).
 """
 
 from __future__ import annotations
@@ -21,15 +25,15 @@ import numpy as np
 
 
 def inclusive_sum(v: np.ndarray, available: np.ndarray | None, lam: float) -> np.ndarray:
-    """``D = sum_k a_k exp(v_k / lam)`` over the last axis."""
-    w = np.exp(np.asarray(v, dtype=float) / lam)
+    """``D = sum_k a_k exp(v_k)`` over the last axis (``lam`` enters only through ``P(0)``)."""
+    w = np.exp(np.asarray(v, dtype=float))
     if available is not None:
         w = w * np.asarray(available, dtype=bool)
     return w.sum(axis=-1)
 
 
 def outside_weight(d: np.ndarray | float, lam: float) -> np.ndarray | float:
-    """Weight of the outside option against brand weights ``exp(v_j / lam)``: ``D^(1 - lam)``.
+    """Weight of the outside option against brand weights ``exp(v_j)``: ``D^(1 - lam)``.
 
     Drawing option j with probability proportional to ``[D^(1-lam), w_1, ..., w_k]`` gives
     exactly the nested-logit probabilities above (``P(0) / P(j) = D^(1-lam) / w_j``); with
@@ -50,7 +54,7 @@ def choice_probabilities(v: np.ndarray, available: np.ndarray | None = None, lam
         ``(p_brands, p_outside)``: (..., k) and (...) arrays that sum to 1.
     """
     v = np.asarray(v, dtype=float)
-    w = np.exp(v / lam)
+    w = np.exp(v)
     if available is not None:
         w = w * np.asarray(available, dtype=bool)
     d = w.sum(axis=-1)
@@ -64,19 +68,19 @@ def choice_probabilities(v: np.ndarray, available: np.ndarray | None = None, lam
 def mean_utilities(shares: np.ndarray, outside_share: float, lam: float = 1.0) -> np.ndarray:
     """Berry's (1994) inversion: the mean utilities that produce observed market shares.
 
-    ``v_j = ln(s_j / s_0) - (1 - lam) ln(s_j / (1 - s_0))``.
+    ``lam v_j = ln(s_j / s_0) - (1 - lam) ln(s_j / (1 - s_0))``.
     """
     s = np.asarray(shares, dtype=float)
     inside = 1.0 - outside_share
-    return np.log(s / outside_share) - (1.0 - lam) * np.log(s / inside)
+    return (np.log(s / outside_share) - (1.0 - lam) * np.log(s / inside)) / lam
 
 
 def own_share_slope(share: np.ndarray, inside_share: np.ndarray, lam: float) -> np.ndarray:
-    """``d s_j / d v_j / s_j = 1/lam - (1/lam - 1) s_j|g - s_j`` (Berry 1994, eq. for the
-    nested logit), with ``s_j|g = s_j / inside_share`` the share within the brands' nest."""
+    """``d ln s_j / d v_j = 1 - (1 - lam) s_j|g - lam s_j``, with ``s_j|g = s_j / inside_share``
+    the share within the brands' nest (Berry 1994's nested-logit derivative, times ``lam``)."""
     s = np.asarray(share, dtype=float)
     within = s / np.asarray(inside_share, dtype=float)
-    return 1.0 / lam - (1.0 / lam - 1.0) * within - s
+    return 1.0 - (1.0 - lam) * within - lam * s
 
 
 def new_brand_sources(v_existing: np.ndarray, v_new: float, lam: float) -> float:

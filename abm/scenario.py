@@ -204,9 +204,9 @@ class Market(Section):
     choice_noise: float = spec(1.0, "scale of the Gumbel taste shock in the logit choice", lo=0, hi=20, open_lo=True)
     category_expansion: float = spec(
         1.0,
-        "nesting parameter of the brands' nest (nested logit, ODD §7.9): 1 = multinomial logit, a new brand "
-        "draws on rivals and non-buyers alike; lower = brands are closer substitutes, a new brand takes more "
-        "from rivals and expands the category less",
+        "nesting parameter of the nested logit (ODD §7.9): how strongly buying at all responds to what the "
+        "brands offer; 1 = multinomial logit, a new brand draws on rivals and non-buyers in proportion; lower = "
+        "it takes more from rivals and expands the category less",
         lo=0.1,
         hi=1,
     )

@@ -174,10 +174,10 @@ DISTRIBUTIONS: tuple[Draw, ...] = (
     Draw("incumbents.loyalty", "lognormal", (1.0, 0.3), "brand loyalty varies by market"),
     Draw(
         "incumbents.adjustment_cost",
-        "lognormal",
-        (0.05, 0.8),
-        "cost of changing price or marketing, as a share of monthly revenue, varies by firm "
-        "(menu and managerial costs; ODD §7.10), so how often incumbents react is an outcome",
+        "lognormal_scale",
+        (0.8,),
+        "cost of changing price or marketing, as a share of monthly revenue, varies by firm around the "
+        "preset's (menu and managerial costs; ODD §7.10), so how often incumbents react is an outcome",
     ),
     Draw(
         "incumbents.reaction",

@@ -360,7 +360,7 @@ class Incumbent(Firm):
         self.coverage = config.distribution_reach * (1.0 - 0.5 * model.region_distance[config.base_region])
         self.reactions = 0  # revisions that moved price or marketing by more than 1 %
         self.demand: competition.PerceivedDemand | None = None  # calibrated at its first review
-        self.observed: list[tuple[float, float]] = []  # (own share, brands' share) since its last review
+        self.observed = [0, 0.0, 0.0]  # months, sum of own shares, sum of brands' shares since its last review
         self.cash = 0.0
 
     @property
@@ -369,7 +369,10 @@ class Incumbent(Firm):
 
     def observe(self, share: float, inside_share: float) -> None:
         """Last month's sales: its own share and the share of consumers who bought any brand."""
-        self.observed.append((share, inside_share))
+        seen = self.observed
+        seen[0] += 1
+        seen[1] += share
+        seen[2] += inside_share
 
     def close_quarter(self) -> tuple[float, float] | None:
         """The quarter's mean observed ``(share, brands' share)`` if it is to plan on them.
@@ -378,10 +381,11 @@ class Incumbent(Firm):
         ``gamma``: :func:`abm.rules.competition.calibrate`: what it chose before the entrant
         sold was optimal for it) and keeps its plan; a passive incumbent never plans.
         """
-        if not self.observed:
+        months, share, inside = self.observed
+        if not months:
             return None
-        share, inside = (float(v) for v in np.mean(self.observed, axis=0))
-        self.observed.clear()
+        share, inside = share / months, inside / months
+        self.observed = [0, 0.0, 0.0]
         c, m = self.config, self.model.scenario.market
         if share <= 0.0 or inside >= 1.0:
             return None  # nothing sold, or no one left outside the category: no demand to read

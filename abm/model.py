@@ -296,7 +296,10 @@ class MarketEntryModel(mesa.Model):
                 seen.append(observed)
         if not planners:
             return
-        demand = stack([inc.demand for inc in planners])
+        key = tuple(id(inc.demand) for inc in planners)
+        if getattr(self, "_planning", ((), None))[0] != key:  # the same firms plan each quarter: stack once
+            self._planning = (key, stack([inc.demand for inc in planners]))
+        demand = self._planning[1]
         share, inside = np.array(seen).T
         price = np.array([inc.price for inc in planners])
         marketing = np.array([inc.marketing for inc in planners])

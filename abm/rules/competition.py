@@ -67,10 +67,10 @@ def calibrate(price, unit_cost, marketing, share, inside_share, buyers: float, l
 def stack(demands: list[PerceivedDemand]) -> PerceivedDemand:
     """Several firms' demand models as one, for a vectorised best response (same market)."""
     return PerceivedDemand(
-        *(np.concatenate([np.atleast_1d(getattr(d, f)) for d in demands]) for f in ("alpha", "gamma", "unit_cost")),
+        *(np.array([float(getattr(d, f)) for d in demands]) for f in ("alpha", "gamma", "unit_cost")),
         demands[0].buyers,
         demands[0].lam,
-        np.concatenate([np.atleast_1d(d.max_share) for d in demands]),
+        np.array([float(d.max_share) for d in demands]),
     )
 
 
@@ -128,33 +128,42 @@ def best_response(demand: PerceivedDemand, share, inside_share, price, marketing
     d = np.power(inside_share / (1.0 - inside_share), 1.0 / lam)
     own = d * share / inside_share
     other = d - own
-    safe_marketing = np.where(marketing > 0, marketing, 1.0)
+    margin_now = price - cost
+    # the marketing first-order condition as m / m_now = reach (p - c) s' B', or 1 where unused
+    reach = np.where(use_marketing, gamma * demand.buyers / 1e6 / np.where(use_marketing, marketing, 1.0), 0.0)
+    keep = np.where(use_marketing, 0.0, 1.0)
 
     def offer(x):
         e = own * np.exp(x)
         d_new = other + e
-        inside_new = np.power(d_new, lam)
-        s_new = inside_new / (1.0 + inside_new) * e / d_new
-        slope = 1.0 - (1.0 - lam) * e / d_new - lam * s_new
-        p = np.where(use_price, cost + 1.0 / (alpha * slope), price)
-        m = np.where(use_marketing, gamma * (p - cost) * demand.buyers * s_new * slope / 1e6, marketing)
-        return p, m, s_new
+        inside_new = d_new**lam
+        within = e / d_new
+        s_new = inside_new / (1.0 + inside_new) * within
+        slope = 1.0 - (1.0 - lam) * within - lam * s_new
+        margin = np.where(use_price, 1.0 / (alpha * slope), margin_now)
+        return margin, reach * margin * s_new * slope + keep, s_new  # p - c, m / m_now, s'
 
     def gap(x):
-        p, m, _ = offer(x)
-        return -alpha * (p - price) + np.where(use_marketing, gamma * np.log(m / safe_marketing), 0.0) - x
+        margin, ratio, _ = offer(x)
+        return alpha * (margin_now - margin) + gamma * np.log(ratio) - x
 
-    x_old, g_old = np.zeros_like(share), gap(np.zeros_like(share))
-    x = x_old + g_old  # one fixed-point step, then secant steps (g is smooth and decreasing)
+    x_old = np.zeros_like(share)
+    g_old = gap(x_old)
+    x = g_old  # one fixed-point step, then secant steps (g is smooth and decreasing)
     for _ in range(50):
         g = gap(x)
         dg = g - g_old
-        step = np.where(dg != 0.0, g * (x - x_old) / np.where(dg != 0.0, dg, 1.0), 0.0)
+        if not dg.all():  # converged entries: no step
+            g = np.where(dg == 0.0, 0.0, g)
+            dg = np.where(dg == 0.0, 1.0, dg)
+        step = g * (x - x_old) / dg
         x_old, g_old = x, g
         x = x - step
-        if np.all(np.abs(step) < 1e-10):
+        if np.abs(step).max() < 1e-9:
             break
-    p, m, s_new = offer(x)
+    margin, ratio, s_new = offer(x)
+    p = cost + margin
+    m = ratio * marketing
     over = s_new > demand.max_share
     if over.any():  # capacity: find the shift that sells exactly capacity, by bisection
         lo, hi = np.full_like(x, -50.0), x.copy()
@@ -162,14 +171,14 @@ def best_response(demand: PerceivedDemand, share, inside_share, price, marketing
             mid = 0.5 * (lo + hi)
             fits = shifted_shares(mid, share, inside_share, lam)[0] <= demand.max_share
             lo, hi = np.where(fits, mid, lo), np.where(fits, hi, mid)
-        boost = np.where(use_marketing, gamma * np.log(m / safe_marketing), 0.0)
-        p = np.where(over, price + (boost - lo) / alpha, p)
+        p = np.where(over, price + (gamma * np.log(ratio) - lo) / alpha, p)
     return np.maximum(p, cost), m
 
 
 def revision_value(demand: PerceivedDemand, share, inside_share, price, marketing, new_price, new_marketing):
-    """Perceived profit gained over ``PLANNING_MONTHS`` by moving to the new offer."""
-    now = monthly_profit(demand, price, marketing, share, inside_share, price, marketing)
+    """Perceived profit gained over ``PLANNING_MONTHS`` by moving to the new offer (at the
+    current offer the perceived share is the observed one)."""
+    now = (np.asarray(price, dtype=float) - demand.unit_cost) * demand.buyers * np.asarray(share) / 1e6 - marketing
     then = monthly_profit(demand, new_price, new_marketing, share, inside_share, price, marketing)
     return PLANNING_MONTHS * (then - now)
 

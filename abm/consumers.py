@@ -10,16 +10,18 @@ Each month (see docs/ODD.md, submodels *Awareness* and *Brand choice*):
    probability ``1 - exp(-(p_j + q * F_ij))``, where ``p_j`` is the brand's marketing pull
    and ``F_ij`` the aware share among the consumer's neighbours, blended with the whole
    market's. Brands not on sale are forgotten at a fixed monthly rate.
-2. Choice (multinomial logit). Consumer i buys the available brand j it is aware of that
-   maximises
+2. Choice (nested logit, ``abm.rules.demand``). Consumer i values the available brand j it
+   is aware of at
    ``u_ij = quality_j - w_fit (taste_i - position_j)^2 - beta_i price_j
-   + switching_cost * loyalty_j * [j bought last month] + e_ij`` (``beta_i`` already holds
-   the division by the reference price),
-   or nothing if the outside option ``u_0 + e_i0`` is higher; ``e`` are Gumbel shocks of
-   scale ``s = choice_noise``. Brand j is available to i when it is on sale and its
-   distribution covers i: each consumer holds a fixed rank per brand, and is covered when
-   that rank is below the brand's coverage of the consumer's region (so growing coverage
-   adds consumers and never reshuffles them).
+   + switching_cost * loyalty_j * [j bought last month]`` (``beta_i`` already holds
+   the division by the reference price) and buying nothing at ``u_0``. With
+   ``v_ij = (u_ij - u_0) / s`` (``s = choice_noise``), ``D_i = sum_k exp(v_ik)`` over its
+   available brands and ``lam = category_expansion``, it buys j with probability
+   ``exp(v_ij) / D_i * D_i^lam / (1 + D_i^lam)`` and nothing with ``1 / (1 + D_i^lam)``;
+   ``lam = 1`` is the multinomial logit. Brand j is available to i when it is on sale and
+   its distribution covers i: each consumer holds a fixed rank per brand, and is covered
+   when that rank is below the brand's coverage of the consumer's region (so growing
+   coverage adds consumers and never reshuffles them).
 
 How the draws are made (same distributions, fewer random numbers):
 
@@ -30,11 +32,12 @@ How the draws are made (same distributions, fewer random numbers):
   the rate is the same for everyone in a neighbourhood, this costs a count per
   neighbourhood and a few numbers per newly aware consumer, not one per consumer and
   brand. Forgetting works the same way over the aware, with rate ``-log(1 - decay)``.
-- Choice: Gumbel-max picks option j with the logit probability
-  ``exp(u_ij / s) / (exp(u_0 / s) + sum_k exp(u_ik / s))`` (McFadden 1974); the choice is
-  drawn from those probabilities directly, with one uniform number per consumer (inverse
-  CDF). ``exp((quality_j - fit - price - u_0) / s)`` is kept per consumer and brand and only
-  recomputed for brands whose quality, position or price changed.
+- Choice: the choice is drawn from the probabilities above directly, with one uniform
+  number per consumer (inverse CDF over the weights ``[D_i^(1 - lam), exp(v_i1), ...]``,
+  which give exactly those probabilities; with ``lam = 1`` the outside weight is 1, the
+  multinomial logit of McFadden 1974). ``exp((quality_j - fit - price - u_0) / s)`` is kept
+  per consumer and brand and only recomputed for brands whose quality, position or price
+  changed.
 
 Layout, for speed: per-brand state is stored brand-major, ``(n_brands, n)``, in float32 and
 bool; consumers are numbered by neighbourhood cell and region, so that neighbourhood counts

@@ -339,7 +339,10 @@ class Incumbent(Section):
         hi=1,
     )
     capacity: float = spec(
-        1.5, "most customers it can serve, as a multiple of its customers when it sets its plan", lo=1, hi=100
+        1.5,
+        "most customers it plans to serve, as a multiple of its customers at its first quarterly review",
+        lo=1,
+        hi=100,
     )
 
     def check(self, path: str = "") -> None:

@@ -136,10 +136,10 @@ def best_response(demand: PerceivedDemand, share, inside_share, price, marketing
     def offer(x):
         e = own * np.exp(x)
         d_new = other + e
-        inside_new = d_new**lam
+        inside_new = d_new if lam == 1.0 else d_new**lam
         within = e / d_new
         s_new = inside_new / (1.0 + inside_new) * within
-        slope = 1.0 - (1.0 - lam) * within - lam * s_new
+        slope = 1.0 - s_new if lam == 1.0 else 1.0 - (1.0 - lam) * within - lam * s_new
         margin = np.where(use_price, 1.0 / (alpha * slope), margin_now)
         return margin, reach * margin * s_new * slope + keep, s_new  # p - c, m / m_now, s'
 
@@ -159,7 +159,7 @@ def best_response(demand: PerceivedDemand, share, inside_share, price, marketing
         step = g * (x - x_old) / dg
         x_old, g_old = x, g
         x = x - step
-        if np.abs(step).max() < 1e-9:
+        if np.abs(step).max() < 1e-8:  # utility units: prices to about 1e-7 currency
             break
     margin, ratio, s_new = offer(x)
     p = cost + margin

@@ -15,6 +15,7 @@ import numpy as np
 
 from abm import licensing
 from abm.licensing import Application
+from abm.rules import competition
 from abm.scenario import Entrant as EntrantConfig
 from abm.scenario import Incumbent as IncumbentConfig
 from abm.scenario import Partner as PartnerConfig
@@ -319,6 +320,14 @@ class LocalPartner(Firm):
     def on_sale(self) -> bool:
         return self.rival
 
+    # -- competition: its own brand, if it sells one (ODD §7.10) --
+    @property
+    def own_brand(self) -> Incumbent | None:
+        """The incumbent that runs its own brand (``brand_share > 0``), or None."""
+        return self.model.partner_brands.get(self.name)
+
+    # -- end of its own brand --
+
     def launch_rival_brand(self, know_how: float, entrant: Entrant) -> None:
         """Turn competitor with what it learned: a locally fitted copy of the entrant's product."""
         self.rival = True
@@ -331,7 +340,11 @@ class LocalPartner(Firm):
 
 
 class Incumbent(Firm):
-    """An established local firm that may fight a growing entrant, within limits."""
+    """An established local firm: each quarter it revises its price and marketing by a best
+    response to the demand it observes, when the gain is worth the cost of a change (ODD §7.10).
+
+    A local partner's own brand is run by one of these too (``LocalPartner.own_brand``).
+    """
 
     role = "incumbent"
 
@@ -345,40 +358,70 @@ class Incumbent(Firm):
         self.loyalty = config.loyalty
         self.position = 0.0
         self.coverage = config.distribution_reach * (1.0 - 0.5 * model.region_distance[config.base_region])
-        self.reactions = 0
-        self.alarm_level = config.reaction_threshold
+        self.reactions = 0  # revisions that moved price or marketing by more than 1 %
+        self.demand: competition.PerceivedDemand | None = None  # calibrated at its first review
+        self.observed = [0, 0.0, 0.0]  # months, sum of own shares, sum of brands' shares since its last review
         self.cash = 0.0
 
     @property
     def on_sale(self) -> bool:
         return True
 
-    def respond(self, newcomer_share: float) -> None:
-        """React to newcomers' combined share when it passes the alarm level.
+    def observe(self, share: float, inside_share: float) -> None:
+        """Last month's sales: its own share and the share of consumers who bought any brand."""
+        seen = self.observed
+        seen[0] += 1
+        seen[1] += share
+        seen[2] += inside_share
 
-        Each time the share crosses the alarm level the incumbent acts with probability
-        ``reaction_probability`` (Robinson 1988: most incumbents make one move or none),
-        at most ``max_reactions`` times; the next alarm level is twice the share.
+    def close_quarter(self) -> tuple[float, float] | None:
+        """The quarter's mean observed ``(share, brands' share)`` if it is to plan on them.
+
+        At its first review it reads its demand from its status quo instead (``alpha``,
+        ``gamma``: :func:`abm.rules.competition.calibrate`: what it chose before the entrant
+        sold was optimal for it) and keeps its plan; a passive incumbent never plans.
         """
-        c = self.config
-        if c.reaction == "none" or self.reactions >= c.max_reactions or newcomer_share < self.alarm_level:
-            return
-        self.alarm_level = 2.0 * newcomer_share
-        if self.model.rng.random() >= c.reaction_probability:
-            self.model.log(
-                self.name,
-                "incumbent_watches",
-                f"{self.name} notices newcomers at {newcomer_share:.1%} share but holds its course",
+        months, share, inside = self.observed
+        if not months:
+            return None
+        share, inside = share / months, inside / months
+        self.observed = [0, 0.0, 0.0]
+        c, m = self.config, self.model.scenario.market
+        if share <= 0.0 or inside >= 1.0:
+            return None  # nothing sold, or no one left outside the category: no demand to read
+        if self.demand is None:
+            self.demand = competition.calibrate(
+                c.price, c.unit_cost, c.marketing, share, inside, m.buyers, m.category_expansion, c.capacity
             )
+            return None
+        return None if c.reaction == "none" else (share, inside)
+
+    def revise(self, price: float, marketing: float, gain: float, share: float) -> None:
+        """Adopt the best response ``(price, marketing)`` if its perceived profit gain over a
+        year, ``gain``, exceeds the cost of a change, ``adjustment_cost`` x monthly revenue."""
+        c, m = self.config, self.model.scenario.market
+        cost = c.adjustment_cost * self.price * m.buyers * share / 1e6
+        if gain <= cost:
             return
-        kind = c.reaction
-        if kind == "mixed":
-            kind = ("price", "marketing")[int(self.model.rng.integers(2))]
+        old_price, old_marketing = self.price, self.marketing
+        self.price, self.marketing = float(price), float(marketing)
+        if c.marketing > 0:  # marketing moves its perceived quality, as it believes (gamma)
+            self.quality = c.quality + m.choice_noise * float(self.demand.gamma) * math.log(
+                self.marketing / c.marketing
+            )
+        self.cash -= cost
+        if not competition.is_reaction(old_price, old_marketing, self.price, self.marketing):
+            return
         self.reactions += 1
-        if kind == "price":
-            self.price *= 1.0 - c.price_cut
-            self.model.log(self.name, "incumbent_price_cut", f"{self.name} cuts its price by {c.price_cut:.0%}")
+        dp = self.price / old_price - 1.0
+        dm = self.marketing / old_marketing - 1.0 if old_marketing > 0 else 0.0
+        if abs(dp) > competition.REACTION_SIZE:
+            kind = "incumbent_price_cut" if dp < 0 else "incumbent_price_rise"
         else:
-            self.marketing *= 1.0 + c.marketing_boost
-            self.quality += 0.15 * c.marketing_boost
-            self.model.log(self.name, "incumbent_marketing_push", f"{self.name} launches a marketing push")
+            kind = "incumbent_marketing_push" if dm > 0 else "incumbent_marketing_cut"
+        self.model.log(
+            self.name,
+            kind,
+            f"{self.name} revises its plan at {share:.1%} share: price {dp:+.1%} to {self.price:.2f}, "
+            f"marketing {dm:+.0%} to {self.marketing:.2f}m",
+        )

@@ -24,6 +24,7 @@ from abm.culture import kogut_singh
 from abm.entry_mode import appraise_modes, choose_mode, jv_setup_cost, jv_stake, mode_outlay, partner_attractiveness
 from abm.finance import discount_factor, split_month
 from abm.presets import resolve_scenario
+from abm.rules.competition import REVIEW_MONTHS, best_response, revision_value, stack
 from abm.scenario import Scenario, ScenarioError
 
 
@@ -96,6 +97,12 @@ class MarketEntryModel(mesa.Model):
         for cfg in s.incumbents:
             self.incumbents.append(Incumbent(self, cfg, brand))
             brand += 1
+        self.partner_brands: dict[str, Incumbent] = {}  # a partner's own brand, run as an incumbent
+        for cfg in s.partners:
+            if cfg.brand_share > 0:
+                self.partner_brands[cfg.name] = Incumbent(self, cfg.brand_config(), brand)
+                self.incumbents.append(self.partner_brands[cfg.name])
+                brand += 1
         self.partners = []
         for cfg in s.partners:
             self.partners.append(LocalPartner(self, cfg, brand))
@@ -271,9 +278,44 @@ class MarketEntryModel(mesa.Model):
             e.build_distribution()
 
     def incumbents_respond(self) -> None:
-        newcomers = sum(f.market_share for f in self.entrants) + sum(p.market_share for p in self.partners if p.rival)
-        if self.incumbents:
-            self.agents_by_type[Incumbent].shuffle_do("respond", newcomers)
+        """Incumbents read last month's sales; each quarter each revises its price and
+        marketing by a best response to them, when that is worth its cost (ODD §7.10).
+        Reviews are simultaneous: each uses only what was observed before this month."""
+        if self.month == 0:
+            return  # nothing sold yet
+        inside = 1.0 - self.consumers.no_purchase_share
+        for inc in self.incumbents:
+            inc.observe(inc.market_share, inside)
+        if self.month % REVIEW_MONTHS:
+            return
+        planners, seen = [], []
+        for inc in self.incumbents:
+            observed = inc.close_quarter()
+            if observed is not None:
+                planners.append(inc)
+                seen.append(observed)
+        if not planners:
+            return
+        key = tuple(id(inc.demand) for inc in planners)
+        if getattr(self, "_planning", ((), None))[0] != key:  # the same firms plan each quarter: stack once
+            self._planning = (key, stack([inc.demand for inc in planners]))
+        demand = self._planning[1]
+        share, inside = np.array(seen).T
+        price = np.array([inc.price for inc in planners])
+        marketing = np.array([inc.marketing for inc in planners])
+        kinds = [inc.config.reaction for inc in planners]
+        new_price, new_marketing = best_response(
+            demand,
+            share,
+            inside,
+            price,
+            marketing,
+            [k in ("price", "mixed") for k in kinds],
+            [k in ("marketing", "mixed") for k in kinds],
+        )
+        gain = revision_value(demand, share, inside, price, marketing, new_price, new_marketing)
+        for k, inc in enumerate(planners):
+            inc.revise(new_price[k], new_marketing[k], float(gain[k]), float(share[k]))
 
     def market_clears(self) -> None:
         offer = self.brand_offer()

@@ -202,6 +202,14 @@ class Market(Section):
     no_purchase_utility: float = spec(-2.6, "utility of buying nothing", lo=-20, hi=20)
     switching_cost: float = spec(1.5, "utility bonus for the brand bought last month (loyalty)", lo=0, hi=20)
     choice_noise: float = spec(1.0, "scale of the Gumbel taste shock in the logit choice", lo=0, hi=20, open_lo=True)
+    category_expansion: float = spec(
+        1.0,
+        "nesting parameter of the nested logit (ODD §7.9): how strongly buying at all responds to what the "
+        "brands offer; 1 = multinomial logit, a new brand draws on rivals and non-buyers in proportion; lower = "
+        "it takes more from rivals and expands the category less",
+        lo=0.1,
+        hi=1,
+    )
     bass_p: float = spec(0.03, "Bass innovation coefficient at reference marketing", lo=0, hi=5, unit="per year")
     bass_q: float = spec(0.38, "Bass imitation (word-of-mouth) coefficient", lo=0, hi=20, unit="per year")
     local_word_of_mouth: float = spec(
@@ -255,6 +263,14 @@ class Partner(Section):
     """A local firm that can ally with, or co-own a venture with, an entrant."""
 
     name: str = spec("Beta Tech", "display name")
+    # -- its own brand (competition, ODD §7.10): on sale from month 0 and run like an incumbent's --
+    brand_share: float = spec(0.0, "market share of its own brand at month 0; 0 = it sells no brand", lo=0, hi=1)
+    brand_quality: float = spec(0.5, "quality (utility) of its own brand", lo=-10, hi=10)
+    brand_price: float = spec(22.0, "price of its own brand", lo=0, open_lo=True, unit="currency per buyer-month")
+    brand_unit_cost: float = spec(14.0, "variable cost of its own brand", lo=0, unit="currency per buyer-month")
+    brand_loyalty: float = spec(1.0, "multiplier on its brand's customers' switching cost", lo=0, hi=10)
+    brand_marketing: float = spec(0.1, "marketing spend on its own brand", lo=0, unit="million per month")
+    # -- end of its own brand --
     consumer_knowledge: float = spec(0.8, "knowledge of local tastes passed to the entrant", lo=0, hi=1)
     distribution_reach: float = spec(0.7, "coverage of its distribution network", lo=0, hi=1)
     regulatory_ties: float = spec(0.6, "standing with regulators", lo=0, hi=1)
@@ -274,6 +290,28 @@ class Partner(Section):
     cost_of_capital: float = spec(0.12, "its cost of capital", lo=0, hi=1, unit="per year")
     acquisition_price: float = spec(35.0, "price to buy it outright", lo=0, unit="million")
 
+    # -- its own brand (competition) --
+    @property
+    def brand_name(self) -> str:
+        """Display name of its own brand, as a firm of the market."""
+        return f"{self.name} brand"
+
+    def brand_config(self) -> Incumbent:
+        """Its own brand as an incumbent's settings (it competes like one, ODD §7.10)."""
+        return Incumbent(
+            name=self.brand_name,
+            initial_share=self.brand_share,
+            quality=self.brand_quality,
+            price=self.brand_price,
+            unit_cost=self.brand_unit_cost,
+            loyalty=self.brand_loyalty,
+            distribution_reach=self.distribution_reach,
+            base_region=self.base_region,
+            marketing=self.brand_marketing,
+        )
+
+    # -- end of its own brand --
+
 
 @dataclass
 class Incumbent(Section):
@@ -288,14 +326,30 @@ class Incumbent(Section):
     distribution_reach: float = spec(0.9, "coverage of its distribution network", lo=0, hi=1)
     base_region: int = spec(4, "region where its network is densest", lo=0, hi=399)
     marketing: float = spec(0.2, "marketing spend", lo=0, unit="million per month")
-    reaction: str = spec("mixed", "how it fights a growing entrant", choices=REACTIONS)
-    reaction_threshold: float = spec(0.03, "entrant share that alarms it", lo=0, hi=1)
-    reaction_probability: float = spec(
-        0.5, "chance it acts when alarmed (Robinson 1988: most react once or not at all)", lo=0, hi=1
+    reaction: str = spec(
+        "mixed",
+        "instruments of its quarterly best response: none (passive), price, marketing, or mixed (both)",
+        choices=REACTIONS,
     )
-    max_reactions: int = spec(1, "most moves it makes in a run", lo=0, hi=100)
-    price_cut: float = spec(0.10, "price cut of a price reaction", lo=0, hi=0.9)
-    marketing_boost: float = spec(1.0, "extra marketing of a marketing reaction, as a multiple of its own", lo=0, hi=20)
+    adjustment_cost: float = spec(
+        0.05,
+        "cost of revising its price or marketing, as a share of its monthly revenue: it revises only when the "
+        "perceived profit gain over a year is larger (menu and decision costs, ODD §7.10)",
+        lo=0,
+        hi=1,
+    )
+    capacity: float = spec(
+        1.5,
+        "most customers it plans to serve, as a multiple of its customers at its first quarterly review",
+        lo=1,
+        hi=100,
+    )
+
+    def check(self, path: str = "") -> None:
+        super().check(path)
+        if self.unit_cost >= self.price:
+            where = f"{path}.unit_cost" if path else "unit_cost"
+            raise ScenarioError(where, self.unit_cost, f"a unit cost below its price ({self.price:g})")
 
 
 @dataclass
@@ -443,14 +497,26 @@ class Scenario(Section):
         if not self.entrants:
             raise ScenarioError("entrants", [], "at least one entrant")
         firm_names = [x.name for key in ("entrants", "incumbents", "partners") for x in getattr(self, key)]
+        firm_names += [p.brand_name for p in self.partners if p.brand_share > 0]
         clash = next((n for n in firm_names if firm_names.count(n) > 1), None)
         if clash is not None:
             raise ScenarioError("name", clash, "a different name for each entrant, incumbent and partner")
         if len(self.entrants) + len(self.incumbents) + len(self.partners) > 64:
             raise ScenarioError("entrants", len(self.entrants), "at most 64 firms in all")
-        total = sum(i.initial_share for i in self.incumbents)
+        for i, p in enumerate(self.partners):
+            if p.brand_share > 0 and p.brand_unit_cost >= p.brand_price:
+                raise ScenarioError(
+                    f"partners[{i}].brand_unit_cost",
+                    p.brand_unit_cost,
+                    f"a unit cost below brand_price ({p.brand_price:g})",
+                )
+        total = sum(i.initial_share for i in self.incumbents) + sum(p.brand_share for p in self.partners)
         if total > 1 + 1e-9:
-            raise ScenarioError("incumbents.initial_share", round(total, 6), "shares that add up to at most 1")
+            raise ScenarioError(
+                "incumbents.initial_share",
+                round(total, 6),
+                "shares that add up to at most 1 (with the partners' brand_share)",
+            )
         n_regions = self.market.regions_x * self.market.regions_y
         for key in ("entrants", "partners", "incumbents"):
             for i, item in enumerate(getattr(self, key)):

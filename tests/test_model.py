@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import abm
+from abm import policies
 from abm.model import MarketEntryModel
 
 SMALL = {"consumers": 1500}
@@ -111,13 +112,19 @@ def test_larger_cultural_distance_lowers_early_share():
 
 
 def test_unequal_commitment_lowers_trust():
-    def trust_at_month_12(partner_commitment, seed):
-        r = run(seed=seed, months=12, partner_commitment=partner_commitment, trust_floor=0.0)
-        e = r.steps[(r.steps.role == "entrant") & (r.steps.month == 12)]
+    def trust_at_month_9(partner_commitment, seed):
+        r = run(
+            seed=seed,
+            months=9,
+            partner_commitment=partner_commitment,
+            partner_outside_option=0.0,
+            **scripted("patient", renegotiation="carry_on"),
+        )
+        e = r.steps[(r.steps.role == "entrant") & (r.steps.month == 9)]
         return float(e.trust_entrant.iloc[0])
 
-    equal = np.mean([trust_at_month_12(0.9, s) for s in range(8)])
-    unequal = np.mean([trust_at_month_12(0.4, s) for s in range(8)])
+    equal = np.mean([trust_at_month_9(0.9, s) for s in range(8)])
+    unequal = np.mean([trust_at_month_9(0.4, s) for s in range(8)])
     assert unequal < equal - 0.2
 
 
@@ -148,33 +155,74 @@ def end_causes(scenario=None, seeds=range(6), **kw):
     return set(out)
 
 
-def test_trust_floor_terminates_an_alliance():
-    assert "trust_floor" in end_causes("unequal-commitment", months=48)
+class Scripted:
+    """A test policy: the named option for each decision kind when it is offered, else by value."""
+
+    def __init__(self, **choices):
+        self.choices = choices
+
+    def choose(self, decision):
+        want = self.choices.get(decision.kind)
+        if want in decision.names():
+            return want
+        return max(decision.options, key=lambda o: o.value).name
 
 
-def test_missed_objectives_at_the_review_terminate_an_alliance():
-    assert "missed_objectives" in end_causes(
-        months=30, target_share=0.6, trust_floor=0.0, partner_outside_option=0.0, allow_upgrade=False
+def scripted(name, **choices):
+    policies.register(name, Scripted(**choices))
+    return {"policy": name}
+
+
+def test_trust_floor_puts_a_partnership_in_trouble_and_it_can_end():
+    kinds = end_causes("unequal-commitment", months=48)
+    assert "trust_floor" in kinds or "missed_objectives" in kinds
+    assert {"renegotiation", "ended_trust_floor"} & (
+        kinds | {d.decision.kind for d in _decisions("unequal-commitment")}
     )
+
+
+def _decisions(scenario, seed=0, **kw):
+    m = MarketEntryModel(scenario, seed=seed, **{**SMALL, **kw})
+    try:
+        m.run(48)
+        return m.decisions
+    finally:
+        m.release()
+
+
+def test_missed_objectives_put_the_alliance_in_trouble():
+    kinds = end_causes(months=30, target_share=0.6, trust_floor=0.0, **scripted("ender", renegotiation="end"))
+    assert "missed_objectives" in kinds
+
+
+def test_renegotiation_happens_and_can_fail():
+    kinds = end_causes(
+        "unequal-commitment", seeds=range(8), months=48, **scripted("talker", renegotiation="renegotiate")
+    )
+    assert "renegotiated" in kinds and "renegotiation_failed" in kinds
 
 
 def test_alliance_expires_at_the_end_of_its_term():
     kinds = end_causes(
         months=40,
-        target_share=0.6,
-        trust_floor=0.0,
-        partner_outside_option=0.0,
         **{"contract.alliance_term_months": 30, "contract.review_month": 100},
+        **scripted("expirer", continue_or_end="go_alone", renegotiation="carry_on"),
     )
-    assert "expired" in kinds
+    assert "expired" in kinds and "goes_alone" in kinds
 
 
-def test_alliance_upgrades_to_joint_venture():
+def test_alliance_renewed_at_the_end_of_its_term_when_worth_it():
+    kinds = end_causes(months=40, **{"contract.alliance_term_months": 30, "contract.review_month": 100})
+    assert "alliance_renewed" in kinds
+
+
+def test_alliance_upgrades_to_joint_venture_at_the_review():
     assert "upgraded_to_jv" in end_causes("alliance-to-jv", months=60)
 
 
 def test_partner_walks_away_when_priorities_shift():
-    assert "partner_walked_away" in end_causes(months=48, partner_outside_option=1.0, trust_floor=0.0)
+    kinds = end_causes(months=48, partner_outside_option=1.0, **{"partners[0].opportunity_value": 200.0})
+    assert "partner_walked_away" in kinds and "outside_opportunity" in kinds
 
 
 def test_learning_race_turns_the_partner_into_a_rival():
@@ -196,19 +244,40 @@ def test_losing_joint_venture_is_liquidated():
     assert "liquidation" in end_causes(**JV, **{"entrants[0].quality": -3.0})
 
 
-def test_large_trusted_joint_venture_floats_in_an_ipo():
-    assert "ipo" in end_causes(**JV, **{"contract.ipo_min_share": 0.02, "contract.upgrade_trust": 0.3})
+def test_large_mature_profitable_joint_venture_can_float_in_an_ipo():
+    kw = {"contract.ipo_min_share": 0.02, "contract.ipo_min_age": 12, **scripted("floater", jv_end="ipo")}
+    assert "ipo" in end_causes(**JV, **kw)
 
 
-def test_entrant_buys_out_its_partner():
-    assert "buyout_by_entrant" in end_causes(
-        **JV, **{"contract.ipo_min_share": 1.0, "partners[0].absorptive_capacity": 0.0}
+def test_ipo_is_never_offered_to_a_small_venture():
+    for s in range(3):
+        m = MarketEntryModel(
+            seed=s, **SMALL, **{k: v for k, v in JV.items() if k != "months"}, **{"contract.ipo_min_share": 1.0}
+        )
+        m.run(70)
+        offered = [d.decision.names() for d in m.decisions if d.decision.kind == "jv_end"]
+        assert offered and all("ipo" not in names for names in offered)
+        m.release()
+
+
+def test_entrant_buys_out_its_partner_when_it_values_the_venture_more():
+    kinds = end_causes(
+        **JV,
+        **{
+            "partners[0].absorptive_capacity": 0.0,
+            "partners[0].consumer_knowledge": 0.0,
+            "entrants[0].own_reach": 1.0,
+            "entrants[0].build_months": 6,
+            "contract.alliance_setup_saving": 0.0,
+        },
+        **scripted("buyer", jv_end="buyout"),
     )
+    assert "buyout_by_entrant" in kinds
 
 
 def test_partner_buys_out_the_entrant_under_an_ownership_cap():
-    kinds = end_causes(**JV, foreign_ownership_cap=0.49, **{"contract.ipo_min_share": 1.0})
-    assert "buyout_by_partner" in kinds
+    kinds = end_causes(**JV, foreign_ownership_cap=0.49, **scripted("seller", jv_end="buyout"))
+    assert "buyout_by_partner" in kinds and "buyout_by_entrant" not in kinds
 
 
 def test_after_a_breakup_the_entrant_goes_alone_or_leaves():

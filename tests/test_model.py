@@ -317,3 +317,161 @@ def test_two_entrants_do_not_share_a_partner():
 def test_a_taken_partner_is_reported():
     r = run("two-entrants", seed=0, months=6, **{"entrants.preferred_partner": "Beta Tech"})
     assert (r.events.kind == "partner_taken").any()
+
+
+# ---- faults of the first model, each guarded ---------------------------------------------------
+
+
+def _model(seed=0, **kw):
+    return MarketEntryModel(seed=seed, **{**SMALL, **kw})
+
+
+def test_a_liquidated_joint_venture_does_not_run_on_as_the_entrants_business():
+    for s in range(6):
+        m = _model(s, **{k: v for k, v in JV.items() if k != "months"}, **{"entrants[0].quality": -3.0})
+        e = m.entrants[0]
+        invested = None
+        for _ in range(70):
+            m.step()
+            p = m.partnerships[0]
+            if p.exit_route == "liquidation" and invested is None:
+                invested = e.invested
+                assert e.customers == 0 and m.consumers.aware[e.brand].sum() == 0
+                assert e.adaptation == 0.0 and e.build_progress == 0.0
+                assert not e.in_market or e.licence_month is None  # its own licence must be applied for
+        m.release()
+        if invested is not None:
+            return
+    pytest.fail("no liquidation in six runs")
+
+
+def test_liquidating_an_upgraded_alliance_keeps_the_licence_held_in_the_entrants_name():
+    kw = {
+        "contract.upgrade_trust": 0.0,
+        "contract.jv_life_min": 12,
+        "contract.jv_life_max": 12,
+        "partner_outside_option": 0.0,
+        **scripted("deepen-then-close", review="deepen", jv_end="liquidate", continue_or_end="go_alone"),
+    }
+    for s in range(6):
+        m = _model(s, **kw)
+        m.run(48)
+        p = m.partnerships[0]
+        e = m.entrants[0]
+        if p.upgraded and p.exit_route == "liquidation" and e.in_market:
+            assert e.licensed and e.licence_month is not None
+            refiled = [ev for ev in m.events if ev[2] == "licence_approved" and ev[0] > p.end_month]
+            assert not refiled
+            m.release()
+            return
+        m.release()
+    pytest.fail("no upgraded alliance was liquidated")
+
+
+def test_an_entrant_buyout_does_not_keep_the_partners_network():
+    kw = {
+        **{k: v for k, v in JV.items() if k != "months"},
+        "partners[0].absorptive_capacity": 0.0,
+        "partners[0].consumer_knowledge": 0.0,
+        "entrants[0].own_reach": 1.0,
+        "entrants[0].build_months": 6,
+        "contract.alliance_setup_saving": 0.0,
+        **scripted("buyer2", jv_end="buyout"),
+    }
+    for s in range(6):
+        m = _model(s, **kw)
+        m.run(60)
+        p, e = m.partnerships[0], m.entrants[0]
+        if p.exit_route == "buyout_by_entrant":
+            m.step()
+            assert np.allclose(e.coverage, e.own_coverage())  # no trace of the partner's network
+            paid = [ev for ev in m.events if ev[2] == "jv_buyout"]
+            assert paid and "channels leave" in paid[0][3]
+            m.release()
+            return
+        m.release()
+    pytest.fail("no buyout by the entrant")
+
+
+def test_breaking_up_costs_the_set_up_saving_and_time_and_some_learning():
+    kw = {"contract.review_month": 12, **scripted("splitter", review="end", continue_or_end="go_alone")}
+    m = _model(1, **kw)
+    e = m.entrants[0]
+    m.run(11)
+    before_invested, before_adapt, progress = e.invested, e.adaptation, e.build_progress
+    m.step()  # month 12: the review ends the alliance and the entrant goes alone
+    assert e.partnership is None and e.mode == "alone"
+    c = m.scenario.contract
+    assert e.invested - before_invested == pytest.approx(c.alliance_setup_saving * e.config.setup_cost)
+    assert e.adaptation < before_adapt + e.config.learning_rate  # part of what the partner taught is gone
+    m.step()
+    assert e.build_progress - progress < 3.0 / e.config.build_months  # full pace, not double
+    m.release()
+
+
+def test_running_out_of_cash_is_not_logged_as_a_stake_sale():
+    kw = {"entry_mode": "joint_venture", "capital": 6.2, "entrants[0].quality": -2.0, "partner_outside_option": 0.0}
+    for s in range(4):
+        r = run(seed=s, months=60, **kw)
+        if r.summary.loc[0, "exit_cause"] == "ran out of capital":
+            assert not r.events.event.str.contains("sold its JV stake").any()
+            return
+    pytest.fail("the entrant never ran out of capital")
+
+
+def test_partnership_rules_keep_no_duplicate_discounting():
+    from abm import partnership
+
+    assert not hasattr(partnership, "monthly_rate") and not hasattr(partnership, "discount")
+
+
+# ---- mechanism directions of the partnership ----------------------------------------------------
+
+
+def test_a_better_outside_option_makes_the_partner_walk_away_more():
+    def walks(option):
+        return sum(
+            run(seed=s, months=48, partner_outside_option=option).summary.loc[0, "partnership_end_cause"]
+            == "partner_walked_away"
+            for s in range(12)
+        )
+
+    assert walks(1.0) > walks(0.05) + 2
+
+
+def test_renegotiating_in_trouble_keeps_partnerships_alive_longer():
+    class NoTalks:
+        def choose(self, d):
+            opts = [o for o in d.options if o.name not in ("renegotiate", "pivot")]
+            return max(opts, key=lambda o: o.value).name
+
+    policies.register("no-talks", NoTalks())
+    scripted("talks", renegotiation="renegotiate")
+    kw = {"months": 48, "partner_commitment": 0.55}
+
+    def months(policy):
+        return np.mean([run(seed=s, policy=policy, **kw).summary.loc[0, "partnership_months"] for s in range(10)])
+
+    assert months("talks") > months("no-talks") + 3
+
+
+def test_cultural_distance_raises_coordination_costs():
+    def fixed(distance):
+        m = _model(0, cultural_distance=distance)
+        m.run(2)  # before any sale: fixed cost = operating cost + coordination
+        m.release()
+        return m.entrants[0].fixed_cost
+
+    assert fixed(5.0) > fixed(0.5) > fixed(0.0) - 1e-12
+
+
+def test_cultural_fit_moves_the_partnership():
+    def trust(fit):
+        vals = []
+        for s in range(8):
+            r = run(seed=s, months=24, partner_cultural_fit=fit, partner_outside_option=0.0)
+            e = r.steps[r.steps.role == "entrant"]
+            vals.append(np.nanmean(e.trust_entrant.to_numpy(dtype=float)))
+        return np.mean(vals)
+
+    assert trust(1.0) > trust(0.3)

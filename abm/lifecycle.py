@@ -490,6 +490,21 @@ def rebargained_profit_share(model: MarketEntryModel, p: Partnership, before: di
     return float(np.clip((target + after["partner_cost_value"]) / after["gross_value"], 0.05, 0.6))
 
 
+def renewal_profit_share(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> float:
+    """The profit share of a renewed alliance: Nash bargaining over the alliance's value with
+    no contract as the threat point (the entrant's best way out, the partner's expected outside
+    opportunity), the partner's power grown with its learning and options. Solves
+    ``phi G - C_p = d_p + beta (V - d_e - d_p)`` within [0.05, 0.6]."""
+    partner = model.partner_by_name[p.partner]
+    d_e = max(est["entrant_alone"], est["entrant_leave"])
+    d_p = partner.config.outside_option * partner.config.opportunity_value
+    total = est["entrant_continue"] + est["partner_continue"]
+    if est["gross_value"] <= 0 or total <= d_e + d_p:
+        return p.profit_share
+    target = d_p + _power(model, p) * (total - d_e - d_p)
+    return float(np.clip((target + est["partner_cost_value"]) / est["gross_value"], 0.05, 0.6))
+
+
 def year_review(model: MarketEntryModel, p: Partnership) -> None:
     """The year-two review, and each year after: deepen (into a JV), continue, pivot
     (renegotiate) or end, by the entrant's estimates; deepening also needs the partner to
@@ -601,8 +616,13 @@ def term_ends(model: MarketEntryModel, p: Partnership) -> None:
     choice = model.ask(entrant, "continue_or_end", opts, f"the alliance's {c.alliance_term_months}-month term is up")
     if choice == "continue":
         p.planned_end += c.alliance_term_months
+        old = p.profit_share
+        p.profit_share = renewal_profit_share(model, p, est)
         model.log(
-            entrant.name, "alliance_renewed", f"alliance with {p.partner} renewed for {c.alliance_term_months} months"
+            entrant.name,
+            "alliance_renewed",
+            f"alliance with {p.partner} renewed for {c.alliance_term_months} months; "
+            f"partner's profit share {old:.0%} -> {p.profit_share:.0%} (bargained anew)",
         )
         return
     end(model, p, "expired", then="leave" if choice == "leave" else "alone")
@@ -707,6 +727,16 @@ def _settle_joint_venture(
         price = settlement(model, p, est)[1] if route.startswith("buyout") else 0.0
     else:
         route, price, _ = settlement(model, p, est)
+    if route == "buyout_by_entrant":
+        keep = est["venture_whole_entrant"] - rebuild_cost(model, entrant) - price
+        bid = model.ask(
+            entrant,
+            "buyout_bid",
+            [_opt("buy", keep, est["uncertainty"]), _opt("decline", stake * est["salvage_whole"], 0.0)],
+            f"buy {partner.name}'s {1 - stake:.0%} stake for {price:.1f}m",
+        )
+        if bid == "decline":
+            route = "liquidation"
     p.exit_route = route
     df_p = model.discount(month, partner.config.cost_of_capital)
 

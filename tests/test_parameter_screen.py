@@ -1,0 +1,207 @@
+"""No inert parameters (issue 11, item 9): a one-at-a-time screen of every numeric scenario field.
+
+Each numeric field of every scenario section is set low and high (the rest at a preset's
+values) and run on the same common seeds; the field passes as soon as some outcome of some
+seed differs between low and high. It fails if no outcome moves in any seed. Each field is
+screened in a preset and setting where it should matter (``WHERE``); the exceptions, each
+with its reason, are in ``EXEMPT``.
+
+Cheap by design: short runs with few consumers, and a field stops being run at its first
+moved outcome, so only inert fields cost all their seeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from abm.model import MarketEntryModel
+from abm.presets import resolve_scenario
+from abm.scenario import Contract, Entrant, Incumbent, Market, ModeChoice, Partner, Regulator
+from abm.simulation import summary_row
+
+SEEDS = range(24)
+OUTCOMES = (
+    "npv",
+    "share_final",
+    "share_peak",
+    "partner_npv",
+    "partnership_months",
+    "licence_month",
+    "renegotiations",
+    "cash_end",
+    "months_to_target",
+    "awareness_final",
+    "incumbent_reactions",
+)
+BASE = {"market.consumers": 600, "months": 48}
+
+SECTIONS = {
+    "market": Market,
+    "contract": Contract,
+    "mode_choice": ModeChoice,
+    "entrants[0]": Entrant,
+    "partners[0]": Partner,
+    "incumbents[0]": Incumbent,
+    "regulators[0]": Regulator,
+}
+
+JV_END = {"entrants.entry_mode": "joint_venture", "contract.jv_life_min": 24, "contract.jv_life_max": 30, "months": 60}
+WHERE: dict[str, tuple[str, dict]] = {
+    # the JV's life and how it ends
+    "contract.jv_life_min": ("alpha-beta", JV_END),
+    "contract.jv_life_max": ("alpha-beta", JV_END),
+    "contract.ipo_min_share": ("alpha-beta", {**JV_END, "contract.ipo_min_age": 12}),
+    "contract.ipo_min_age": ("alpha-beta", {**JV_END, "contract.ipo_min_share": 0.05}),
+    "contract.ipo_discount": ("alpha-beta", {**JV_END, "contract.ipo_min_share": 0.02, "contract.ipo_min_age": 12}),
+    "contract.exit_cost": ("alpha-beta", {**JV_END, "partners.outside_option": 1.0}),
+    "contract.jv_setup_saving": ("alpha-beta", {"entrants.entry_mode": "joint_venture"}),
+    "contract.jv_formation_cost": ("alpha-beta", {"entrants.entry_mode": "joint_venture"}),
+    "entrants[0].jv_stake": ("alpha-beta", {"entrants.entry_mode": "joint_venture"}),
+    # the alliance's term and review
+    "contract.alliance_term_months": ("alpha-beta", {"months": 60}),
+    "contract.review_month": ("alpha-beta", {"months": 60}),
+    "contract.upgrade_trust": ("alpha-beta", {"months": 60}),
+    # the learning race
+    "contract.defection_knowledge": ("ip-leakage", {"months": 72}),
+    "contract.know_how_leak": ("ip-leakage", {"months": 72}),
+    "partners[0].ambition": ("ip-leakage", {"months": 72}),
+    "partners[0].absorptive_capacity": ("ip-leakage", {"months": 72}),
+    "entrants[0].know_how_protection": ("ip-leakage", {"months": 72}),
+    # entry-mode choice and acquisitions
+    "mode_choice.risk_aversion": ("alpha-beta", {"entrants.entry_mode": "auto"}),
+    "mode_choice.small_firm_capital": ("alpha-beta", {"entrants.entry_mode": "auto"}),
+    "mode_choice.horizon_months": ("alpha-beta", {"entrants.entry_mode": "auto"}),
+    "partners[0].acquisition_price": ("alpha-beta", {"entrants.entry_mode": "acquisition"}),
+    "contract.integration_risk": ("alpha-beta", {"entrants.entry_mode": "acquisition"}),
+    # regulation
+    "regulators[0].surprise_months": ("regulatory-surprise", {"months": 72}),
+    "regulators[0].condition_cost": ("regulatory-surprise", {"months": 72}),
+    "regulators[0].foreign_ownership_cap": ("alpha-beta", {"entrants.entry_mode": "auto"}),
+    # trouble and renegotiation
+    "contract.renegotiation_cost": ("unequal-commitment", {"months": 48}),
+    "contract.renegotiation_repair": ("unequal-commitment", {"months": 48}),
+    "contract.trust_floor": ("unequal-commitment", {"months": 48}),
+    # partner's outside options
+    "partners[0].opportunity_value": ("alpha-beta", {"partners.outside_option": 0.5}),
+    "contract.opportunity_rate": ("alpha-beta", {"partners.outside_option": 0.5}),
+    # the brand a defecting partner launches competes on the market
+    "market.awareness_decay": ("alpha-beta", {"contract.review_month": 12, "policy": "screen-enders"}),
+}
+
+EXEMPT = {
+    "market.consumers": "sample size of the simulated population (a resolution, not a behaviour)",
+    "market.regions_x": "map resolution; changes every region index, screened by the geography tests",
+    "market.regions_y": "map resolution; changes every region index, screened by the geography tests",
+    "entrants[0].cultural_distance": "None by default (derived from the countries); screened in test_model",
+    "entrants[0].base_region": "a region index, not a magnitude; geography tests cover it",
+    "partners[0].base_region": "a region index, not a magnitude; geography tests cover it",
+    "incumbents[0].base_region": "a region index, not a magnitude; geography tests cover it",
+}
+
+
+def numeric_fields() -> list[tuple[str, dataclasses.Field]]:
+    out = []
+    for prefix, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            default = f.default
+            if f.metadata and (f.type in ("float", "int", "float | None") or isinstance(default, (int, float))):
+                if isinstance(default, bool):
+                    continue
+                out.append((f"{prefix}.{f.name}", f))
+    out.append(("months", None))
+    return out
+
+
+def low_high(path: str, f: dataclasses.Field | None, value: float) -> tuple[float, float]:
+    if f is None:
+        return 24, 60
+    lo, hi = f.metadata["lo"], f.metadata["hi"]
+    is_int = isinstance(f.default, int)
+    if value == 0:
+        a, b = 0.0, (hi if hi is not None and hi <= 1 else 1.0)
+    else:
+        a, b = value * 0.4, value * 1.8
+    if hi is not None and hi <= 1 and (lo or 0) >= 0:  # a share: spread it across its range
+        a, b = max(lo or 0.0, value - 0.3), min(hi, value + 0.3)
+        if math.isclose(a, b):
+            a, b = 0.0, 1.0
+    if lo is not None:
+        a = max(a, lo + (1e-3 if f.metadata["open_lo"] else 0))
+    if hi is not None:
+        b = min(b, hi)
+    if is_int:
+        a, b = max(round(a), int(lo or 0), 1 if f.metadata["lo"] == 1 else 0), round(b)
+        if a == b:
+            b = a + 1
+    return a, b
+
+
+def _get(scenario, path):
+    obj = scenario
+    for part in path.replace("[", ".").replace("]", "").split("."):
+        obj = obj[int(part)] if part.isdigit() else getattr(obj, part)
+    return obj
+
+
+def outcomes(scenario, seed, overrides):
+    model = MarketEntryModel(scenario, seed=seed, **overrides)
+    try:
+        model.run()
+        row = summary_row(model)
+    finally:
+        model.release()
+    return np.array([float(row[k]) if row[k] is not None else math.nan for k in OUTCOMES])
+
+
+def moved(path, f):
+    preset, setting = WHERE.get(path, ("alpha-beta", {}))
+    kw = {**BASE, **setting}
+    scenario = resolve_scenario(preset).with_overrides(kw)
+    value = _get(scenario, path) if f is not None else scenario.months
+    a, b = low_high(path, f, value)
+    if path == "contract.jv_life_min":
+        a, b = 12, 24
+    for s in SEEDS:
+        try:
+            x = outcomes(scenario, s, {path: a})
+            y = outcomes(scenario, s, {path: b})
+        except Exception as exc:  # a bad screen setting is a test bug: report it
+            raise AssertionError(f"{path}: low {a} / high {b} failed: {exc}") from exc
+        if not np.allclose(x, y, equal_nan=True, rtol=1e-9, atol=1e-12):
+            return True, (a, b, s)
+    return False, (a, b, len(SEEDS))
+
+
+class _Enders:
+    def choose(self, decision):
+        for name in ("end", "leave"):
+            if name in decision.names():
+                return name
+        return max(decision.options, key=lambda o: o.value).name
+
+
+@pytest.mark.slow
+def test_every_numeric_field_moves_some_outcome():
+    from abm import policies
+
+    policies.register("screen-enders", _Enders())
+    inert = []
+    for path, f in numeric_fields():
+        if path in EXEMPT:
+            continue
+        ok, how = moved(path, f)
+        if not ok:
+            inert.append(f"{path} (low {how[0]}, high {how[1]})")
+    assert not inert, "inert fields (no outcome moved in any seed): " + "; ".join(inert)
+
+
+def test_every_exemption_names_a_real_field_with_a_reason():
+    names = {p for p, _ in numeric_fields()}
+    for path, why in EXEMPT.items():
+        assert path in names and len(why) > 20, path
+    for path in WHERE:
+        assert path in names, path

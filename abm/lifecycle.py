@@ -73,13 +73,11 @@ def partner_motivation(expected_payoff: float, service_cost: float) -> float:
 
 def deliver_commitment(model: MarketEntryModel, p: Partnership) -> None:
     """Each side delivers a noisy share of what it promised; the partner scales its promise
-    by what the partnership is worth to it. The entrant's working view of the partner's
-    engagement is smoothed over months; each side's quarter totals feed its trust."""
+    by its motivation (revised each quarter from what the partnership pays it). The entrant's
+    working view of the partner's engagement is smoothed over months; each side's quarter
+    totals feed its trust."""
     c = model.scenario.contract
     entrant = model.entrant_by_name[p.entrant]
-    partner = model.partner_by_name[p.partner]
-    est = estimates(model, p)
-    p.motivation = partner_motivation(est["partner_flow"], partner.config.service_cost)
     z = model.rng.standard_normal(2)
     p.delivered_entrant = rules.delivered_commitment(entrant.config.commitment, c.commitment_noise, z[0])
     p.delivered_partner = rules.delivered_commitment(p.promised_partner * p.motivation, c.commitment_noise, z[1])
@@ -115,17 +113,15 @@ def evolve(model: MarketEntryModel, p: Partnership) -> None:
         if partner_considers_leaving(model, p, offer):
             return
     together = model.month - p.start_month
-    if together <= 0 or together % QUARTER:
-        return
-    quarter_review(model, p)
-    if not p.active:
-        return
+    quarter = together > 0 and together % QUARTER == 0
+    if quarter:
+        quarter_review(model, p)
     month = model.month
     if p.kind == "alliance" and month >= c.review_month and (month - c.review_month) % 12 == 0:
         year_review(model, p)
         if not p.active or p.kind != "alliance":
             return
-    if in_trouble(model, p) and month >= p.calm_until:
+    if quarter and month >= p.calm_until and in_trouble(model, p):
         trouble(model, p)
         if not p.active:
             return
@@ -157,6 +153,8 @@ def quarter_review(model: MarketEntryModel, p: Partnership) -> None:
     obs = trust_rules.observation(np.array([d_p, d_e]), np.array([d_e, d_p]), results, z, sigma, fr)
     new = trust_rules.update(np.array([p.trust_entrant, p.trust_partner]), obs, c.trust_gain, c.trust_loss)
     p.trust_entrant, p.trust_partner = float(new[0]), float(new[1])
+    partner = model.partner_by_name[p.partner]
+    p.motivation = partner_motivation(estimates(model, p)["partner_flow"], partner.config.service_cost)
 
 
 def planned_share(model: MarketEntryModel, entrant: Entrant) -> float:

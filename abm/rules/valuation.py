@@ -8,6 +8,8 @@ hidden state. Written on numpy arrays so one call values many options or many ru
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -21,13 +23,21 @@ def annuity_factor(months: np.ndarray | float, annual_rate: np.ndarray | float) 
 
 def ramp_factor(months: float, ramp: np.ndarray | float, annual_rate: float) -> np.ndarray | float:
     """PV of a flow that grows linearly from 0 to 1 over ``ramp`` months and then stays at 1,
-    for ``months`` months (a share that still has to be built)."""
-    t = np.arange(1, int(months) + 1, dtype=float)
-    df = (1.0 + annual_rate) ** (-t / 12.0)
-    ramp = np.atleast_1d(np.asarray(ramp, dtype=float))
-    level = np.clip(t[None, :] / np.maximum(ramp[:, None], 1e-9), 0.0, 1.0)
-    out = level @ df
-    return out if np.ndim(ramp) and out.size > 1 else float(out[0])
+    for ``months`` months (a share that still has to be built):
+    ``sum_{t=1..n} min(1, t/R) v^t`` with ``v = (1 + r)^(-1/12)``, in closed form."""
+    if np.ndim(ramp):
+        return np.array([ramp_factor(months, float(x), annual_rate) for x in np.ravel(ramp)]).reshape(np.shape(ramp))
+    n = int(months)
+    R = max(float(ramp), 1e-9)
+    v = (1.0 + annual_rate) ** (-1.0 / 12.0)
+    m = min(n, math.floor(R))
+    if v == 1.0:
+        rising = m * (m + 1) / 2.0 / R
+        flat = float(n - m)
+    else:
+        rising = v * (1.0 - (m + 1) * v**m + m * v ** (m + 1)) / (1.0 - v) ** 2 / R
+        flat = (v ** (m + 1) - v ** (n + 1)) / (1.0 - v)
+    return float(rising + flat)
 
 
 def option_value(

@@ -16,7 +16,6 @@ import dataclasses
 import math
 
 import numpy as np
-import pytest
 
 from abm.model import MarketEntryModel
 from abm.presets import resolve_scenario

@@ -172,3 +172,45 @@ def test_appraisal_weighs_the_partners_commitment_and_outside_option():
     assert alliance(partner_commitment=0.3) < alliance(partner_commitment=0.9)
     assert alliance(partner_outside_option=1.0) < alliance(partner_outside_option=0.0)
     assert alliance(incumbent_reaction="mixed") < alliance(incumbent_reaction="none")
+
+
+@pytest.mark.slow
+def test_appraisal_ranks_modes_as_the_simulation_pays_them():
+    """Over a population of 12 scenarios, the appraisal's order of two entry modes agrees with
+    the order of their simulated mean NPVs (6 common seeds) in at least two thirds of the pairs
+    whose simulated difference exceeds twice its standard error (measured: 38 of 53, 72 %)."""
+    import numpy as np
+
+    import abm
+
+    rng = np.random.default_rng(11)
+    agree = total = 0
+    for _ in range(12):
+        over = {
+            "cultural_distance": float(rng.uniform(0.3, 5)),
+            "partner_commitment": float(rng.uniform(0.4, 1)),
+            "partners[0].profit_share": float(rng.uniform(0.1, 0.5)),
+            "partners[0].acquisition_price": float(rng.uniform(15, 50)),
+            "entrants[0].setup_cost": float(rng.uniform(6, 20)),
+            "capital": 200.0,
+            "partners[0].distribution_reach": float(rng.uniform(0.3, 0.9)),
+        }
+        s = load("alpha-beta").with_overrides(over)
+        e = s.entrants[0]
+        appraised = {
+            a.mode: a.expected_value
+            for a in appraise_modes(s, e, s.partners[0], e.cultural_distance)
+            if a.feasible and a.mode != "stay_out"
+        }
+        simulated = {}
+        for mode in appraised:
+            npv = [abm.simulate(s, seed=k, consumers=1500, entry_mode=mode).outcomes()["npv"] for k in range(6)]
+            simulated[mode] = (np.mean(npv), np.std(npv) / np.sqrt(len(npv)))
+        for a, b in itertools.combinations(appraised, 2):
+            diff = simulated[a][0] - simulated[b][0]
+            if abs(diff) < 2 * np.hypot(simulated[a][1], simulated[b][1]):
+                continue
+            total += 1
+            agree += np.sign(diff) == np.sign(appraised[a] - appraised[b])
+    assert total >= 30
+    assert agree / total >= 2 / 3, f"{agree} of {total}"

@@ -117,9 +117,10 @@ def evolve(model: MarketEntryModel, p: Partnership) -> None:
     if quarter:
         quarter_review(model, p)
     month = model.month
-    if p.kind == "alliance" and month >= c.review_month and (month - c.review_month) % 12 == 0:
+    if month >= c.review_month and (month - c.review_month) % 12 == 0:
+        kind = p.kind
         year_review(model, p)
-        if not p.active or p.kind != "alliance":
+        if not p.active or p.kind != kind:
             return
     if quarter and month >= p.calm_until and in_trouble(model, p):
         trouble(model, p)
@@ -350,6 +351,13 @@ def partner_considers_leaving(model: MarketEntryModel, p: Partnership, offer: fl
         [_opt("stay", stay, unc), _opt("leave", leave, 0.3)],
         f"an outside opportunity worth {offer:.1f}m arrives",
     )
+    if choice == "stay":
+        model.log(
+            partner.name,
+            "opportunity_declined",
+            f"{partner.name} turns down an outside opportunity worth {offer:.1f}m "
+            f"(the partnership is worth {stay:.1f}m to it)",
+        )
     if choice == "leave":
         model.log(
             partner.name,
@@ -504,8 +512,8 @@ def renewal_profit_share(model: MarketEntryModel, p: Partnership, est: dict[str,
 
 
 def year_review(model: MarketEntryModel, p: Partnership) -> None:
-    """The year-two review, and each year after: deepen (into a JV), continue, pivot
-    (renegotiate) or end, by the entrant's estimates; deepening also needs the partner to
+    """The year-two review, and each year after (a JV's board reviews it too): deepen (an
+    alliance into a JV), continue, pivot (renegotiate) or end, by the entrant's estimates; deepening also needs the partner to
     gain from it and both sides' trust at the level at which firms tie equity together."""
     entrant = model.entrant_by_name[p.entrant]
     if entrant.licence_month is None:
@@ -514,7 +522,7 @@ def year_review(model: MarketEntryModel, p: Partnership) -> None:
     est = estimates(model, p)
     unc = est["uncertainty"]
     opts = [_opt("continue", est["entrant_continue"], unc)]
-    deepen = jv_terms(model, p, est)
+    deepen = jv_terms(model, p, est) if p.kind == "alliance" else None
     if deepen is not None:
         opts.insert(0, _opt("deepen", deepen[0], unc + 0.1))
     opts += [
@@ -534,10 +542,12 @@ def year_review(model: MarketEntryModel, p: Partnership) -> None:
     elif choice == "end":
         end(model, p, in_trouble(model, p) or "missed_objectives")
     else:
+        word = "alliance" if p.kind == "alliance" else "joint venture"
         model.log(
             entrant.name,
             "review",
-            f"review: share {entrant.market_share:.1%}, trust {p.trust_entrant:.2f}: the alliance goes on",
+            f"review: share {entrant.market_share:.1%}, trust {p.trust_entrant:.2f}/{p.trust_partner:.2f}, "
+            f"worth {est['entrant_continue']:.0f}m to {entrant.name} going on: the {word} goes on",
         )
 
 

@@ -176,6 +176,7 @@ def ablations():
     return {a.ablation.name: a for a in run_ablations(QUICK, master_seed=SEED, workers=2)}
 
 
+@pytest.mark.xfail(strict=True, reason="pending recalibration (issue 11 item 10)")
 def test_freezing_trust_breaks_the_alliance_failure_rate(ablations, quick_report):
     reference = pd.read_csv(quick_report / "facts.csv").set_index("key").loc["alliances_fail"]
     frozen = next(c for c in ablations["trust_frozen"].checks if c.key == "alliances_fail")

@@ -260,18 +260,17 @@ def test_ipo_is_never_offered_to_a_small_venture():
         m.release()
 
 
+BUYER = {  # a partner that learned nothing and brings little; an entrant that can reach the market itself
+    "partners[0].absorptive_capacity": 0.0,
+    "partners[0].consumer_knowledge": 0.0,
+    "entrants[0].own_reach": 1.0,
+    "entrants[0].build_months": 6,
+    "contract.alliance_setup_saving": 0.0,
+}
+
+
 def test_entrant_buys_out_its_partner_when_it_values_the_venture_more():
-    kinds = end_causes(
-        **JV,
-        **{
-            "partners[0].absorptive_capacity": 0.0,
-            "partners[0].consumer_knowledge": 0.0,
-            "entrants[0].own_reach": 1.0,
-            "entrants[0].build_months": 6,
-            "contract.alliance_setup_saving": 0.0,
-        },
-        **scripted("buyer", jv_end="buyout"),
-    )
+    kinds = end_causes(**JV, **BUYER, **scripted("buyer", jv_end="buyout"))
     assert "buyout_by_entrant" in kinds
 
 
@@ -345,6 +344,17 @@ def test_a_liquidated_joint_venture_does_not_run_on_as_the_entrants_business():
     pytest.fail("no liquidation in six runs")
 
 
+def _first_model(kw, months, found, seeds=range(6)):
+    """The first run (over ``seeds``) after ``months`` months for which ``found(model)`` holds."""
+    for s in seeds:
+        m = _model(s, **kw)
+        m.run(months)
+        if found(m):
+            return m
+        m.release()
+    pytest.fail("no run shows the case")
+
+
 def test_liquidating_an_upgraded_alliance_keeps_the_licence_held_in_the_entrants_name():
     kw = {
         "contract.upgrade_trust": 0.0,
@@ -353,44 +363,27 @@ def test_liquidating_an_upgraded_alliance_keeps_the_licence_held_in_the_entrants
         "partner_outside_option": 0.0,
         **scripted("deepen-then-close", review="deepen", jv_end="liquidate", continue_or_end="go_alone"),
     }
-    for s in range(6):
-        m = _model(s, **kw)
-        m.run(48)
+
+    def found(m):
         p = m.partnerships[0]
-        e = m.entrants[0]
-        if p.upgraded and p.exit_route == "liquidation" and e.in_market:
-            assert e.licensed and e.licence_month is not None
-            refiled = [ev for ev in m.events if ev[2] == "licence_approved" and ev[0] > p.end_month]
-            assert not refiled
-            m.release()
-            return
-        m.release()
-    pytest.fail("no upgraded alliance was liquidated")
+        return p.upgraded and p.exit_route == "liquidation" and m.entrants[0].in_market
+
+    m = _first_model(kw, 48, found)
+    p, e = m.partnerships[0], m.entrants[0]
+    assert e.licensed and e.licence_month is not None
+    assert not [ev for ev in m.events if ev[2] == "licence_approved" and ev[0] > p.end_month]
+    m.release()
 
 
 def test_an_entrant_buyout_does_not_keep_the_partners_network():
-    kw = {
-        **{k: v for k, v in JV.items() if k != "months"},
-        "partners[0].absorptive_capacity": 0.0,
-        "partners[0].consumer_knowledge": 0.0,
-        "entrants[0].own_reach": 1.0,
-        "entrants[0].build_months": 6,
-        "contract.alliance_setup_saving": 0.0,
-        **scripted("buyer2", jv_end="buyout"),
-    }
-    for s in range(6):
-        m = _model(s, **kw)
-        m.run(60)
-        p, e = m.partnerships[0], m.entrants[0]
-        if p.exit_route == "buyout_by_entrant":
-            m.step()
-            assert np.allclose(e.coverage, e.own_coverage())  # no trace of the partner's network
-            paid = [ev for ev in m.events if ev[2] == "jv_buyout"]
-            assert paid and "channels leave" in paid[0][3]
-            m.release()
-            return
-        m.release()
-    pytest.fail("no buyout by the entrant")
+    kw = {**{k: v for k, v in JV.items() if k != "months"}, **BUYER, **scripted("buyer2", jv_end="buyout")}
+    m = _first_model(kw, 60, lambda m: m.partnerships[0].exit_route == "buyout_by_entrant")
+    e = m.entrants[0]
+    m.step()
+    assert np.allclose(e.coverage, e.own_coverage())  # no trace of the partner's network
+    paid = [ev for ev in m.events if ev[2] == "jv_buyout"]
+    assert paid and "channels leave" in paid[0][3]
+    m.release()
 
 
 def test_breaking_up_costs_the_set_up_saving_and_time_and_some_learning():

@@ -75,11 +75,16 @@ WHERE: dict[str, tuple] = {
     "contract.review_month": ("alpha-beta", {"months": 60}),
     "contract.upgrade_trust": ("alpha-beta", {"months": 60}),
     # the learning race
-    "contract.defection_knowledge": ("ip-leakage", {"months": 72}),
-    "contract.know_how_leak": ("ip-leakage", {"months": 72}),
-    "partners[0].ambition": ("ip-leakage", {"months": 72}),
-    "partners[0].absorptive_capacity": ("ip-leakage", {"months": 72}),
-    "entrants[0].know_how_protection": ("ip-leakage", {"months": 72}),
+    **{
+        path: ("ip-leakage", {"months": 72})
+        for path in (
+            "contract.defection_knowledge",
+            "contract.know_how_leak",
+            "partners[0].ambition",
+            "partners[0].absorptive_capacity",
+            "entrants[0].know_how_protection",
+        )
+    },
     # entry-mode choice and acquisitions
     "mode_choice.risk_aversion": ("alpha-beta", {"entrants.entry_mode": "auto"}, (0.0, 3.0)),
     "mode_choice.small_firm_capital": ("alpha-beta", {"entrants.entry_mode": "auto", "entrants.capital": 30.0}),
@@ -87,18 +92,21 @@ WHERE: dict[str, tuple] = {
     "partners[0].acquisition_price": ("alpha-beta", {"entrants.entry_mode": "acquisition"}),
     "contract.integration_risk": ("alpha-beta", {"entrants.entry_mode": "acquisition"}),
     # regulation
-    "regulators[0].surprise_months": ("regulatory-surprise", {"months": 72}),
-    "regulators[0].condition_cost": ("regulatory-surprise", {"months": 72}),
+    **{
+        path: ("regulatory-surprise", {"months": 72})
+        for path in ("regulators[0].surprise_months", "regulators[0].condition_cost")
+    },
     "regulators[0].foreign_ownership_cap": ("alpha-beta", {"entrants.entry_mode": "auto"}, (0.4, 1.0)),
     # trouble and renegotiation
-    "contract.renegotiation_cost": ("unequal-commitment", {"months": 48}),
-    "contract.renegotiation_repair": ("unequal-commitment", {"months": 48}),
-    "contract.trust_floor": ("unequal-commitment", {"months": 48}),
+    **{
+        path: ("unequal-commitment", {"months": 48})
+        for path in ("contract.renegotiation_cost", "contract.renegotiation_repair", "contract.trust_floor")
+    },
     "contract.review_objective": ("strong-incumbents", {"months": 48}),
     # partner's outside options
     "partners[0].opportunity_value": ("alpha-beta", {"partners.outside_option": 0.5}),
     "contract.opportunity_rate": ("alpha-beta", {"partners.outside_option": 0.5}),
-    # the brand a defecting partner launches competes on the market
+    # a brand off sale (its entrant has left) loses awareness
     "market.awareness_decay": ("alpha-beta", {"contract.review_month": 12, "policy": "screen-enders"}),
 }
 

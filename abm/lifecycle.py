@@ -170,12 +170,13 @@ def planned_share(model: MarketEntryModel, entrant: Entrant) -> float:
 def in_trouble(model: MarketEntryModel, p: Partnership) -> str:
     """Why the partnership is in trouble ("trust_floor", "missed_objectives") or "" if not:
     a side's trust below the contract's floor, or the share below the planned objective
-    after six months on sale."""
+    after six months on sale (not while a suspended licence keeps it off the shelves)."""
     entrant = model.entrant_by_name[p.entrant]
     if min(p.trust_entrant, p.trust_partner) < model.scenario.contract.trust_floor:
         return "trust_floor"
     if (
         entrant.licence_month is not None
+        and entrant.on_sale  # a suspended licence is not a missed objective
         and model.month - entrant.licence_month >= 6
         and entrant.market_share < planned_share(model, entrant)
     ):

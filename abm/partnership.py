@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 END_CAUSES = {
     "trust_floor": "trust fell below the floor: {kind} terminated",
-    "missed_objectives": "objectives missed at the review: {kind} terminated",
+    "missed_objectives": "objectives missed: {kind} terminated",
     "expired": "{kind} expired at the end of its term",
     "partner_defected": "partner learned enough and turned competitor",
     "partner_walked_away": "partner's priorities shifted: it walked away",

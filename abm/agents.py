@@ -209,6 +209,8 @@ class Entrant(Firm):
         self.licence_month: int | None = None  # month it became licensed (again)
         self.first_licence_month: int | None = None  # month it was first licensed
         self.partner_engagement = 0.0  # smoothed delivered commitment of the partner
+        self.share_history: list[float] = []  # its own share, month by month while it sells
+        self.taught = 0.0  # part of its adaptation a partner taught it
 
     # ---- state -----------------------------------------------------------------------
 
@@ -254,19 +256,34 @@ class Entrant(Firm):
             teach = 0.08 * self.partner.config.consumer_knowledge * self.partner_engagement
         elif self.acquired is not None:
             teach = 0.08 * self.acquired.config.consumer_knowledge * (0.5 if self.integration_failed else 1.0)
-        self.adaptation += (self.config.learning_rate + teach) * (1.0 - self.adaptation)
+        gap = 1.0 - self.adaptation
+        self.adaptation += (self.config.learning_rate + teach) * gap
+        self.taught += teach * gap
         self.position = self.misfit * (1.0 - self.adaptation)
 
+    def lose_partner_teaching(self, loss: float) -> None:
+        """After a break-up, ``loss`` of what the partner taught goes with the partner (its
+        people and their local knowledge): ``A -= loss x taught``."""
+        self.adaptation = max(0.0, self.adaptation - loss * self.taught)
+        self.taught *= 1.0 - loss
+        self.position = self.misfit * (1.0 - self.adaptation)
+
+    def own_coverage(self, progress: float | None = None) -> np.ndarray:
+        """Coverage of its own network at ``progress`` of its build (default: now), by region."""
+        progress = self.build_progress if progress is None else progress
+        own = self.config.own_reach * np.clip(
+            2.0 * progress - self.model.region_distance[self.config.base_region], 0.0, 1.0
+        )
+        return np.maximum(own, self.inherited_coverage)
+
     def build_distribution(self) -> None:
-        """Grow its own network region by region from its base; half pace with a partner."""
+        """Grow its own network region by region from its base; half pace with a partner (it
+        leans on the partner's), full pace alone. A partner's network counts as it delivers."""
         if not self.in_market or self.brand_owner != self.name:
             return
         pace = 0.5 if self.partnership is not None else 1.0
         self.build_progress = min(1.0, self.build_progress + pace / self.config.build_months)
-        own = self.config.own_reach * np.clip(
-            2.0 * self.build_progress - self.model.region_distance[self.config.base_region], 0.0, 1.0
-        )
-        own = np.maximum(own, self.inherited_coverage)
+        own = self.own_coverage()
         partner = np.zeros_like(own)
         if self.partnership is not None and self.partner is not None:
             partner = self.partner.network * self.partner_engagement

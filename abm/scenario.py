@@ -251,11 +251,14 @@ class Entrant(Section):
     target_share: float = spec(0.10, "target market share", lo=0, hi=1, open_lo=True)
     target_month: int = spec(36, "month by which the target share should be reached", lo=1, hi=600)
     cost_of_capital: float = spec(0.10, "cost of capital", lo=0, hi=1, unit="per year")
-    jv_stake: float = spec(0.5, "its equity stake in a joint venture", lo=0, hi=1, open_lo=True)
+    jv_stake: float = spec(
+        0.5, "most equity it seeks in a joint venture (the stake is bargained within it)", lo=0, hi=1, open_lo=True
+    )
     preferred_partner: str = spec("", "name of the partner it wants; empty: the most attractive free one")
     after_breakup: str = spec(
-        "decide", "after a break-up: decide by results, stay alone, or leave", choices=AFTER_BREAKUP
+        "decide", "after a break-up: decide by value (go alone or leave), stay alone, or leave", choices=AFTER_BREAKUP
     )
+    policy: str = spec("value", "decision policy (abm.policies): value, cautious, external, or a registered one")
 
 
 @dataclass
@@ -278,7 +281,12 @@ class Partner(Section):
     commitment: float = spec(0.85, "share of promised resources it delivers", lo=0, hi=1)
     absorptive_capacity: float = spec(0.3, "speed at which it learns the entrant's know-how", lo=0, hi=1)
     ambition: float = spec(0.2, "inclination to turn competitor once it has learned enough", lo=0, hi=1)
-    outside_option: float = spec(0.1, "pull of its other opportunities (shifting priorities)", lo=0, hi=1)
+    outside_option: float = spec(
+        0.1, "pull of its other opportunities: their arrival rate is opportunity_rate x this", lo=0, hi=1
+    )
+    opportunity_value: float = spec(
+        10.0, "mean value of one outside opportunity to it (log-normal, sigma 0.6)", lo=0, unit="million"
+    )
     base_region: int = spec(4, "region where its network is densest", lo=0, hi=399)
     profit_share: float = spec(0.30, "share of an alliance's gross profit it keeps for distributing", lo=0, hi=1)
     service_cost: float = spec(
@@ -289,6 +297,7 @@ class Partner(Section):
     )
     cost_of_capital: float = spec(0.12, "its cost of capital", lo=0, hi=1, unit="per year")
     acquisition_price: float = spec(35.0, "price to buy it outright", lo=0, unit="million")
+    policy: str = spec("value", "decision policy (abm.policies): value, cautious, external, or a registered one")
 
     # -- its own brand (competition) --
     @property
@@ -390,16 +399,47 @@ class Contract(Section):
         unit="per month",
     )
     trust_floor: float = spec(
-        0.24, "termination clause: trust below this ends the partnership (calibrated, ODD §9)", lo=0, hi=1
+        0.24,
+        "trust below which a partnership is in trouble: renegotiate, carry on or end (calibrated, ODD §9)",
+        lo=0,
+        hi=1,
     )
-    expected_commitment: float = spec(
-        0.54, "delivered share each side counts as keeping its word (calibrated, ODD §9)", lo=0, hi=1
+    startup_friction: float = spec(
+        0.15, "misreading of the other side in the first months (gone after a year)", lo=0, hi=1
     )
+    reading_noise: float = spec(
+        0.05, "spread of one side's reading of the other's delivered commitment, per (1 + CD)(1.5 - fit)", lo=0, hi=1
+    )
+    coordination_cost: float = spec(
+        0.02,
+        "monthly cost of working together per unit of cultural distance x (1 - fit)",
+        lo=0,
+        hi=10,
+        unit="million per month",
+    )
+    renegotiation_cost: float = spec(0.3, "cost to each side of one renegotiation", lo=0, unit="million")
+    renegotiation_repair: float = spec(
+        0.5, "share of the trust gap to the initial trust a successful renegotiation closes", lo=0, hi=1
+    )
+    bargaining_power: float = spec(
+        0.5, "partner's bargaining power before learning and outside options shift it (Nash)", lo=0, hi=1
+    )
+    opportunity_rate: float = spec(
+        2.0, "outside opportunities a partner with outside_option 1 sees per year", lo=0, hi=24, unit="per year"
+    )
+    learning_loss: float = spec(
+        0.3, "share of what the partner taught the entrant that leaves with the partner", lo=0, hi=1
+    )
+    exit_cost: float = spec(0.2, "share of its JV equity a side loses by walking out of a JV", lo=0, hi=1)
     commitment_noise: float = spec(0.08, "month-to-month spread of delivered commitment", lo=0, hi=1)
     alliance_term_months: int = spec(60, "alliance contract term before expiry", lo=1, hi=600)
     review_month: int = spec(24, "month of the deepen-or-pivot review (seed case: year two)", lo=1, hi=600)
-    review_objective: float = spec(0.5, "share of the target share needed at the review", lo=0, hi=1)
-    upgrade_trust: float = spec(0.65, "trust both sides need for an alliance to become a JV", lo=0, hi=1)
+    review_objective: float = spec(
+        0.5, "share of the target path below which results count as missed (trouble)", lo=0, hi=1
+    )
+    upgrade_trust: float = spec(
+        0.65, "trust both sides need before they tie equity together (deepen into a JV)", lo=0, hi=1
+    )
     allow_upgrade: bool = spec(True, "alliances may graduate into joint ventures")
     alliance_setup_saving: float = spec(
         0.40, "set-up cost saved by an alliance vs going alone (seed case: 40 %)", lo=0, hi=1
@@ -418,7 +458,13 @@ class Contract(Section):
     valuation_multiple: float = spec(
         6.6, "value of a venture as a multiple of trailing annual profit (calibrated, ODD §9)", lo=0, hi=100
     )
-    salvage_fraction: float = spec(0.3, "share of equity recovered in a liquidation", lo=0, hi=1)
+    salvage_fraction: float = spec(
+        0.3, "share of equity (or of what was invested) recovered in a liquidation or on leaving", lo=0, hi=1
+    )
+    ipo_discount: float = spec(
+        0.2, "share of a venture's value lost to underpricing and fees when it floats", lo=0, hi=1
+    )
+    ipo_min_age: int = spec(48, "youngest JV age at which an IPO is possible (a mature venture)", lo=0, hi=600)
     know_how_leak: float = spec(
         0.23,
         "monthly know-how a fully absorptive, unguarded partner learns (calibrated, ODD §9)",
@@ -540,6 +586,14 @@ class Scenario(Section):
                     e.entry_mode,
                     "'alone' or 'auto' when the scenario has no local partners",
                 )
+        from abm import policies
+
+        for key in ("entrants", "partners"):
+            for i, item in enumerate(getattr(self, key)):
+                try:
+                    policies.get(item.policy, f"{key}[{i}].policy")
+                except InputError as err:
+                    raise ScenarioError(err.field, err.value, err.allowed) from None
         # Country codes are checked here so a bad one fails on load, not mid-run.
         from abm.culture import resolve_country
 
@@ -688,6 +742,8 @@ OVERRIDES: dict[str, tuple[str, ...]] = {
     "trust_gain": ("contract.trust_gain",),
     "trust_loss": ("contract.trust_loss",),
     "allow_upgrade": ("contract.allow_upgrade",),
+    "policy": ("entrants.policy",),
+    "bargaining_power": ("contract.bargaining_power",),
 }
 """Flat names for the most used parameters, each mapped to the scenario fields it sets."""
 

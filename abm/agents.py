@@ -172,7 +172,7 @@ class Entrant(Firm):
         super().__init__(model, config.name, brand)
         self.config = config
         self.cultural_distance = cultural_distance
-        self.quality = config.quality
+        self.quality = self.base_quality = config.quality  # base: before its marketing's effect
         self.price = config.price
         self.unit_cost = config.unit_cost
         self.marketing = config.marketing
@@ -335,7 +335,9 @@ class LocalPartner(Firm):
 
     @property
     def on_sale(self) -> bool:
-        return self.rival
+        """Its own column sells only the rival brand a defecting partner launches; a partner
+        that already sold a brand of its own puts the know-how into that one instead."""
+        return self.rival and self.own_brand is None
 
     # -- competition: its own brand, if it sells one (ODD §7.10) --
     @property
@@ -345,15 +347,25 @@ class LocalPartner(Firm):
 
     # -- end of its own brand --
 
-    def launch_rival_brand(self, know_how: float, entrant: Entrant) -> None:
-        """Turn competitor with what it learned: a locally fitted copy of the entrant's product."""
+    def launch_rival_brand(self, know_how: float, entrant: Entrant) -> Firm:
+        """Turn competitor with what it learned: a locally fitted copy of the entrant's product.
+
+        A partner that already sells its own brand relaunches that brand with the copy's
+        quality (if better) rather than opening a second one (ODD §7.20); returns the firm
+        whose brand now carries the copy."""
         self.rival = True
-        self.quality = entrant.quality * know_how + 0.3 * (1.0 - know_how)
+        copied = entrant.quality * know_how + 0.3 * (1.0 - know_how)
+        own = self.own_brand
+        if own is not None:
+            own.improve_quality(copied)
+            return own
+        self.quality = copied
         self.price = entrant.price * 0.95
         self.unit_cost = entrant.unit_cost
         self.marketing = entrant.marketing
         self.position = 0.0
         self.coverage = self.network.copy()
+        return self
 
 
 class Incumbent(Firm):
@@ -368,7 +380,7 @@ class Incumbent(Firm):
     def __init__(self, model: MarketEntryModel, config: IncumbentConfig, brand: int):
         super().__init__(model, config.name, brand)
         self.config = config
-        self.quality = config.quality
+        self.quality = self.base_quality = config.quality  # base: before its marketing's effect
         self.price = config.price
         self.unit_cost = config.unit_cost
         self.marketing = config.marketing
@@ -413,6 +425,13 @@ class Incumbent(Firm):
             return None
         return None if c.reaction == "none" else (share, inside)
 
+    def improve_quality(self, quality: float) -> None:
+        """A partner's own brand relaunched with know-how copied from its former ally: its
+        base quality rises to the copy's, the effect of its marketing kept."""
+        if quality > self.base_quality:
+            self.quality += quality - self.base_quality
+            self.base_quality = quality
+
     def revise(self, price: float, marketing: float, gain: float, share: float) -> None:
         """Adopt the best response ``(price, marketing)`` if its perceived profit gain over a
         year, ``gain``, exceeds the cost of a change, ``adjustment_cost`` x monthly revenue."""
@@ -423,7 +442,7 @@ class Incumbent(Firm):
         old_price, old_marketing = self.price, self.marketing
         self.price, self.marketing = float(price), float(marketing)
         if c.marketing > 0:  # marketing moves its perceived quality, as it believes (gamma)
-            self.quality = c.quality + m.choice_noise * float(self.demand.gamma) * math.log(
+            self.quality = self.base_quality + m.choice_noise * float(self.demand.gamma) * math.log(
                 self.marketing / c.marketing
             )
         self.cash -= cost

@@ -15,10 +15,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from abm import licensing, policies
 from abm.partnership import cultural_fit
-from abm.rules import bargaining, valuation
-from abm.scenario import ENTRY_MODES, Entrant, Partner, Scenario
+from abm.rules import bargaining, competition, demand, valuation
+from abm.scenario import ENTRY_MODES, Entrant, Incumbent, Partner, Scenario
 
 if TYPE_CHECKING:
     from abm.agents import Entrant as EntrantAgent
@@ -95,6 +97,81 @@ def jv_setup_cost(scenario: Scenario, entrant: Entrant) -> float:
     return entrant.setup_cost * (1.0 - c.jv_setup_saving) + c.jv_formation_cost
 
 
+def _rivals(scenario: Scenario) -> list[Incumbent]:
+    """The firms already selling: incumbents and the partners' own brands."""
+    return [*scenario.incumbents, *(p.brand_config() for p in scenario.partners if p.brand_share > 0)]
+
+
+def expected_share(scenario: Scenario, entrant_utility: float, coverage: float) -> float:
+    """The entrant's expected long-run market share once the incumbents have answered it
+    (see :func:`answered_shares`)."""
+    return answered_shares(scenario, entrant_utility, coverage)[0]
+
+
+def answered_shares(scenario: Scenario, entrant_utility: float, coverage: float) -> tuple[float, np.ndarray]:
+    """The entrant's and each rival's (:func:`_rivals`) expected long-run market shares once
+    the incumbents have answered the entrant.
+
+    The entrant predicts shares with the market's nested logit (:mod:`abm.rules.demand`,
+    utilities ``(u - u_0) / choice_noise``) among the consumers it reaches (``coverage``),
+    before and after its arrival. Each rival then reviews its price and marketing once, as
+    the simulation's incumbents do (:func:`abm.rules.competition.best_response` on the
+    demand it calibrates at its pre-entry status quo, with the instruments its ``reaction``
+    names), and revises only if the year's perceived gain beats its ``adjustment_cost``.
+    The revisions move the rivals' utilities (price through the consumers' price weight,
+    marketing through the perceived quality it buys) and the entrant's share is read again:
+    the expected fight is a share loss implied by the competition model, not a constant.
+    """
+    m = scenario.market
+    rivals = _rivals(scenario)
+    scale, lam = m.choice_noise, m.category_expansion
+
+    def utility(quality: float, price: float) -> float:
+        return (quality - m.price_sensitivity * price / m.reference_price - m.no_purchase_utility) / scale
+
+    v_e = (entrant_utility - m.no_purchase_utility) / scale
+    if not rivals:
+        p_in, _ = demand.choice_probabilities(np.array([v_e]), None, lam)
+        return float(p_in[0]) * coverage, np.zeros(0)
+    v = np.array([utility(i.quality, i.price) for i in rivals])
+    before, out_before = demand.choice_probabilities(v, None, lam)
+    after, _ = demand.choice_probabilities(np.append(v, v_e), None, lam)
+    share = coverage * after[:-1] + (1.0 - coverage) * before  # what each rival observes
+    inside = 1.0 - (coverage * (1.0 - after.sum()) + (1.0 - coverage) * out_before)
+    price = np.array([i.price for i in rivals])
+    mkt = np.array([i.marketing for i in rivals])
+    perceived = competition.calibrate(
+        price,
+        [i.unit_cost for i in rivals],
+        mkt,
+        before,
+        1.0 - out_before,
+        m.buyers,
+        lam,
+        [i.capacity for i in rivals],
+    )
+    kinds = [i.reaction for i in rivals]
+    new_price, new_mkt = competition.best_response(
+        perceived,
+        share,
+        inside,
+        price,
+        mkt,
+        [k in ("price", "mixed") for k in kinds],
+        [k in ("marketing", "mixed") for k in kinds],
+    )
+    gain = competition.revision_value(perceived, share, inside, price, mkt, new_price, new_mkt)
+    cost = np.array([i.adjustment_cost for i in rivals]) * price * m.buyers * share / 1e6
+    moves = (gain > cost) & np.array([k != "none" for k in kinds])
+    moved = moves & (mkt > 0)
+    ratio = np.where(moved, new_mkt, 1.0) / np.where(moved, mkt, 1.0)
+    dv = np.where(moves, -m.price_sensitivity * (new_price - price) / m.reference_price / scale, 0.0)
+    dv = dv + perceived.gamma * np.log(ratio)
+    answered, _ = demand.choice_probabilities(np.append(v + dv, v_e), None, lam)
+    unreached, _ = demand.choice_probabilities(v + dv, None, lam)
+    return float(answered[-1]) * coverage, coverage * answered[:-1] + (1.0 - coverage) * unreached
+
+
 def _mode_value(
     scenario: Scenario,
     entrant: Entrant,
@@ -124,16 +201,12 @@ def _mode_value(
     partner_reach = (0.75 * p.distribution_reach * engagement) if p is not None else 0.0
     cov_final = 1.0 - (1.0 - own) * (1.0 - partner_reach)
     early = 1.0 - (1.0 - 0.5 * own) * (1.0 - partner_reach)  # coverage in the first year
-    # the long-run share among the consumers it reaches: a logit of its offer against the
-    # incumbents' and buying nothing (market research); the incumbents' expected fight takes some
+    # the long-run share among the consumers it reaches: the nested logit of its offer against
+    # the incumbents' (and partners' own brands) and buying nothing (market research), after the
+    # incumbents' best response to its arrival (ODD §7.2, §7.10)
     misfit = m.misfit_per_distance * cd * (1.0 - knowledge) * 0.5
     u_e = entrant.quality - m.price_sensitivity * entrant.price / m.reference_price - m.fit_weight * misfit**2
-    u_i = [i.quality - m.price_sensitivity * i.price / m.reference_price for i in scenario.incumbents]
-    denom = math.exp(u_e) + math.exp(m.no_purchase_utility) + sum(math.exp(u) for u in u_i)
-    fight = 1.0 - 0.25 * sum(
-        i.initial_share * i.reaction_probability for i in scenario.incumbents if i.reaction != "none"
-    )
-    share = math.exp(u_e) / denom * cov_final * max(0.0, fight)
+    share, rival_shares = answered_shares(scenario, u_e, cov_final)
     # diffusion: about 24 / (p + q) months to the long-run share (Bass), slower with a network
     # still to build and a culturally distant product, faster with a partner's consumer knowledge
     bass = 24.0 / max(m.bass_p + m.bass_q, 1e-6)
@@ -159,6 +232,12 @@ def _mode_value(
     if mode in ("alliance", "joint_venture") and p is not None:
         expected_rebuild = (1.0 - stay) * c.alliance_setup_saving * entrant.setup_cost
     ev = keep_gross * gross_pv - keep_fixed * costs_pv + going_concern - expected_rebuild
+    if mode == "acquisition" and p is not None and p.brand_share > 0:
+        # the acquired firm's own brand earns for the entrant (model: its cash flow goes to the owner)
+        k = [r.name for r in _rivals(scenario)].index(p.brand_name)
+        brand = (p.brand_price - p.brand_unit_cost) * m.buyers * float(rival_shares[k]) / 1e6 - p.brand_marketing
+        ev += brand * float(valuation.annuity_factor(H, entrant.cost_of_capital))
+        ev += c.valuation_multiple * 12 * max(0.0, brand) * (1.0 + entrant.cost_of_capital) ** (-H / 12)
     return float(ev)
 
 

@@ -101,11 +101,10 @@ def evolve(model: MarketEntryModel, p: Partnership) -> None:
         p.partner_know_how, entrant.local_knowledge, pcfg.ambition, c.defection_knowledge
     ):
         end(model, p, "partner_defected")
-        partner.launch_rival_brand(p.partner_know_how, entrant)
-        model.consumers.seed_awareness(partner.brand, 0.3, partner.coverage)
-        model.log(
-            partner.name, "rival_launched", f"{partner.name} launches a rival brand with the know-how it absorbed"
-        )
+        seller = partner.launch_rival_brand(p.partner_know_how, entrant)
+        model.consumers.seed_awareness(seller.brand, 0.3, seller.coverage)
+        what = "a rival brand" if seller is partner else f"its own brand ({seller.name})"
+        model.log(partner.name, "rival_launched", f"{partner.name} launches {what} with the know-how it absorbed")
         return
     rate = c.opportunity_rate * pcfg.outside_option / 12.0
     if draws[1] < 1.0 - math.exp(-rate):

@@ -283,6 +283,10 @@ class MarketEntryModel(mesa.Model):
             f.revenue = revenue
             f.cash_flow = revenue - variable - (f.marketing if f.on_sale else 0.0)
             f.cash += f.cash_flow
+        for name, brand in self.partner_brands.items():  # an acquired partner's brand earns for its owner
+            owner = self.partner_by_name[name].acquired_by
+            if owner is not None and owner.in_market:
+                owner.receive(brand.cash_flow, self.month)
 
     def _book_entrant(self, e: Entrant) -> None:
         month = self.month

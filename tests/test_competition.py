@@ -127,13 +127,23 @@ def share_from_non_buyers(lam, seeds=range(3), month=48):
     without the entrant, its licence refused, minus with it, over its share), relative to
     the non-buyers' share of the market (1: in proportion, as the multinomial logit has it)."""
     out = []
-    kw = {"market.category_expansion": lam, "incumbent_reaction": "none", "consumers": 3000}
+    # a partner without outside pulls, and only runs whose entrant still sells at the month:
+    # partnerships end by value in Model 2, and an ended one has no sales to trace
+    kw = {
+        "market.category_expansion": lam,
+        "incumbent_reaction": "none",
+        "consumers": 3000,
+        "partners[0].outside_option": 0.0,
+    }
     for s in seeds:
         with_it = abm.simulate(seed=s, steps=month, **kw)
+        if with_it.outcomes()["share_final"] <= 0:
+            continue
         without = abm.simulate(seed=s, steps=month, **{**kw, "regulators.requires_local_entity": True})
         np_with = 1.0 - with_it.steps[with_it.steps.month == month].market_share.sum()
         np_without = 1.0 - without.steps[without.steps.month == month].market_share.sum()
         out.append((np_without - np_with) / with_it.outcomes()["share_final"] / np_without)
+    assert len(out) >= 2, "too few runs with the entrant still selling"
     return float(np.mean(out))
 
 

@@ -106,6 +106,11 @@ WHERE: dict[str, tuple] = {
     # partner's outside options
     "partners[0].opportunity_value": ("alpha-beta", {"partners.outside_option": 0.5}),
     "contract.opportunity_rate": ("alpha-beta", {"partners.outside_option": 0.5}),
+    # a partner's own brand (competition): its settings act only when it sells one
+    **{
+        f"partners[0].{field}": ("alpha-beta", {"partners.brand_share": 0.12, "months": 48})
+        for field in ("brand_quality", "brand_price", "brand_unit_cost", "brand_loyalty", "brand_marketing")
+    },
     # a brand off sale (its entrant has left) loses awareness
     "market.awareness_decay": ("alpha-beta", {"contract.review_month": 12, "policy": "screen-enders"}),
 }
@@ -118,9 +123,6 @@ EXEMPT = {
     "entrants[0].base_region": "a region index, not a magnitude; geography tests cover it",
     "partners[0].base_region": "a region index, not a magnitude; geography tests cover it",
     "incumbents[0].base_region": "a region index, not a magnitude; geography tests cover it",
-    "incumbents[0].unit_cost": "on this branch it books only the incumbent's own accounts; the incumbents' best "
-    "response within cost limits (issue 11 item 7, competition branch) makes it act on the market: drop this "
-    "exemption after the merge",
 }
 
 

@@ -5,8 +5,8 @@ discounted monthly profit the entrant keeps over its planning horizon, on a shar
 ramps up to its target after the licence (faster with more reach and a better-fitted
 product), plus the going concern at the horizon, less the outlay; "stay out" is worth 0.
 A partner's profit share, stake, expected commitment and chance of leaving, and the
-incumbents' expected fight, all enter; a risk term (spread of value) is weighed by
-``risk_aversion``. The entrant's policy then chooses (``abm.policies``).
+incumbents' best response to its arrival (:func:`answered_shares`), all enter; a risk term
+(spread of value) is weighed by ``risk_aversion``. The entrant's policy then chooses (``abm.policies``).
 """
 
 from __future__ import annotations
@@ -120,7 +120,8 @@ def answered_shares(scenario: Scenario, entrant_utility: float, coverage: float)
     names), and revises only if the year's perceived gain beats its ``adjustment_cost``.
     The revisions move the rivals' utilities (price through the consumers' price weight,
     marketing through the perceived quality it buys) and the entrant's share is read again:
-    the expected fight is a share loss implied by the competition model, not a constant.
+    the expected answer (a price fight, or a marketing retreat where sales fall) is implied by
+    the competition model, not a constant.
     """
     m = scenario.market
     rivals = _rivals(scenario)
@@ -134,18 +135,21 @@ def answered_shares(scenario: Scenario, entrant_utility: float, coverage: float)
         p_in, _ = demand.choice_probabilities(np.array([v_e]), None, lam)
         return float(p_in[0]) * coverage, np.zeros(0)
     v = np.array([utility(i.quality, i.price) for i in rivals])
-    before, out_before = demand.choice_probabilities(v, None, lam)
+    before, _ = demand.choice_probabilities(v, None, lam)
     after, _ = demand.choice_probabilities(np.append(v, v_e), None, lam)
-    share = coverage * after[:-1] + (1.0 - coverage) * before  # what each rival observes
-    inside = 1.0 - (coverage * (1.0 - after.sum()) + (1.0 - coverage) * out_before)
+    # what each rival observes: its month-0 share (it calibrates its demand on it, as in the
+    # run), then that share less what the entrant is predicted to take from it
+    seen = np.array([i.initial_share for i in rivals])
+    share = seen * (coverage * after[:-1] / before + (1.0 - coverage))
+    inside = min(float(share.sum() + coverage * after[-1]), 0.999)
     price = np.array([i.price for i in rivals])
     mkt = np.array([i.marketing for i in rivals])
     perceived = competition.calibrate(
         price,
         [i.unit_cost for i in rivals],
         mkt,
-        before,
-        1.0 - out_before,
+        seen,
+        min(float(seen.sum()), 0.999),
         m.buyers,
         lam,
         [i.capacity for i in rivals],
@@ -247,8 +251,8 @@ def appraise_modes(
     """Value and risk of staying out and of each mode, as the entrant estimates them.
 
     ``EV = k_g PV(margin s(t)) - k_f PV(fixed + coordination) + k GC - outlay - E[rebuild]``:
-    ``s(t)`` ramps after the expected licence delay to the target share (less the incumbents'
-    expected fight) over ``target_month x own_reach / early coverage``, slower with cultural
+    ``s(t)`` ramps after the expected licence delay to the long-run share (after the incumbents'
+    answer, :func:`answered_shares`) over the diffusion time, slower with cultural
     distance not offset by the partner's consumer knowledge; ``k`` is the part kept (alliance:
     ``1 - profit_share`` of the gross margin; JV: the bargained stake); GC the going concern
     at the horizon (``valuation_multiple`` x a year's profit); E[rebuild] the expected cost

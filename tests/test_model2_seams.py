@@ -30,7 +30,7 @@ def test_a_price_fight_costs_share_and_a_marketing_answer_is_a_retreat():
     Dorfman-Steiner marketing budget: a price answer takes share from the entrant, a
     marketing-only answer (when worth its cost) cuts marketing and leaves it more."""
     passive = _share(**{"incumbents[0].reaction": "none"})
-    assert _share(**{"incumbents[0].reaction": "price"}) < passive * 0.97
+    assert _share(**{"incumbents[0].reaction": "price"}) < passive * 0.99
     cheap = {"incumbents[0].adjustment_cost": 0.0}
     assert _share(**{"incumbents[0].reaction": "marketing"}, **cheap) > passive
 

@@ -171,14 +171,19 @@ def test_appraisal_weighs_the_partners_commitment_and_outside_option():
 
     assert alliance(partner_commitment=0.3) < alliance(partner_commitment=0.9)
     assert alliance(partner_outside_option=1.0) < alliance(partner_outside_option=0.0)
-    assert alliance(incumbent_reaction="mixed") < alliance(incumbent_reaction="none")
+    # the incumbents' answer is their best response (ODD §7.2, §7.10): a price fight, when a
+    # change is worth its cost, takes value from the alliance
+    cheap = {"incumbents[0].adjustment_cost": 0.0}
+    assert alliance(incumbent_reaction="price", **cheap) < alliance(incumbent_reaction="none", **cheap)
+    assert alliance(incumbent_reaction="mixed") <= alliance(incumbent_reaction="none")
 
 
 @pytest.mark.slow
 def test_appraisal_ranks_modes_as_the_simulation_pays_them():
     """Over a population of 12 scenarios, the appraisal's order of two entry modes agrees with
     the order of their simulated mean NPVs (6 common seeds) in at least two thirds of the pairs
-    whose simulated difference exceeds twice its standard error (measured: 38 of 53, 72 %)."""
+    whose simulated difference exceeds twice its standard error (measured on the merged Model 2,
+    incumbents answering by best response: 36 of 52, 69 %)."""
     import numpy as np
 
     import abm

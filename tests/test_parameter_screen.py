@@ -109,8 +109,16 @@ WHERE: dict[str, tuple] = {
     # a partner's own brand (competition): its settings act only when it sells one
     **{
         f"partners[0].{field}": ("alpha-beta", {"partners.brand_share": 0.12, "months": 48})
-        for field in ("brand_quality", "brand_price", "brand_unit_cost", "brand_loyalty", "brand_marketing")
+        for field in ("brand_quality", "brand_loyalty", "brand_marketing")
     },
+    # capacity binds only on an incumbent that plans to grow past its first-review sales: one
+    # that revises every quarter (changes free) in a market of several incumbents
+    "incumbents[0].capacity": ("concentrated-market", {"incumbents.adjustment_cost": 0.0}),
+    # prices and costs screened where a price stays above its unit cost
+    "partners[0].brand_price": ("alpha-beta", {"partners.brand_share": 0.12, "months": 48}, (16.0, 40.0)),
+    "partners[0].brand_unit_cost": ("alpha-beta", {"partners.brand_share": 0.12, "months": 48}, (5.0, 20.0)),
+    "incumbents[0].price": ("alpha-beta", {}, (16.0, 40.0)),
+    "incumbents[0].unit_cost": ("alpha-beta", {}, (5.0, 20.0)),
     # a brand off sale (its entrant has left) loses awareness
     "market.awareness_decay": ("alpha-beta", {"contract.review_month": 12, "policy": "screen-enders"}),
 }

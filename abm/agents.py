@@ -15,6 +15,7 @@ import numpy as np
 
 from abm import licensing
 from abm.licensing import Application
+from abm.rules import competition
 from abm.scenario import Entrant as EntrantConfig
 from abm.scenario import Incumbent as IncumbentConfig
 from abm.scenario import Partner as PartnerConfig
@@ -171,7 +172,7 @@ class Entrant(Firm):
         super().__init__(model, config.name, brand)
         self.config = config
         self.cultural_distance = cultural_distance
-        self.quality = config.quality
+        self.quality = self.base_quality = config.quality  # base: before its marketing's effect
         self.price = config.price
         self.unit_cost = config.unit_cost
         self.marketing = config.marketing
@@ -208,6 +209,8 @@ class Entrant(Firm):
         self.licence_month: int | None = None  # month it became licensed (again)
         self.first_licence_month: int | None = None  # month it was first licensed
         self.partner_engagement = 0.0  # smoothed delivered commitment of the partner
+        self.share_history: list[float] = []  # its own share, month by month while it sells
+        self.taught = 0.0  # part of its adaptation a partner taught it
 
     # ---- state -----------------------------------------------------------------------
 
@@ -253,19 +256,34 @@ class Entrant(Firm):
             teach = 0.08 * self.partner.config.consumer_knowledge * self.partner_engagement
         elif self.acquired is not None:
             teach = 0.08 * self.acquired.config.consumer_knowledge * (0.5 if self.integration_failed else 1.0)
-        self.adaptation += (self.config.learning_rate + teach) * (1.0 - self.adaptation)
+        gap = 1.0 - self.adaptation
+        self.adaptation += (self.config.learning_rate + teach) * gap
+        self.taught += teach * gap
         self.position = self.misfit * (1.0 - self.adaptation)
 
+    def lose_partner_teaching(self, loss: float) -> None:
+        """After a break-up, ``loss`` of what the partner taught goes with the partner (its
+        people and their local knowledge): ``A -= loss x taught``."""
+        self.adaptation = max(0.0, self.adaptation - loss * self.taught)
+        self.taught *= 1.0 - loss
+        self.position = self.misfit * (1.0 - self.adaptation)
+
+    def own_coverage(self, progress: float | None = None) -> np.ndarray:
+        """Coverage of its own network at ``progress`` of its build (default: now), by region."""
+        progress = self.build_progress if progress is None else progress
+        own = self.config.own_reach * np.clip(
+            2.0 * progress - self.model.region_distance[self.config.base_region], 0.0, 1.0
+        )
+        return np.maximum(own, self.inherited_coverage)
+
     def build_distribution(self) -> None:
-        """Grow its own network region by region from its base; half pace with a partner."""
+        """Grow its own network region by region from its base; half pace with a partner (it
+        leans on the partner's), full pace alone. A partner's network counts as it delivers."""
         if not self.in_market or self.brand_owner != self.name:
             return
         pace = 0.5 if self.partnership is not None else 1.0
         self.build_progress = min(1.0, self.build_progress + pace / self.config.build_months)
-        own = self.config.own_reach * np.clip(
-            2.0 * self.build_progress - self.model.region_distance[self.config.base_region], 0.0, 1.0
-        )
-        own = np.maximum(own, self.inherited_coverage)
+        own = self.own_coverage()
         partner = np.zeros_like(own)
         if self.partnership is not None and self.partner is not None:
             partner = self.partner.network * self.partner_engagement
@@ -317,68 +335,129 @@ class LocalPartner(Firm):
 
     @property
     def on_sale(self) -> bool:
-        return self.rival
+        """Its own column sells only the rival brand a defecting partner launches; a partner
+        that already sold a brand of its own puts the know-how into that one instead."""
+        return self.rival and self.own_brand is None
 
-    def launch_rival_brand(self, know_how: float, entrant: Entrant) -> None:
-        """Turn competitor with what it learned: a locally fitted copy of the entrant's product."""
+    # -- competition: its own brand, if it sells one (ODD §7.10) --
+    @property
+    def own_brand(self) -> Incumbent | None:
+        """The incumbent that runs its own brand (``brand_share > 0``), or None."""
+        return self.model.partner_brands.get(self.name)
+
+    # -- end of its own brand --
+
+    def launch_rival_brand(self, know_how: float, entrant: Entrant) -> Firm:
+        """Turn competitor with what it learned: a locally fitted copy of the entrant's product.
+
+        A partner that already sells its own brand relaunches that brand with the copy's
+        quality (if better) rather than opening a second one (ODD §7.20); returns the firm
+        whose brand now carries the copy."""
         self.rival = True
-        self.quality = entrant.quality * know_how + 0.3 * (1.0 - know_how)
+        copied = entrant.quality * know_how + 0.3 * (1.0 - know_how)
+        own = self.own_brand
+        if own is not None:
+            own.improve_quality(copied)
+            return own
+        self.quality = copied
         self.price = entrant.price * 0.95
         self.unit_cost = entrant.unit_cost
         self.marketing = entrant.marketing
         self.position = 0.0
         self.coverage = self.network.copy()
+        return self
 
 
 class Incumbent(Firm):
-    """An established local firm that may fight a growing entrant, within limits."""
+    """An established local firm: each quarter it revises its price and marketing by a best
+    response to the demand it observes, when the gain is worth the cost of a change (ODD §7.10).
+
+    A local partner's own brand is run by one of these too (``LocalPartner.own_brand``).
+    """
 
     role = "incumbent"
 
     def __init__(self, model: MarketEntryModel, config: IncumbentConfig, brand: int):
         super().__init__(model, config.name, brand)
         self.config = config
-        self.quality = config.quality
+        self.quality = self.base_quality = config.quality  # base: before its marketing's effect
         self.price = config.price
         self.unit_cost = config.unit_cost
         self.marketing = config.marketing
         self.loyalty = config.loyalty
         self.position = 0.0
         self.coverage = config.distribution_reach * (1.0 - 0.5 * model.region_distance[config.base_region])
-        self.reactions = 0
-        self.alarm_level = config.reaction_threshold
+        self.reactions = 0  # revisions that moved price or marketing by more than 1 %
+        self.demand: competition.PerceivedDemand | None = None  # calibrated at its first review
+        self.observed = [0, 0.0, 0.0]  # months, sum of own shares, sum of brands' shares since its last review
         self.cash = 0.0
 
     @property
     def on_sale(self) -> bool:
         return True
 
-    def respond(self, newcomer_share: float) -> None:
-        """React to newcomers' combined share when it passes the alarm level.
+    def observe(self, share: float, inside_share: float) -> None:
+        """Last month's sales: its own share and the share of consumers who bought any brand."""
+        seen = self.observed
+        seen[0] += 1
+        seen[1] += share
+        seen[2] += inside_share
 
-        Each time the share crosses the alarm level the incumbent acts with probability
-        ``reaction_probability`` (Robinson 1988: most incumbents make one move or none),
-        at most ``max_reactions`` times; the next alarm level is twice the share.
+    def close_quarter(self) -> tuple[float, float] | None:
+        """The quarter's mean observed ``(share, brands' share)`` if it is to plan on them.
+
+        At its first review it reads its demand from its status quo instead (``alpha``,
+        ``gamma``: :func:`abm.rules.competition.calibrate`: what it chose before the entrant
+        sold was optimal for it) and keeps its plan; a passive incumbent never plans.
         """
-        c = self.config
-        if c.reaction == "none" or self.reactions >= c.max_reactions or newcomer_share < self.alarm_level:
-            return
-        self.alarm_level = 2.0 * newcomer_share
-        if self.model.rng.random() >= c.reaction_probability:
-            self.model.log(
-                self.name,
-                "incumbent_watches",
-                f"{self.name} notices newcomers at {newcomer_share:.1%} share but holds its course",
+        months, share, inside = self.observed
+        if not months:
+            return None
+        share, inside = share / months, inside / months
+        self.observed = [0, 0.0, 0.0]
+        c, m = self.config, self.model.scenario.market
+        if share <= 0.0 or inside >= 1.0:
+            return None  # nothing sold, or no one left outside the category: no demand to read
+        if self.demand is None:
+            self.demand = competition.calibrate(
+                c.price, c.unit_cost, c.marketing, share, inside, m.buyers, m.category_expansion, c.capacity
             )
+            return None
+        return None if c.reaction == "none" else (share, inside)
+
+    def improve_quality(self, quality: float) -> None:
+        """A partner's own brand relaunched with know-how copied from its former ally: its
+        base quality rises to the copy's, the effect of its marketing kept."""
+        if quality > self.base_quality:
+            self.quality += quality - self.base_quality
+            self.base_quality = quality
+
+    def revise(self, price: float, marketing: float, gain: float, share: float) -> None:
+        """Adopt the best response ``(price, marketing)`` if its perceived profit gain over a
+        year, ``gain``, exceeds the cost of a change, ``adjustment_cost`` x monthly revenue."""
+        c, m = self.config, self.model.scenario.market
+        cost = c.adjustment_cost * self.price * m.buyers * share / 1e6
+        if gain <= cost:
             return
-        kind = c.reaction
-        if kind == "mixed":
-            kind = ("price", "marketing")[int(self.model.rng.integers(2))]
+        old_price, old_marketing = self.price, self.marketing
+        self.price, self.marketing = float(price), float(marketing)
+        if c.marketing > 0:  # marketing moves its perceived quality, as it believes (gamma)
+            self.quality = self.base_quality + m.choice_noise * float(self.demand.gamma) * math.log(
+                self.marketing / c.marketing
+            )
+        self.cash -= cost
+        if not competition.is_reaction(old_price, old_marketing, self.price, self.marketing):
+            return
         self.reactions += 1
-        if kind == "price":
-            self.price *= 1.0 - c.price_cut
-            self.model.log(self.name, "incumbent_price_cut", f"{self.name} cuts its price by {c.price_cut:.0%}")
+        dp = self.price / old_price - 1.0
+        dm = self.marketing / old_marketing - 1.0 if old_marketing > 0 else 0.0
+        if abs(dp) > competition.REACTION_SIZE:
+            kind = "incumbent_price_cut" if dp < 0 else "incumbent_price_rise"
         else:
-            self.marketing *= 1.0 + c.marketing_boost
-            self.quality += 0.15 * c.marketing_boost
-            self.model.log(self.name, "incumbent_marketing_push", f"{self.name} launches a marketing push")
+            kind = "incumbent_marketing_push" if dm > 0 else "incumbent_marketing_cut"
+        self.model.log(
+            self.name,
+            kind,
+            f"{self.name} revises its plan at {share:.1%} share: price {dp:+.1%} to {self.price:.2f}, "
+            f"marketing {dm:+.0%} to {self.marketing:.2f}m",
+        )

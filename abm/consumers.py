@@ -10,16 +10,18 @@ Each month (see docs/ODD.md, submodels *Awareness* and *Brand choice*):
    probability ``1 - exp(-(p_j + q * F_ij))``, where ``p_j`` is the brand's marketing pull
    and ``F_ij`` the aware share among the consumer's neighbours, blended with the whole
    market's. Brands not on sale are forgotten at a fixed monthly rate.
-2. Choice (multinomial logit). Consumer i buys the available brand j it is aware of that
-   maximises
+2. Choice (nested logit, ``abm.rules.demand``). Consumer i values the available brand j it
+   is aware of at
    ``u_ij = quality_j - w_fit (taste_i - position_j)^2 - beta_i price_j
-   + switching_cost * loyalty_j * [j bought last month] + e_ij`` (``beta_i`` already holds
-   the division by the reference price),
-   or nothing if the outside option ``u_0 + e_i0`` is higher; ``e`` are Gumbel shocks of
-   scale ``s = choice_noise``. Brand j is available to i when it is on sale and its
-   distribution covers i: each consumer holds a fixed rank per brand, and is covered when
-   that rank is below the brand's coverage of the consumer's region (so growing coverage
-   adds consumers and never reshuffles them).
+   + switching_cost * loyalty_j * [j bought last month]`` (``beta_i`` already holds
+   the division by the reference price) and buying nothing at ``u_0``. With
+   ``v_ij = (u_ij - u_0) / s`` (``s = choice_noise``), ``D_i = sum_k exp(v_ik)`` over its
+   available brands and ``lam = category_expansion``, it buys j with probability
+   ``exp(v_ij) / D_i * D_i^lam / (1 + D_i^lam)`` and nothing with ``1 / (1 + D_i^lam)``;
+   ``lam = 1`` is the multinomial logit. Brand j is available to i when it is on sale and
+   its distribution covers i: each consumer holds a fixed rank per brand, and is covered
+   when that rank is below the brand's coverage of the consumer's region (so growing
+   coverage adds consumers and never reshuffles them).
 
 How the draws are made (same distributions, fewer random numbers):
 
@@ -30,11 +32,12 @@ How the draws are made (same distributions, fewer random numbers):
   the rate is the same for everyone in a neighbourhood, this costs a count per
   neighbourhood and a few numbers per newly aware consumer, not one per consumer and
   brand. Forgetting works the same way over the aware, with rate ``-log(1 - decay)``.
-- Choice: Gumbel-max picks option j with the logit probability
-  ``exp(u_ij / s) / (exp(u_0 / s) + sum_k exp(u_ik / s))`` (McFadden 1974); the choice is
-  drawn from those probabilities directly, with one uniform number per consumer (inverse
-  CDF). ``exp((quality_j - fit - price - u_0) / s)`` is kept per consumer and brand and only
-  recomputed for brands whose quality, position or price changed.
+- Choice: the choice is drawn from the probabilities above directly, with one uniform
+  number per consumer (inverse CDF over the weights ``[D_i^(1 - lam), exp(v_i1), ...]``,
+  which give exactly those probabilities; with ``lam = 1`` the outside weight is 1, the
+  multinomial logit of McFadden 1974). ``exp((quality_j - fit - price - u_0) / s)`` is kept
+  per consumer and brand and only recomputed for brands whose quality, position or price
+  changed.
 
 Layout, for speed: per-brand state is stored brand-major, ``(n_brands, n)``, in float32 and
 bool; consumers are numbered by neighbourhood cell and region, so that neighbourhood counts
@@ -117,7 +120,8 @@ class ConsumerMarket:
         self._covered_count = np.zeros(n_brands, dtype=np.int64)
         self._appeal = np.zeros((n_brands, n), dtype=np.float32)
         self._appeal_for = np.full((n_brands, 3), np.nan)
-        s = market.choice_noise  # utilities below are in units of s
+        self.nest = market.category_expansion  # nesting parameter lam of the brands' nest
+        s = self._scale = market.choice_noise  # utilities below are in units of s
         self._taste_s = (self.taste * np.sqrt(market.fit_weight / s)).astype(np.float32)
         self._price_weight_s = (self.price_weight / s).astype(np.float32)
         width = min(n, self._chunk)
@@ -314,7 +318,7 @@ class ConsumerMarket:
     def _utility_terms(self, offer: BrandOffer, brands: np.ndarray):
         """Per-brand terms of ``u / s`` relative to the outside option, as (k, 1) float32."""
         m = self.market
-        s = m.choice_noise
+        s = self._scale
         base = (np.asarray(offer.quality, dtype=float)[brands] - m.no_purchase_utility) / s
         position = np.asarray(offer.position, dtype=float)[brands] * np.sqrt(m.fit_weight / s)
         price = np.asarray(offer.price, dtype=float)[brands]
@@ -358,12 +362,10 @@ class ConsumerMarket:
             self._set_customers(customers)
             return self.customers
         m = self.market
-        bonus = ((m.switching_cost / m.choice_noise) * np.asarray(offer.loyalty, dtype=float)[selling]).astype(
-            np.float32
-        )[:, None]
-        highest = (
-            float(np.max(np.asarray(offer.quality, dtype=float)[selling])) - m.no_purchase_utility
-        ) / m.choice_noise
+        s = self._scale
+        bonus = ((m.switching_cost / s) * np.asarray(offer.loyalty, dtype=float)[selling]).astype(np.float32)[:, None]
+        highest = (float(np.max(np.asarray(offer.quality, dtype=float)[selling])) - m.no_purchase_utility) / s
+        nested = self.nest != 1.0
         fast = highest + max(float(bonus.max()), 0.0) <= _FAST_RANGE
         if fast:
             self._refresh_appeal(offer, selling)
@@ -376,7 +378,7 @@ class ConsumerMarket:
             rows = selling
             label = np.concatenate([[-1], selling]).astype(self.last_choice.dtype)
         brand_ids = selling.astype(self.last_choice.dtype)[:, None]
-        loyalty_factor = np.expm1(bonus)
+        loyalty_factor = np.expm1(bonus) if fast else None  # the shifted path adds the bonus itself
         for start, stop, _, _ in self._chunks:
             width = stop - start
             weight = self._work[: k + 1, :width]  # row 0: the outside option
@@ -389,6 +391,9 @@ class ConsumerMarket:
                 np.multiply(last == brand_ids, loyalty_factor, out=spare)
                 spare += 1.0
                 weight[1:] *= spare
+                if nested:  # the outside option against the brands' nest: D^(1 - lam)
+                    np.sum(weight[1:], axis=0, out=weight[0])
+                    np.power(weight[0], np.float32(1.0 - self.nest), out=weight[0])
             else:
                 self._shifted_weights(
                     weight, spare, avail, last == brand_ids, base, position, price, bonus, start, stop
@@ -431,7 +436,12 @@ class ConsumerMarket:
         np.minimum(utility, 0.0, out=utility)  # brands out of reach may lie above the best
         np.exp(utility, out=utility)
         utility *= avail
-        np.exp(-best, out=weight[0])
+        if self.nest == 1.0:
+            np.exp(-best, out=weight[0])
+        else:  # D_shifted^(1 - lam) exp(-lam best): the outside weight on the shifted scale
+            np.sum(utility, axis=0, out=weight[0])
+            np.power(weight[0], np.float32(1.0 - self.nest), out=weight[0])
+            weight[0] *= np.exp(-self.nest * best)
 
     def _set_customers(self, customers: np.ndarray) -> None:
         self.customers = customers

@@ -1,23 +1,36 @@
-"""Partnership lifecycle: forming, evolving each month, upgrading, and ending.
+"""Partnership lifecycle: forming, living with trouble and repair, deciding, ending.
 
-The transitions of docs/ODD.md, *Partnership lifecycle*: an alliance can be terminated
-(trust floor, missed objectives at the review), expire, or graduate into a JV when trust
-and results hold; a JV ends at its planned life, or earlier, by buyout, IPO or liquidation;
-after a break-up the entrant goes on alone or leaves. The pure rules live in
+The transitions of docs/ODD.md §7.4–7.8. Every choice goes through the deciding firm's
+policy (``abm.policies``) as a :class:`~abm.policies.Decision` whose options carry the
+firm's own estimate of their value (``estimates`` below): the year-two review (deepen,
+continue, pivot, end), renegotiation when the partnership is in trouble, continue-or-end,
+the JV's planned end (extend, buyout, IPO, liquidation), buyout bids and the partner's
+walk-away when an outside opportunity arrives. The pure rules live in ``abm.rules`` and
 ``partnership.py``; this module applies them to the agents.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from abm import partnership as rules
-from abm.entry_mode import jv_setup_cost
+from abm.entry import jv_setup_cost
 from abm.partnership import END_CAUSES, Partnership
+from abm.policies import Option
+from abm.rules import bargaining, valuation
+from abm.rules import trust as trust_rules
 
 if TYPE_CHECKING:
     from abm.agents import Entrant, LocalPartner
     from abm.model import MarketEntryModel
+
+QUARTER = 3
+
+
+# ---- forming ------------------------------------------------------------------------------
 
 
 def form(
@@ -26,6 +39,8 @@ def form(
     c = model.scenario.contract
     fit = rules.cultural_fit(partner.config.cultural_fit, entrant.cultural_distance)
     p = Partnership(entrant.name, partner.name, kind, model.month, c.initial_trust, c.initial_trust, fit, stake=stake)
+    p.profit_share = partner.config.profit_share
+    p.promised_partner = partner.config.commitment
     if kind == "alliance":
         p.planned_end = model.month + c.alliance_term_months
     else:
@@ -45,92 +60,539 @@ def form(
     return p
 
 
+# ---- each month -----------------------------------------------------------------------------
+
+
+def partner_motivation(expected_payoff: float, service_cost: float) -> float:
+    """How much of its promise a partner puts in, from what the partnership pays it:
+    ``mu = clip(0.75 + 0.25 pi / max(c_s, 0.01), 0.5, 1)`` where ``pi`` is its expected monthly
+    payoff and ``c_s`` its service cost. A partner that expects to lose money serves the
+    partnership half-heartedly (the seed's "unequal commitment"); the form is an assumption."""
+    return min(1.0, max(0.5, 0.75 + 0.25 * expected_payoff / max(service_cost, 0.01)))
+
+
 def deliver_commitment(model: MarketEntryModel, p: Partnership) -> None:
-    """Each side delivers a noisy share of what it promised; the entrant's view of the
-    partner's engagement is smoothed over months."""
+    """Each side delivers a noisy share of what it promised; the partner scales its promise
+    by its motivation (revised each quarter from what the partnership pays it). The entrant's
+    working view of the partner's engagement is smoothed over months; each side's quarter
+    totals feed its trust."""
     c = model.scenario.contract
     entrant = model.entrant_by_name[p.entrant]
-    partner = model.partner_by_name[p.partner]
     z = model.rng.standard_normal(2)
     p.delivered_entrant = rules.delivered_commitment(entrant.config.commitment, c.commitment_noise, z[0])
-    p.delivered_partner = rules.delivered_commitment(partner.config.commitment, c.commitment_noise, z[1])
+    p.delivered_partner = rules.delivered_commitment(p.promised_partner * p.motivation, c.commitment_noise, z[1])
+    p.quarter_entrant += p.delivered_entrant
+    p.quarter_partner += p.delivered_partner
     entrant.partner_engagement = 0.8 * entrant.partner_engagement + 0.2 * p.delivered_partner
 
 
 def evolve(model: MarketEntryModel, p: Partnership) -> None:
-    """One month of a live partnership: trust, learning race, priorities, clauses."""
+    """One month of a live partnership: the learning race, the partner's outside
+    opportunities, and each quarter trust, trouble and the decisions that follow."""
     c = model.scenario.contract
-    month = model.month
     entrant = model.entrant_by_name[p.entrant]
     partner = model.partner_by_name[p.partner]
     cfg, pcfg = entrant.config, partner.config
-
-    results = 0.0
-    if entrant.licence_month is not None:
-        results = rules.results_signal(
-            entrant.market_share, cfg.target_share, month - entrant.licence_month, cfg.target_month
-        )
-    s_e = rules.trust_signal(p.delivered_partner, p.delivered_entrant, c.expected_commitment, p.fit, results)
-    s_p = rules.trust_signal(p.delivered_entrant, p.delivered_partner, c.expected_commitment, p.fit, results)
-    p.trust_entrant = rules.update_trust(p.trust_entrant, s_e, c.trust_gain, c.trust_loss)
-    p.trust_partner = rules.update_trust(p.trust_partner, s_p, c.trust_gain, c.trust_loss)
     p.partner_know_how += rules.know_how_gain(
         p.partner_know_how, c.know_how_leak, pcfg.absorptive_capacity, cfg.know_how_protection, p.delivered_entrant
     )
-    draws = model.rng.random(2)
+    draws = model.rng.random(3)
     if draws[0] < rules.defection_hazard(
         p.partner_know_how, entrant.local_knowledge, pcfg.ambition, c.defection_knowledge
     ):
         end(model, p, "partner_defected")
-        partner.launch_rival_brand(p.partner_know_how, entrant)
-        model.consumers.seed_awareness(partner.brand, 0.3, partner.coverage)
-        model.log(
-            partner.name, "rival_launched", f"{partner.name} launches a rival brand with the know-how it absorbed"
-        )
+        seller = partner.launch_rival_brand(p.partner_know_how, entrant)
+        model.consumers.seed_awareness(seller.brand, 0.3, seller.coverage)
+        what = "a rival brand" if seller is partner else f"its own brand ({seller.name})"
+        model.log(partner.name, "rival_launched", f"{partner.name} launches {what} with the know-how it absorbed")
         return
-    if draws[1] < rules.walk_away_hazard(pcfg.outside_option, p.trust_partner):
-        end(model, p, "partner_walked_away")
-        return
-    if min(p.trust_entrant, p.trust_partner) < c.trust_floor:
-        end(model, p, "trust_floor")
-        return
-    on_sale = 0 if entrant.licence_month is None else month - entrant.licence_month
-    objective = c.review_objective * cfg.target_share * min(1.0, on_sale / cfg.target_month)
-    if p.kind == "alliance":
-        if month >= c.review_month and (month - c.review_month) % 12 == 0 and entrant.licence_month is None:
-            model.log(entrant.name, "review", "review: not yet licensed, nothing to judge; the alliance goes on")
-        elif month >= c.review_month and (month - c.review_month) % 12 == 0:
-            if entrant.market_share < objective:
-                end(model, p, "missed_objectives")
-                return
-            if c.allow_upgrade and min(p.trust_entrant, p.trust_partner) >= c.upgrade_trust:
-                upgrade_to_jv(model, p)
-                return
-            model.log(
-                entrant.name,
-                "review",
-                f"review: share {entrant.market_share:.1%}, trust {min(p.trust_entrant, p.trust_partner):.2f}: the alliance goes on",
-            )
-        if month == p.planned_end:
-            if min(p.trust_entrant, p.trust_partner) >= 0.5 and entrant.market_share >= objective:
-                p.planned_end += c.alliance_term_months
-                model.log(
-                    entrant.name,
-                    "alliance_renewed",
-                    f"alliance with {partner.name} renewed for {c.alliance_term_months} months",
-                )
-            else:
-                end(model, p, "expired")
-    elif month == p.planned_end:
-        end(model, p, "planned_end")
+    rate = c.opportunity_rate * pcfg.outside_option / 12.0
+    if draws[1] < 1.0 - math.exp(-rate):
+        offer = pcfg.opportunity_value * math.exp(0.6 * model.rng.standard_normal() - 0.18)
+        if partner_considers_leaving(model, p, offer):
+            return
+    together = model.month - p.start_month
+    quarter = together > 0 and together % QUARTER == 0
+    if quarter:
+        quarter_review(model, p)
+    month = model.month
+    if month >= c.review_month and (month - c.review_month) % 12 == 0:
+        kind = p.kind
+        year_review(model, p)
+        if not p.active or p.kind != kind:
+            return
+    if quarter and month >= p.calm_until and in_trouble(model, p):
+        trouble(model, p)
+        if not p.active:
+            return
+    if p.planned_end is not None and month >= p.planned_end:
+        if p.kind == "alliance":
+            term_ends(model, p)
+        else:
+            jv_planned_end(model, p)
 
 
-def upgrade_to_jv(model: MarketEntryModel, p: Partnership) -> None:
-    """The alliance graduates into a JV (seed 004's "dating phase" ends): both put in the
-    formation cost by stake, profits are split by stake from now on."""
+def quarter_review(model: MarketEntryModel, p: Partnership) -> None:
+    """Each side updates its belief about the other from the quarter's deliveries (read with
+    noise that grows with cultural distance and poor fit) and results against plan."""
     c = model.scenario.contract
     entrant = model.entrant_by_name[p.entrant]
-    stake = min(entrant.config.jv_stake, model.ownership_cap)
+    d_p, d_e = p.quarter_partner / QUARTER, p.quarter_entrant / QUARTER
+    p.quarter_partner = p.quarter_entrant = 0.0
+    results = 0.0
+    if entrant.licence_month is not None:
+        results = rules.results_signal(
+            entrant.market_share,
+            entrant.config.target_share,
+            model.month - entrant.licence_month,
+            entrant.config.target_month,
+        )
+    sigma = trust_rules.reading_noise(c.reading_noise, entrant.cultural_distance, p.fit)
+    fr = trust_rules.friction(model.month - p.start_month, c.startup_friction)
+    z = model.rng.standard_normal(2)
+    obs = trust_rules.observation(np.array([d_p, d_e]), np.array([d_e, d_p]), results, z, sigma, fr)
+    new = trust_rules.update(np.array([p.trust_entrant, p.trust_partner]), obs, c.trust_gain, c.trust_loss)
+    p.trust_entrant, p.trust_partner = float(new[0]), float(new[1])
+    partner = model.partner_by_name[p.partner]
+    p.motivation = partner_motivation(estimates(model, p)["partner_flow"], partner.config.service_cost)
+
+
+def planned_share(model: MarketEntryModel, entrant: Entrant) -> float:
+    """The share the plan called for by now (``review_objective`` of the target path)."""
+    cfg, c = entrant.config, model.scenario.contract
+    if entrant.licence_month is None:
+        return 0.0
+    on_sale = model.month - entrant.licence_month
+    return c.review_objective * cfg.target_share * min(1.0, on_sale / cfg.target_month)
+
+
+def in_trouble(model: MarketEntryModel, p: Partnership) -> str:
+    """Why the partnership is in trouble ("trust_floor", "missed_objectives") or "" if not:
+    a side's trust below the contract's floor, or the share below the planned objective
+    after six months on sale (not while a suspended licence keeps it off the shelves)."""
+    entrant = model.entrant_by_name[p.entrant]
+    if min(p.trust_entrant, p.trust_partner) < model.scenario.contract.trust_floor:
+        return "trust_floor"
+    if (
+        entrant.licence_month is not None
+        and entrant.on_sale  # a suspended licence is not a missed objective
+        and model.month - entrant.licence_month >= 6
+        and entrant.market_share < planned_share(model, entrant)
+    ):
+        return "missed_objectives"
+    return ""
+
+
+# ---- what the options are worth to each side ------------------------------------------------
+
+
+def estimates(model: MarketEntryModel, p: Partnership) -> dict[str, float]:
+    """Each side's estimate of its options, from what it observes (docs/ODD.md §7.5).
+
+    Money in millions: present values over the planning horizon ``H`` at each side's cost of
+    capital, plus the going concern at ``H`` (``valuation_multiple`` x a year's profit). The
+    share is forecast to move from today's ``s0`` to ``s1`` over ``R`` months: ``s1`` blends
+    the plan (the target share by the target month) with today's share plus a year of its
+    trend, the plan weighing less as months on sale accumulate (``w = t / target_month``).
+    The partner's channels carry ``rho`` of the share (the partner network's part of the
+    entrant's coverage); continuing keeps that part as reliably as the partner is trusted.
+    """
+    c, mc = model.scenario.contract, model.scenario.mode_choice
+    entrant = model.entrant_by_name[p.entrant]
+    partner = model.partner_by_name[p.partner]
+    cfg, pcfg = entrant.config, partner.config
+    H = mc.horizon_months
+    m = model.scenario.market
+    margin = m.buyers * (entrant.price - entrant.unit_cost) / 1e6  # gross margin per month at share 1
+    hist = entrant.share_history
+    on_sale = 0 if entrant.licence_month is None else model.month - entrant.licence_month
+    s0 = hist[-1] if (hist and entrant.licence_month is not None) else 0.0
+    if hist and entrant.licence_month is not None and not entrant.on_sale:
+        s0 = max(hist[-12:])  # a suspended licence: it expects its customers back
+    trend = (hist[-1] - hist[-7]) / 6.0 if (on_sale >= 6 and len(hist) >= 7) else 0.0
+    w = min(1.0, on_sale / cfg.target_month)
+    aware = float(model.awareness[entrant.brand]) if entrant.licence_month is not None else 0.0
+    reached = float(model.consumers.reached[entrant.brand])
+    forecast = valuation.expected_share(s0, trend, 3.0 * cfg.target_share)
+    if aware > 0.02:  # share among those who know the brand, once its channels reach everyone they can
+        forecast = max(forecast, valuation.settled_share(s0, aware, reached, 3.0 * cfg.target_share))
+    s1 = max(forecast, (1.0 - w) * cfg.target_share + w * forecast)
+    R = 6.0 + 36.0 * (1.0 - aware)
+    if entrant.licence_month is None:
+        R += 6.0  # the licence is still to come
+    coord = coordination_cost(model, p)
+    fixed = cfg.operating_cost + cfg.marketing + entrant.conditions_cost + coord
+    a_e = valuation.annuity_factor(H, cfg.cost_of_capital)
+    a_p = valuation.annuity_factor(H, pcfg.cost_of_capital)
+    gc_e = c.valuation_multiple * 12 * (1.0 + cfg.cost_of_capital) ** (-H / 12)  # going concern at H
+    gc_p = c.valuation_multiple * 12 * (1.0 + pcfg.cost_of_capital) ** (-H / 12)
+    r_e = float(valuation.ramp_factor(H, R, cfg.cost_of_capital))
+
+    def share_pv(start: float, end_: float, ramp: float = r_e) -> float:
+        return start * a_e + (end_ - start) * ramp
+
+    # share per unit of coverage, and the coverage each option will give in two years: the
+    # partner delivering its network as reliably as it is trusted, the own build going on at
+    # half pace with a partner and at full pace alone
+    own_now = entrant.own_coverage()
+    cov_now = max(float(np.mean(entrant.coverage)), 1e-6)
+    conv = s1 / cov_now
+    step = 24.0 / cfg.build_months
+    own_cont = entrant.own_coverage(progress=min(1.0, entrant.build_progress + 0.5 * step))
+    own_alone = entrant.own_coverage(progress=min(1.0, entrant.build_progress + step))
+    cov_cont = float(np.mean(1.0 - (1.0 - own_cont) * (1.0 - partner.network * p.trust_entrant)))
+    cap = 3.0 * cfg.target_share
+    s_cont = min(cap, conv * cov_cont)
+    s_alone0 = s0 * float(np.mean(own_now)) / cov_now
+    # without the partner: what it taught partly leaves with it (the product fits less) and
+    # its consumer knowledge no longer speeds awareness
+    taught_lost = (
+        c.learning_loss * entrant.taught * model.scenario.market.misfit_per_distance * entrant.cultural_distance
+    )
+    s_alone1 = min(cap, conv * float(np.mean(own_alone)) * max(0.0, 1.0 - taught_lost))
+    rho = 1.0 - float(np.mean(own_now)) / cov_now
+    full_pv = margin * share_pv(s0, s_cont)  # the partner knows what it will deliver
+    gross_pv, gross_end = full_pv, margin * s_cont
+    if p.kind == "alliance":
+        e_pv = (1.0 - p.profit_share) * gross_pv - fixed * a_e
+        e_end = (1.0 - p.profit_share) * gross_end - fixed
+        p_end = p.profit_share * gross_end - pcfg.service_cost * p.promised_partner
+        p_pv = (p.profit_share * full_pv - pcfg.service_cost * p.promised_partner * a_e) * a_p / a_e
+    else:
+        e_pv = p.stake * (gross_pv - fixed * a_e)
+        e_end = p.stake * (gross_end - fixed)
+        p_end = (1.0 - p.stake) * (gross_end - fixed)
+        p_pv = (1.0 - p.stake) * (full_pv - fixed * a_e) * a_p / a_e
+    # going alone: the partner's channels leave at once; its own, built at full pace, win
+    # back what it can reach alone; it pays for that build (the set-up saving) now
+    build_left = max(1.0, step * cfg.build_months - 0.0) if entrant.build_progress < 1.0 else 1.0
+    slower = 1.0 + 0.5 * pcfg.consumer_knowledge * entrant.partner_engagement
+    r_alone = float(valuation.ramp_factor(H, max(R * slower, build_left), cfg.cost_of_capital))
+    fixed_alone = fixed - coord  # no partner: no coordination cost
+    alone_end = margin * s_alone1 - fixed_alone
+    whole_alone = margin * share_pv(s_alone0, s_alone1, r_alone) - fixed_alone * a_e
+    whole_alone += max(0.0, alone_end) * gc_e
+    s1 = s_cont
+    salvage = c.salvage_fraction * (p.jv_equity * p.stake if p.kind == "joint_venture" else entrant.invested)
+    # the partner running the venture itself: its channels, the product as far as it learned it
+    partner_alone_end = margin * s1 * (0.5 + 0.5 * p.partner_know_how) - fixed
+    partner_alone = (margin * share_pv(s0, s1) * (0.5 + 0.5 * p.partner_know_how) - fixed * a_e) * a_p / a_e
+    partner_alone += max(0.0, partner_alone_end) * gc_p
+    gross_value = full_pv + max(0.0, gross_end) * gc_e
+    return {
+        "share": s1,
+        "rho": rho,
+        "gross_value": float(gross_value),
+        "partner_cost_value": float(pcfg.service_cost * p.promised_partner * a_e),
+        "entrant_continue": float(e_pv + max(0.0, e_end) * gc_e),
+        "partner_continue": float(p_pv + max(0.0, p_end) * gc_p),
+        "entrant_flow": float(e_end),
+        "partner_flow": float(p_end),
+        "entrant_alone": float(whole_alone - rebuild_cost(model, entrant)),
+        "entrant_leave": float(salvage),
+        "partner_alone": float(partner_alone),
+        "venture_whole_entrant": float(whole_alone),
+        "salvage_whole": float(c.salvage_fraction * max(p.jv_equity, entrant.invested)),
+        "uncertainty": float(1.0 - 0.5 * (p.trust_entrant + p.fit)),
+    }
+
+
+def coordination_cost(model: MarketEntryModel, p: Partnership) -> float:
+    """Monthly cost of working across cultures: ``k CD (1 - fit)`` (Kogut & Singh 1988:
+    distance raises the cost of managing a foreign operation; Barkema & Vermeulen 1997 for
+    IJVs). Borne by the venture; the form is an assumption."""
+    entrant = model.entrant_by_name[p.entrant]
+    return model.scenario.contract.coordination_cost * entrant.cultural_distance * (1.0 - p.fit)
+
+
+def rebuild_cost(model: MarketEntryModel, entrant: Entrant) -> float:
+    """What an entrant pays to replace what its partner gave it: the set-up saving it had
+    from the partner (``alliance_setup_saving x setup_cost``); the saving is not a gift."""
+    c = model.scenario.contract
+    return c.alliance_setup_saving * entrant.config.setup_cost
+
+
+def _opt(name: str, value: float, unc: float) -> Option:
+    return Option(name, float(value), float(valuation.spread(value, unc)))
+
+
+def _power(model: MarketEntryModel, p: Partnership) -> float:
+    c = model.scenario.contract
+    entrant = model.entrant_by_name[p.entrant]
+    partner = model.partner_by_name[p.partner]
+    return float(
+        bargaining.partner_power(
+            c.bargaining_power, p.partner_know_how, entrant.local_knowledge, partner.config.outside_option
+        )
+    )
+
+
+# ---- the partner's outside opportunities ----------------------------------------------------
+
+
+def partner_exit_cost(model: MarketEntryModel, p: Partnership) -> float:
+    """What the partner gives up by walking away now: nothing of an alliance's future (it is
+    in the stay value) but the JV equity it leaves behind, sold at a loss (``exit_cost``)."""
+    if p.kind != "joint_venture":
+        return 0.0
+    return model.scenario.contract.exit_cost * (1.0 - p.stake) * p.jv_equity
+
+
+def partner_considers_leaving(model: MarketEntryModel, p: Partnership, offer: float) -> bool:
+    """An outside opportunity worth ``offer`` arrives: the partner stays or leaves by value."""
+    partner = model.partner_by_name[p.partner]
+    est = estimates(model, p)
+    stay = est["partner_continue"]
+    leave = offer - partner_exit_cost(model, p)
+    unc = est["uncertainty"]
+    choice = model.ask(
+        partner,
+        "walk_away",
+        [_opt("stay", stay, unc), _opt("leave", leave, 0.3)],
+        f"an outside opportunity worth {offer:.1f}m arrives",
+    )
+    if choice == "stay":
+        model.log(
+            partner.name,
+            "opportunity_declined",
+            f"{partner.name} turns down an outside opportunity worth {offer:.1f}m "
+            f"(the partnership is worth {stay:.1f}m to it)",
+        )
+    if choice == "leave":
+        model.log(
+            partner.name,
+            "outside_opportunity",
+            f"{partner.name} takes an outside opportunity worth {offer:.1f}m (staying was worth {stay:.1f}m to it)",
+        )
+        end(model, p, "partner_walked_away")
+        return True
+    return False
+
+
+# ---- decisions of the entrant ---------------------------------------------------------------
+
+
+def renegotiation_odds(p: Partnership) -> float:
+    """Chance a renegotiation succeeds: ``0.2 + 0.6 (T_e + T_p)/2 + 0.2 fit`` less nothing:
+    partners who still trust each other and fit find terms (Ariño & de la Torre 1998: repair
+    works when goodwill remains). The form is an assumption."""
+    return min(0.95, 0.2 + 0.3 * (p.trust_entrant + p.trust_partner) + 0.2 * p.fit)
+
+
+def _renegotiation_value(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> float:
+    """Value to the entrant of renegotiating: with the odds of success, the partnership as it
+    would be after it (trust partly repaired, the partner's promise raised, the profit share
+    re-bargained), else as it is; less the cost of the talks."""
+    c = model.scenario.contract
+    odds = renegotiation_odds(p)
+    saved = (p.trust_entrant, p.trust_partner, p.promised_partner, p.profit_share)
+    try:
+        _apply_new_terms(model, p, est)
+        after = estimates(model, p)["entrant_continue"]
+    finally:
+        p.trust_entrant, p.trust_partner, p.promised_partner, p.profit_share = saved
+    failed = max(est["entrant_continue"], _end_options(model, p, est))
+    return float(odds * after + (1 - odds) * failed - c.renegotiation_cost)
+
+
+def _apply_new_terms(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> None:
+    """The terms after a successful renegotiation: trust partly repaired, the partner's
+    promise raised halfway to full, and (alliance) the profit share re-bargained."""
+    c = model.scenario.contract
+    p.trust_entrant = float(trust_rules.repaired(p.trust_entrant, c.initial_trust, c.renegotiation_repair))
+    p.trust_partner = float(trust_rules.repaired(p.trust_partner, c.initial_trust, c.renegotiation_repair))
+    p.promised_partner = min(1.0, p.promised_partner + 0.5 * (1.0 - p.promised_partner))
+    if p.kind == "alliance":
+        p.profit_share = rebargained_profit_share(model, p, est)
+
+
+def _end_options(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> float:
+    """Value to the entrant of ending the partnership now (the better of going alone and
+    leaving; for a JV, what the settlement would bring)."""
+    if p.kind == "joint_venture":
+        route, price, _ = settlement(model, p, est)
+        if route == "buyout_by_entrant":
+            return est["venture_whole_entrant"] - rebuild_cost(model, model.entrant_by_name[p.entrant]) - price
+        if route == "buyout_by_partner":
+            return price
+        return p.stake * est["salvage_whole"]
+    return max(est["entrant_alone"], est["entrant_leave"])
+
+
+def trouble(model: MarketEntryModel, p: Partnership) -> None:
+    """A partnership in trouble: the entrant renegotiates, carries on, or ends it."""
+    why = in_trouble(model, p)
+    entrant = model.entrant_by_name[p.entrant]
+    est = estimates(model, p)
+    unc = est["uncertainty"]
+    opts = [
+        _opt("renegotiate", _renegotiation_value(model, p, est), unc),
+        _opt("carry_on", est["entrant_continue"], unc),
+        _opt("end", _end_options(model, p, est), 0.2),
+    ]
+    choice = model.ask(
+        entrant,
+        "renegotiation",
+        opts,
+        f"in trouble ({why.replace('_', ' ')}): trust {p.trust_entrant:.2f}/{p.trust_partner:.2f}, "
+        f"share {entrant.market_share:.1%}",
+    )
+    p.calm_until = model.month + 6
+    if choice == "renegotiate":
+        renegotiate(model, p, why)
+    elif choice == "end":
+        end(model, p, why)
+
+
+def renegotiate(model: MarketEntryModel, p: Partnership, why: str) -> bool:
+    """Renegotiate the terms at a cost to both; on success trust is partly repaired and the
+    profit share (alliance) or stakes (JV) are re-bargained; it may fail, and a failed
+    attempt costs trust."""
+    c = model.scenario.contract
+    entrant = model.entrant_by_name[p.entrant]
+    partner = model.partner_by_name[p.partner]
+    month = model.month
+    entrant.invest(c.renegotiation_cost, month)
+    p.partner_cash_flow -= c.renegotiation_cost
+    p.partner_npv -= c.renegotiation_cost * model.discount(month, partner.config.cost_of_capital)
+    p.renegotiations += 1
+    if model.rng.random() < renegotiation_odds(p):
+        old = p.profit_share
+        _apply_new_terms(model, p, estimates(model, p))
+        terms = f"; partner's profit share {old:.0%} -> {p.profit_share:.0%}" if p.kind == "alliance" else ""
+        model.log(
+            entrant.name,
+            "renegotiated",
+            f"{entrant.name} and {partner.name} renegotiate ({why.replace('_', ' ')}): "
+            f"trust repaired to {p.trust_entrant:.2f}/{p.trust_partner:.2f}{terms}",
+        )
+        return True
+    p.trust_entrant *= 0.85
+    p.trust_partner *= 0.85
+    model.log(
+        entrant.name,
+        "renegotiation_failed",
+        f"renegotiation between {entrant.name} and {partner.name} fails; trust falls further",
+    )
+    return False
+
+
+def rebargained_profit_share(model: MarketEntryModel, p: Partnership, before: dict[str, float]) -> float:
+    """The alliance profit share by Nash bargaining over the alliance's value under the new
+    terms. Threat points: each side's value of the status quo (carrying on under the old
+    terms) or of its way out, whichever is higher; the partner's power grows with what it has
+    learned and with its outside options. Solves ``phi G - C_p = d_p + beta (V - d_e - d_p)``
+    for the profit share ``phi`` (``G``: value of the gross margin, ``C_p``: of the partner's
+    service cost, ``V``: of the alliance to both), within [0.05, 0.6]; no gain from the talks
+    leaves the share as it was."""
+    after = estimates(model, p)
+    d_e = max(before["entrant_continue"], _end_options(model, p, before))
+    d_p = max(before["partner_continue"], 0.0)
+    total = after["entrant_continue"] + after["partner_continue"]
+    if after["gross_value"] <= 0 or total <= d_e + d_p:
+        return p.profit_share
+    beta = _power(model, p)
+    target = d_p + beta * (total - d_e - d_p)
+    return float(np.clip((target + after["partner_cost_value"]) / after["gross_value"], 0.05, 0.6))
+
+
+def renewal_profit_share(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> float:
+    """The profit share of a renewed alliance: Nash bargaining over the alliance's value with
+    no contract as the threat point (the entrant's best way out, the partner's expected outside
+    opportunity), the partner's power grown with its learning and options. Solves
+    ``phi G - C_p = d_p + beta (V - d_e - d_p)`` within [0.05, 0.6]."""
+    partner = model.partner_by_name[p.partner]
+    d_e = max(est["entrant_alone"], est["entrant_leave"])
+    d_p = partner.config.outside_option * partner.config.opportunity_value
+    total = est["entrant_continue"] + est["partner_continue"]
+    if est["gross_value"] <= 0 or total <= d_e + d_p:
+        return p.profit_share
+    target = d_p + _power(model, p) * (total - d_e - d_p)
+    return float(np.clip((target + est["partner_cost_value"]) / est["gross_value"], 0.05, 0.6))
+
+
+def year_review(model: MarketEntryModel, p: Partnership) -> None:
+    """The year-two review, and each year after (a JV's board reviews it too): deepen (an
+    alliance into a JV), continue, pivot (renegotiate) or end, by the entrant's estimates; deepening also needs the partner to
+    gain from it and both sides' trust at the level at which firms tie equity together."""
+    entrant = model.entrant_by_name[p.entrant]
+    if entrant.licence_month is None:
+        model.log(entrant.name, "review", "review: not yet licensed, nothing to judge; the alliance goes on")
+        return
+    est = estimates(model, p)
+    unc = est["uncertainty"]
+    opts = [_opt("continue", est["entrant_continue"], unc)]
+    deepen = jv_terms(model, p, est) if p.kind == "alliance" else None
+    if deepen is not None:
+        opts.insert(0, _opt("deepen", deepen[0], unc + 0.1))
+    opts += [
+        _opt("pivot", _renegotiation_value(model, p, est), unc),
+        _opt("end", _end_options(model, p, est), 0.2),
+    ]
+    choice = model.ask(
+        entrant,
+        "review",
+        opts,
+        f"review: share {entrant.market_share:.1%}, trust {p.trust_entrant:.2f}/{p.trust_partner:.2f}",
+    )
+    if choice == "deepen":
+        upgrade_to_jv(model, p, deepen[1])
+    elif choice == "pivot":
+        renegotiate(model, p, "pivot at the review")
+    elif choice == "end":
+        end(model, p, in_trouble(model, p) or "missed_objectives")
+    else:
+        word = "alliance" if p.kind == "alliance" else "joint venture"
+        model.log(
+            entrant.name,
+            "review",
+            f"review: share {entrant.market_share:.1%}, trust {p.trust_entrant:.2f}/{p.trust_partner:.2f}, "
+            f"worth {est['entrant_continue']:.0f}m to {entrant.name} going on: the {word} goes on",
+        )
+
+
+def jv_terms(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> tuple[float, float] | None:
+    """(entrant's value, its stake) of deepening the alliance into a JV, or None when the
+    partner would not agree (it gains nothing, trust is short, or upgrades are not allowed).
+
+    Both put in the formation cost by stake; the JV's operating profit is split by stake, the
+    stake set by Nash bargaining within the ownership cap; a JV saves the alliance's
+    coordination friction: the partner commits as an owner (its delivered share counts in full).
+    """
+    c = model.scenario.contract
+    entrant = model.entrant_by_name[p.entrant]
+    partner = model.partner_by_name[p.partner]
+    if not c.allow_upgrade or min(p.trust_entrant, p.trust_partner) < c.upgrade_trust:
+        return None
+    H = model.scenario.mode_choice.horizon_months
+    margin = model.scenario.market.buyers * (entrant.price - entrant.unit_cost) / 1e6
+    fixed = entrant.config.operating_cost + entrant.config.marketing + entrant.conditions_cost
+    profit = margin * est["share"] - fixed - coordination_cost(model, p)
+
+    def pv(flow: float, rate: float) -> float:
+        gc = c.valuation_multiple * 12 * (1.0 + rate) ** (-H / 12)
+        return flow * valuation.annuity_factor(H, rate) + max(0.0, flow) * gc
+
+    value = pv(profit, entrant.config.cost_of_capital)
+    stake = bargaining.jv_stake(
+        value,
+        max(0.0, est["entrant_continue"]),
+        max(0.0, est["partner_continue"]),
+        _power(model, p),
+        min(model.ownership_cap, entrant.config.jv_stake),
+    )
+    e_val = stake * value - stake * c.jv_formation_cost
+    p_val = pv((1.0 - stake) * profit, partner.config.cost_of_capital) - (1.0 - stake) * c.jv_formation_cost
+    if p_val < est["partner_continue"]:
+        return None
+    return float(e_val), float(stake)
+
+
+def upgrade_to_jv(model: MarketEntryModel, p: Partnership, stake: float) -> None:
+    """The alliance graduates into a JV (seed 004's "dating phase" ends): both put in the
+    formation cost by stake, profits are split by the bargained stake from now on."""
+    c = model.scenario.contract
+    entrant = model.entrant_by_name[p.entrant]
     entrant.invest(stake * c.jv_formation_cost, model.month)
     p.partner_cash_flow -= (1.0 - stake) * c.jv_formation_cost
     p.partner_npv -= (
@@ -145,58 +607,146 @@ def upgrade_to_jv(model: MarketEntryModel, p: Partnership) -> None:
     model.log(
         entrant.name,
         "upgraded_to_jv",
-        f"trust and results hold: alliance with {p.partner} upgraded to joint venture ({stake:.0%} stake)",
+        f"the review deepens the alliance with {p.partner} into a joint venture ({stake:.0%} stake, bargained)",
     )
 
 
-def end(model: MarketEntryModel, p: Partnership, cause: str) -> None:
-    """End a partnership; a JV's end also settles the entity by its exit route."""
+def term_ends(model: MarketEntryModel, p: Partnership) -> None:
+    """The alliance's term is up: renew, go alone or leave, by the entrant's estimates;
+    the partner renews only if staying is worth something to it."""
+    c = model.scenario.contract
+    entrant = model.entrant_by_name[p.entrant]
+    est = estimates(model, p)
+    opts = []
+    if est["partner_continue"] > 0:
+        opts.append(_opt("continue", est["entrant_continue"], est["uncertainty"]))
+    opts += [_opt("go_alone", est["entrant_alone"], 0.2), _opt("leave", est["entrant_leave"], 0.0)]
+    choice = model.ask(entrant, "continue_or_end", opts, f"the alliance's {c.alliance_term_months}-month term is up")
+    if choice == "continue":
+        p.planned_end += c.alliance_term_months
+        old = p.profit_share
+        p.profit_share = renewal_profit_share(model, p, est)
+        model.log(
+            entrant.name,
+            "alliance_renewed",
+            f"alliance with {p.partner} renewed for {c.alliance_term_months} months; "
+            f"partner's profit share {old:.0%} -> {p.profit_share:.0%} (bargained anew)",
+        )
+        return
+    end(model, p, "expired", then="leave" if choice == "leave" else "alone")
+
+
+def settlement(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> tuple[str, float, str]:
+    """How a JV would be settled now, by value: (route, price, buyer).
+
+    Each side values the whole venture as it would run it alone (the entrant having to
+    rebuild the partner's channels; the partner with the product as far as it learned it).
+    Whoever values it more buys the other's stake at the Nash price; a foreign-ownership cap
+    below 1 rules out the entrant buying; a venture worth less to both than its salvage is
+    liquidated.
+    """
+    entrant = model.entrant_by_name[p.entrant]
+    v_e = est["venture_whole_entrant"] - rebuild_cost(model, entrant)
+    v_p = est["partner_alone"]
+    salvage = est["salvage_whole"]
+    beta = _power(model, p)
+    if max(v_e, v_p) < salvage:
+        return "liquidation", 0.0, ""
+    if v_e >= v_p and model.ownership_cap >= 1.0:
+        ok, price = bargaining.buyout(1.0 - p.stake, max(v_p, salvage), v_e, beta)
+        if ok and entrant.cash >= price:
+            return "buyout_by_entrant", price, "entrant"
+    ok, price = bargaining.buyout(p.stake, max(v_e, salvage), max(v_p, salvage + 1e-9), 1.0 - beta)
+    if ok:
+        return "buyout_by_partner", price, "partner"
+    return "liquidation", 0.0, ""
+
+
+def jv_planned_end(model: MarketEntryModel, p: Partnership) -> None:
+    """A JV at its planned life: extend, buy out (whoever values it more), float (only a
+    large, mature, profitable venture) or liquidate, by the entrant's estimates; extending
+    needs the partner to prefer it to its own settlement."""
+    c = model.scenario.contract
+    entrant = model.entrant_by_name[p.entrant]
+    est = estimates(model, p)
+    unc = est["uncertainty"]
+    route, price, _ = settlement(model, p, est)
+    opts = []
+    partner_settle = (
+        price
+        if route == "buyout_by_entrant"
+        else (est["partner_alone"] - price if route == "buyout_by_partner" else (1 - p.stake) * est["salvage_whole"])
+    )
+    if est["partner_continue"] >= partner_settle:
+        opts.append(_opt("extend", est["entrant_continue"], unc))
+    if route != "liquidation":
+        opts.append(_opt("buyout", _end_options(model, p, est), unc))
+    trailing = sum(entrant.venture_flows[-12:])
+    age = model.month - (p.jv_start_month or p.start_month)
+    if entrant.market_share >= c.ipo_min_share and trailing > 0 and age >= c.ipo_min_age:
+        ipo_value = (1.0 - c.ipo_discount) * c.valuation_multiple * trailing
+        opts.append(_opt("ipo", p.stake * ipo_value, 0.2))
+    opts.append(_opt("liquidate", p.stake * est["salvage_whole"], 0.0))
+    choice = model.ask(entrant, "jv_end", opts, f"the JV with {p.partner} reaches its planned life")
+    if choice == "extend":
+        p.planned_end = model.month + c.jv_life_min
+        model.log(entrant.name, "jv_extended", f"JV with {p.partner} extended by {c.jv_life_min} months")
+        return
+    p.forced_route = {"buyout": route, "ipo": "ipo", "liquidate": "liquidation"}[choice]
+    end(model, p, "planned_end")
+
+
+# ---- ending ---------------------------------------------------------------------------------
+
+
+def end(model: MarketEntryModel, p: Partnership, cause: str, then: str = "") -> None:
+    """End a partnership; a JV's end also settles the entity. ``then`` ("alone", "leave")
+    is what the entrant already chose to do next; otherwise it decides (after_breakup)."""
     entrant = model.entrant_by_name[p.entrant]
     partner = model.partner_by_name[p.partner]
     kind_word = "alliance" if p.kind == "alliance" else "joint venture"
+    est = estimates(model, p)
     p.end_month, p.end_cause = model.month, cause
     if cause != "planned_end":
         model.log(entrant.name, f"ended_{cause}", END_CAUSES.get(cause, cause).format(kind=kind_word))
     relicense = False
     if p.kind == "joint_venture":
-        relicense = _settle_joint_venture(model, p, entrant, partner)
+        relicense = _settle_joint_venture(model, p, entrant, partner, est)
     entrant.partner, entrant.partnership = None, None
     entrant.partner_engagement = 0.0
+    entrant.lose_partner_teaching(model.scenario.contract.learning_loss)
     partner.engaged_with = None
-    owns_it_all = p.exit_route == "buyout_by_entrant"  # it bought the JV to carry on with it
-    if entrant.in_market and entrant.brand_owner == entrant.name and cause != "entrant_exited" and not owns_it_all:
-        after_breakup(model, entrant, relicense)
+    if entrant.in_market and entrant.brand_owner == entrant.name and cause != "entrant_exited":
+        after_breakup(model, entrant, relicense, est, then)
 
 
-def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entrant, partner: LocalPartner) -> bool:
-    """Apply the JV exit rule; returns whether the entrant must apply for its own licence."""
+def _settle_joint_venture(
+    model: MarketEntryModel, p: Partnership, entrant: Entrant, partner: LocalPartner, est: dict[str, float]
+) -> bool:
+    """Settle the JV by its route; returns whether the entrant must apply for its own licence
+    (a JV formed at entry held the licence; an upgraded alliance's licence was the entrant's)."""
     c = model.scenario.contract
     month = model.month
-    trailing = sum(entrant.venture_flows[-12:])
-    value = max(rules.venture_value(trailing, c.valuation_multiple), p.jv_equity)  # never below book equity
     stake = p.stake
-    if p.end_cause == "entrant_exited":  # the entrant cannot fund it any more
-        route = "buyout_by_partner" if trailing > 0 else "liquidation"
-    elif p.end_cause in ("partner_defected", "partner_walked_away"):
-        can_buy = entrant.cash >= (1 - stake) * value and model.ownership_cap >= 1.0
-        route = "buyout_by_entrant" if trailing > 0 and can_buy else "liquidation"
+    if p.end_cause == "entrant_exited":  # the entrant cannot fund it any more: the partner takes it
+        route, price = ("buyout_by_partner", 0.0) if est["partner_alone"] > 0 else ("liquidation", 0.0)
+    elif p.forced_route:
+        route = p.forced_route
+        price = settlement(model, p, est)[1] if route.startswith("buyout") else 0.0
     else:
-        route, _ = rules.jv_exit_route(
-            trailing,
-            entrant.market_share,
-            min(p.trust_entrant, p.trust_partner),
-            c.ipo_min_share,
-            c.upgrade_trust,
-            p.partner_know_how,
-            entrant.local_knowledge,
-            entrant.cash,
-            (1 - stake) * value,
+        route, price, _ = settlement(model, p, est)
+    if route == "buyout_by_entrant":
+        keep = est["venture_whole_entrant"] - rebuild_cost(model, entrant) - price
+        bid = model.ask(
+            entrant,
+            "buyout_bid",
+            [_opt("buy", keep, est["uncertainty"]), _opt("decline", stake * est["salvage_whole"], 0.0)],
+            f"buy {partner.name}'s {1 - stake:.0%} stake for {price:.1f}m",
         )
-        if route == "buyout_by_entrant" and model.ownership_cap < 1.0:
-            route = "buyout_by_partner"  # the cap forbids full foreign ownership
+        if bid == "decline":
+            route = "liquidation"
     p.exit_route = route
-    pcoc = partner.config.cost_of_capital
-    df_p = model.discount(month, pcoc)
+    df_p = model.discount(month, partner.config.cost_of_capital)
 
     def partner_gets(amount: float) -> None:
         p.partner_cash_flow += amount
@@ -209,26 +759,29 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
         model.log(
             entrant.name, "jv_liquidated", f"JV with {partner.name} liquidated; {salvage:.1f}m salvage shared by stake"
         )
-        return True
+        if not p.upgraded:
+            model.close_brand(entrant)  # the venture's business is gone with the entity
+        return not p.upgraded
     if route == "buyout_by_entrant":
-        price = (1 - stake) * value
         entrant.invest(price, month)
         partner_gets(price)
-        entrant.inherited_coverage = entrant.coverage.copy()
         entrant.mode = "alone"
         model.log(
             entrant.name,
             "jv_buyout",
-            f"JV bought out by {entrant.name} for {price:.1f}m; it carries on alone with the JV's channels",
+            f"JV bought out by {entrant.name} for {price:.1f}m; {partner.name}'s channels leave with {partner.name}",
         )
         return False
     if route == "buyout_by_partner":
-        price = stake * value
-        # the partner pays for the entrant's stake and gains a business worth `value`, which
-        # then runs on outside the model's books (an independent local firm)
-        partner_gets(value - price)
+        # the partner pays for the entrant's stake and runs the business on outside the books
+        partner_gets(est["partner_alone"] - price)
         entrant.receive(price, month)
         entrant.brand_owner = partner.name
+        if p.end_cause == "entrant_exited":
+            model.log(
+                partner.name, "jv_taken_over", f"{partner.name} takes over the JV {entrant.name} can no longer fund"
+            )
+            return False
         model.log(
             partner.name,
             "jv_buyout",
@@ -236,6 +789,8 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
         )
         entrant.leave_market("sold its JV stake to the partner")
         return False
+    trailing = sum(entrant.venture_flows[-12:])
+    value = (1.0 - c.ipo_discount) * c.valuation_multiple * max(trailing, 0.0)
     entrant.receive(stake * value, month)
     partner_gets((1 - stake) * value)
     entrant.brand_owner = "public (IPO)"
@@ -248,27 +803,42 @@ def _settle_joint_venture(model: MarketEntryModel, p: Partnership, entrant: Entr
     return False
 
 
-def after_breakup(model: MarketEntryModel, entrant: Entrant, relicense: bool) -> None:
-    """Go on alone or leave (``after_breakup`` = decide/stay/leave).
-
-    "decide" stays when cash is positive and the entrant is not yet selling (its set-up is
-    sunk), or its share is on the review objective's planned path, or the last six months'
-    operating result is positive; otherwise it leaves.
-    """
-    cfg, c = entrant.config, model.scenario.contract
+def after_breakup(
+    model: MarketEntryModel, entrant: Entrant, relicense: bool, est: dict[str, float], then: str = ""
+) -> None:
+    """Go on alone or leave. ``after_breakup`` = stay/leave forces it; "decide" asks the
+    entrant's policy with its estimates (going alone: paying to rebuild the partner's reach;
+    leaving: salvage). Going alone pays the set-up saving back as the cost of its own build."""
+    cfg = entrant.config
     policy = cfg.after_breakup
-    if policy == "decide":
-        if entrant.licence_month is None:
-            doing_well = True  # not yet selling: its set-up is sunk, so it launches alone
-        else:
-            on_sale = model.month - entrant.licence_month
-            planned = c.review_objective * cfg.target_share * min(1.0, on_sale / cfg.target_month)
-            doing_well = entrant.market_share >= planned or sum(entrant.venture_flows[-6:]) > 0
-        policy = "stay" if entrant.cash > 0 and doing_well else "leave"
-    if policy == "leave" or entrant.cash <= 0:
-        entrant.leave_market("the partnership ended and going on alone did not pay")
+    if then:
+        choice = then
+    elif policy == "decide":
+        alone = est["entrant_alone"] if entrant.brand_owner == entrant.name else -math.inf
+        if relicense:
+            alone -= cfg.setup_cost * (1.0 - model.scenario.contract.alliance_setup_saving)  # restart from scratch
+        choice = model.ask(
+            entrant,
+            "continue_or_end",
+            [_opt("go_alone", alone, 0.2), _opt("leave", est["entrant_leave"], 0.0)],
+            "the partnership has ended",
+        )
+        choice = "alone" if choice == "go_alone" else "leave"
+    else:
+        choice = "alone" if policy == "stay" else "leave"
+    cost = rebuild_cost(model, entrant)
+    if relicense:
+        cost += cfg.setup_cost * (1.0 - model.scenario.contract.alliance_setup_saving)
+    if choice == "leave" or entrant.cash <= cost:
+        entrant.receive(est["entrant_leave"] if entrant.brand_owner == entrant.name else 0.0, model.month)
+        entrant.leave_market("the partnership ended and going on alone was worth less than leaving")
         return
+    entrant.invest(cost, model.month)
     entrant.mode = "alone"
-    model.log(entrant.name, "goes_alone", f"{entrant.name} goes on alone, without its partner's reach")
+    model.log(
+        entrant.name,
+        "goes_alone",
+        f"{entrant.name} goes on alone: it pays {cost:.1f}m to build the reach its partner took with it",
+    )
     if relicense:
         model.apply_for_licences(entrant, "alone", foreign_equity=1.0, ties=0.0)

@@ -5,11 +5,20 @@
         model.step()
 
 One step is one month. The schedule (``step``) is the story of an entry; docs/ODD.md
-describes each stage with its equations and sources.
+describes each stage with its equations and sources. Month 0 (entry) is ``abm/entry.py``;
+the partnership's life is ``abm/lifecycle.py``; every decision goes through the deciding
+firm's policy (``abm/policies``), and a run whose firms use the ``external`` policy pauses
+at each decision for an outside caller:
+
+    model = MarketEntryModel("alpha-beta", seed=1, policy="external")
+    while (decision := model.run_until_decision()) is not None:
+        model.decide(decision.options[0].name)
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from functools import partial
 from typing import Any
 
@@ -17,13 +26,14 @@ import mesa
 import numpy as np
 from mesa.datacollection import DataCollector
 
-from abm import lifecycle
+from abm import entry, lifecycle, policies
 from abm.agents import Entrant, Firm, Incumbent, LocalPartner, Regulator
 from abm.consumers import BrandOffer, ConsumerMarket
 from abm.culture import kogut_singh
-from abm.entry_mode import appraise_modes, choose_mode, jv_setup_cost, jv_stake, mode_outlay, partner_attractiveness
+from abm.errors import InputError
 from abm.finance import discount_factor, split_month
 from abm.presets import resolve_scenario
+from abm.rules.competition import REVIEW_MONTHS, best_response, revision_value, stack
 from abm.scenario import Scenario, ScenarioError
 
 
@@ -62,13 +72,23 @@ class MarketEntryModel(mesa.Model):
         self.month = 0
         self.events: list[tuple[int, str, str, str]] = []
         self.partnerships = []
+        self.decisions: list[policies.DecisionRecord] = []
         self._rows: list[tuple] = []
         self._build_map()
         self._create_agents()
         self.ownership_cap = min((r.config.foreign_ownership_cap for r in self.regulators), default=1.0)
-        self.enter_market()
+        self.external = any(f.config.policy == "external" for f in [*self.entrants, *self.partners])
+        self._entered = False
+        self._worker: threading.Thread | None = None
+        self._pending: policies.Decision | None = None
         self.datacollector = DataCollector(model_reporters=self._reporters())
         self.running = True
+        if not self.external:  # an external decider takes the entry decisions in run_until_decision
+            self._enter_and_record()
+
+    def _enter_and_record(self) -> None:
+        self.enter_market()
+        self._entered = True
         self.record()
 
     # ---- set-up ----------------------------------------------------------------------
@@ -96,6 +116,12 @@ class MarketEntryModel(mesa.Model):
         for cfg in s.incumbents:
             self.incumbents.append(Incumbent(self, cfg, brand))
             brand += 1
+        self.partner_brands: dict[str, Incumbent] = {}  # a partner's own brand, run as an incumbent
+        for cfg in s.partners:
+            if cfg.brand_share > 0:
+                self.partner_brands[cfg.name] = Incumbent(self, cfg.brand_config(), brand)
+                self.incumbents.append(self.partner_brands[cfg.name])
+                brand += 1
         self.partners = []
         for cfg in s.partners:
             self.partners.append(LocalPartner(self, cfg, brand))
@@ -121,86 +147,8 @@ class MarketEntryModel(mesa.Model):
     # ---- entry (month 0) -------------------------------------------------------------
 
     def enter_market(self) -> None:
-        """Entrants, in random order, pick a partner and a mode, file for licences and
-        pay their way in. A rival that moves first can take the partner one wanted."""
-        order = list(self.entrants)
-        self.random.shuffle(order)
-        for entrant in order:
-            self._enter(entrant)
-
-    def _pick_partner(self, entrant: Entrant) -> LocalPartner | None:
-        free = [p for p in self.partners if p.free]
-        if not free or entrant.config.entry_mode == "alone":
-            return None
-        wanted = entrant.config.preferred_partner
-        if wanted:
-            match = [p for p in free if p.name == wanted]
-            if match:
-                return match[0]
-            self.log(
-                entrant.name, "partner_taken", f"{wanted} is already taken by a rival; {entrant.name} looks elsewhere"
-            )
-        return max(free, key=lambda p: partner_attractiveness(p.config, entrant.cultural_distance))
-
-    def _enter(self, entrant: Entrant) -> None:
-        cfg = entrant.config
-        partner = self._pick_partner(entrant)
-        mode = cfg.entry_mode
-        if mode == "auto":
-            appraisals = appraise_modes(
-                self.scenario, cfg, partner.config if partner else None, entrant.cultural_distance
-            )
-            choice = choose_mode(appraisals)
-            if choice is None:
-                why = "; ".join(f"{a.mode}: {a.reason}" for a in appraisals)
-                entrant.entered = False
-                entrant.leave_market(f"no feasible entry mode ({why})")
-                return
-            mode = choice.mode
-            ranked = sorted((a for a in appraisals if a.feasible), key=lambda a: -a.score)
-            self.log(
-                entrant.name,
-                "mode_chosen",
-                f"{entrant.name} chooses {mode.replace('_', ' ')} "
-                f"(risk-adjusted value {choice.score:.1f}m; next best: "
-                f"{ranked[1].mode.replace('_', ' ') if len(ranked) > 1 else 'none'})",
-            )
-        if mode != "alone" and partner is None:
-            self.log(entrant.name, "no_partner", f"no free local partner: {entrant.name} enters alone")
-            mode = "alone"
-        entrant.mode = entrant.initial_mode = mode
-        stake = 1.0
-        if mode == "joint_venture":
-            stake = jv_stake(self.scenario, cfg)
-            if stake < cfg.jv_stake:
-                self.log(
-                    entrant.name, "stake_capped", f"foreign-ownership cap: {entrant.name}'s JV stake cut to {stake:.0%}"
-                )
-        ties = partner.config.regulatory_ties if (partner is not None and mode != "alone") else 0.0
-        if not self.apply_for_licences(entrant, mode, stake if mode == "joint_venture" else 1.0, ties):
-            return
-        entrant.entered = True
-        outlay = (
-            stake * jv_setup_cost(self.scenario, cfg)
-            if mode == "joint_venture"
-            else mode_outlay(self.scenario, cfg, mode, partner.config if partner else None)
-        )
-        entrant.invest(outlay, self.month)
-        if mode in ("alliance", "joint_venture"):
-            p = lifecycle.form(self, entrant, partner, mode, stake)
-            if mode == "joint_venture":
-                p.partner_cash_flow -= (1 - stake) * jv_setup_cost(self.scenario, cfg)
-                p.partner_npv = p.partner_cash_flow
-        elif mode == "acquisition":
-            entrant.acquired = partner
-            partner.acquired_by = entrant
-            self.log(
-                entrant.name,
-                "acquisition",
-                f"{entrant.name} acquires {partner.name} for {partner.config.acquisition_price:.1f}m",
-            )
-        else:
-            self.log(entrant.name, "enters_alone", f"{entrant.name} enters alone (set-up {outlay:.1f}m)")
+        """Month 0: each entrant picks a partner and a mode and pays its way in (abm/entry.py)."""
+        entry.enter_market(self)
 
     def apply_for_licences(self, entrant: Entrant, mode: str, foreign_equity: float, ties: float) -> bool:
         """File with every regulator; False (and the entrant stays out) if any refuses."""
@@ -217,9 +165,12 @@ class MarketEntryModel(mesa.Model):
 
     def step(self) -> None:
         """One month of the market entry."""
+        if not self._entered:
+            self._enter_and_record()
         self.month = self.steps
         self.regulators_review_licences()
         self.partners_deliver_commitment()
+        self.acquisitions_integrate()
         self.entrants_prepare_their_offer()
         self.incumbents_respond()
         self.market_clears()
@@ -256,7 +207,9 @@ class MarketEntryModel(mesa.Model):
             if p.active:
                 lifecycle.deliver_commitment(self, p)
 
-    def entrants_prepare_their_offer(self) -> None:
+    def acquisitions_integrate(self) -> None:
+        """An acquired local firm's integration may fail in its first two years, with a monthly
+        hazard ``integration_risk x CD`` (Kogut & Singh 1988)."""
         for e in self.entrants:
             if e.acquired is not None and e.in_market and not e.integration_failed and self.month <= 24:
                 hazard = self.scenario.contract.integration_risk * e.cultural_distance
@@ -267,13 +220,51 @@ class MarketEntryModel(mesa.Model):
                         "integration_failed",
                         f"integration of {e.acquired.name} fails: key staff and customers drift away",
                     )
+
+    def entrants_prepare_their_offer(self) -> None:
+        for e in self.entrants:
             e.adapt_product()
             e.build_distribution()
 
     def incumbents_respond(self) -> None:
-        newcomers = sum(f.market_share for f in self.entrants) + sum(p.market_share for p in self.partners if p.rival)
-        if self.incumbents:
-            self.agents_by_type[Incumbent].shuffle_do("respond", newcomers)
+        """Incumbents read last month's sales; each quarter each revises its price and
+        marketing by a best response to them, when that is worth its cost (ODD §7.10).
+        Reviews are simultaneous: each uses only what was observed before this month."""
+        if self.month == 0:
+            return  # nothing sold yet
+        inside = 1.0 - self.consumers.no_purchase_share
+        for inc in self.incumbents:
+            inc.observe(inc.market_share, inside)
+        if self.month % REVIEW_MONTHS:
+            return
+        planners, seen = [], []
+        for inc in self.incumbents:
+            observed = inc.close_quarter()
+            if observed is not None:
+                planners.append(inc)
+                seen.append(observed)
+        if not planners:
+            return
+        key = tuple(id(inc.demand) for inc in planners)
+        if getattr(self, "_planning", ((), None))[0] != key:  # the same firms plan each quarter: stack once
+            self._planning = (key, stack([inc.demand for inc in planners]))
+        demand = self._planning[1]
+        share, inside = np.array(seen).T
+        price = np.array([inc.price for inc in planners])
+        marketing = np.array([inc.marketing for inc in planners])
+        kinds = [inc.config.reaction for inc in planners]
+        new_price, new_marketing = best_response(
+            demand,
+            share,
+            inside,
+            price,
+            marketing,
+            [k in ("price", "mixed") for k in kinds],
+            [k in ("marketing", "mixed") for k in kinds],
+        )
+        gain = revision_value(demand, share, inside, price, marketing, new_price, new_marketing)
+        for k, inc in enumerate(planners):
+            inc.revise(new_price[k], new_marketing[k], float(gain[k]), float(share[k]))
 
     def market_clears(self) -> None:
         offer = self.brand_offer()
@@ -292,6 +283,10 @@ class MarketEntryModel(mesa.Model):
             f.revenue = revenue
             f.cash_flow = revenue - variable - (f.marketing if f.on_sale else 0.0)
             f.cash += f.cash_flow
+        for name, brand in self.partner_brands.items():  # an acquired partner's brand earns for its owner
+            owner = self.partner_by_name[name].acquired_by
+            if owner is not None and owner.in_market:
+                owner.receive(brand.cash_flow, self.month)
 
     def _book_entrant(self, e: Entrant) -> None:
         month = self.month
@@ -301,15 +296,17 @@ class MarketEntryModel(mesa.Model):
         revenue, variable = e.sales()
         fixed = e.config.operating_cost + e.conditions_cost + (e.marketing if e.on_sale else 0.0)
         p = e.partnership
+        e.share_history.append(e.market_share)
         if p is not None:
             pcfg = self.partner_by_name[p.partner].config
+            fixed += lifecycle.coordination_cost(self, p)
             acc = split_month(
                 p.kind,
                 revenue,
                 variable,
                 fixed,
                 stake=p.stake,
-                profit_share=pcfg.profit_share,
+                profit_share=p.profit_share,
                 partner_service_cost=pcfg.service_cost,
                 partner_delivered=p.delivered_partner,
             )
@@ -327,9 +324,9 @@ class MarketEntryModel(mesa.Model):
         e.net_cash += acc.entrant_cash_flow
         e.npv += acc.entrant_cash_flow * self.discount(month, e.config.cost_of_capital)
         if e.cash < 0:
+            e.leave_market("ran out of capital")
             if e.partnership is not None:
                 lifecycle.end(self, e.partnership, "entrant_exited")
-            e.leave_market("ran out of capital")
 
     def partnerships_evolve(self) -> None:
         for p in list(self.partnerships):
@@ -360,6 +357,100 @@ class MarketEntryModel(mesa.Model):
             coverage=np.stack([f.coverage for f in firms]),
         )
 
+    def close_brand(self, firm: Firm) -> None:
+        """A venture closed down: its customers are released and its brand is forgotten;
+        whoever sells under that name again starts from nothing."""
+        c = self.consumers
+        aware = c.aware
+        aware[firm.brand] = False
+        c.aware = aware
+        c.last_choice[c.last_choice == firm.brand] = -1
+        c.customers = np.bincount(c.last_choice[c.last_choice >= 0], minlength=c.n_brands)
+        c.no_purchase = int((c.last_choice < 0).sum())
+        firm.customers, firm.market_share = 0, 0.0
+        if isinstance(firm, Entrant):
+            firm.build_progress = 0.0
+            firm.adaptation = firm.taught = 0.0
+            firm.position = firm.misfit
+
+    # ---- decisions -------------------------------------------------------------------
+
+    def ask(self, firm: Firm, kind: str, options: list[policies.Option], context: str = "") -> str:
+        """Put a decision to ``firm``'s policy and return the name of the option chosen; an
+        ``external`` policy pauses the run until :meth:`decide` answers."""
+        decision = policies.Decision(firm.name, kind, tuple(options), self.month, context)
+        name = firm.config.policy
+        if name == "external":
+            choice = self._wait_for_caller(decision)
+            by = "external"
+        else:
+            choice = policies.get(name, "policy").choose(decision)
+            decision.option(choice)  # a policy must choose among the options
+            by = name
+        self.decisions.append(policies.DecisionRecord(decision, choice, by))
+        return choice
+
+    def run_until_decision(self) -> policies.Decision | None:
+        """Run until a firm with the ``external`` policy faces a decision and return it (the
+        run waits there for :meth:`decide`), or None once the run has reached its horizon.
+        Deterministic: the same seed and the same choices give the same run."""
+        if not self.external:
+            raise InputError("policy", "value", "'external' for at least one firm to take decisions from outside")
+        if self._pending is not None:
+            return self._pending
+        if not self.running and self._worker is None:
+            return None
+        if self._worker is None:
+            self._to_caller: queue.Queue = queue.Queue()
+            self._from_caller: queue.Queue = queue.Queue()
+            self._worker = threading.Thread(target=self._drive, name=f"abm-run-{id(self)}", daemon=True)
+            self._worker.start()
+        return self._receive()
+
+    def decide(self, choice: str) -> None:
+        """Answer the pending decision with the name of one of its options.
+
+        Raises:
+            InputError: no decision is pending, or ``choice`` is not among its options (the
+                decision stays pending).
+        """
+        if self._pending is None:
+            raise InputError("choice", choice, "a decision to answer: call run_until_decision() first")
+        self._pending.option(choice)
+        self._pending = None
+        self._from_caller.put(choice)
+
+    def _receive(self) -> policies.Decision | None:
+        item = self._to_caller.get()
+        if item is None:
+            self._worker.join()
+            self._worker = None
+            return None
+        if isinstance(item, BaseException):
+            self._worker = None
+            raise item
+        self._pending = item
+        return item
+
+    def _drive(self) -> None:
+        try:
+            if not self._entered:
+                self._enter_and_record()
+            while self.running:
+                self.step()
+            self._to_caller.put(None)
+        except BaseException as exc:  # handed to the caller's thread
+            self.running = False
+            self._to_caller.put(exc)
+
+    def _wait_for_caller(self, decision: policies.Decision) -> str:
+        if self._worker is None or threading.current_thread() is not self._worker:
+            raise InputError(
+                "policy", "external", "a run driven by run_until_decision()/decide() (an outside caller decides)"
+            )
+        self._to_caller.put(decision)
+        return self._from_caller.get()
+
     def discount(self, month: int, annual_rate: float) -> float:
         return discount_factor(month, annual_rate)
 
@@ -383,7 +474,7 @@ class MarketEntryModel(mesa.Model):
     def record(self) -> None:
         """Record this month: one row per firm for the tidy frames, and Mesa's collector."""
         month = self.month
-        awareness = self.consumers.awareness()
+        awareness = self.awareness = self.consumers.awareness()
         reached = self.consumers.reached
         for e in self.entrants:
             if e.target_month_reached is None and e.brand_owner == e.name and e.market_share >= e.config.target_share:
@@ -454,6 +545,8 @@ class MarketEntryModel(mesa.Model):
 
     def run(self, months: int | None = None) -> MarketEntryModel:
         """Step to the scenario's horizon (or ``months`` more months)."""
+        if not self._entered:
+            self._enter_and_record()
         for _ in range(self.scenario.months - self.month if months is None else months):
             self.step()
         return self

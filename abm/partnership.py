@@ -1,18 +1,15 @@
-"""The partnership between an entrant and a local partner: contract state and dynamics.
+"""The partnership between an entrant and a local partner: contract state and small rules.
 
 An alliance is a contract; a joint venture a co-owned entity. Both carry two-sided trust
-and commitment, a learning race, and a lifecycle (see docs/ODD.md, *Partnership*):
+(a belief each side updates each quarter, ``abm.rules.trust``), commitment, a learning race
+and a lifecycle whose decisions are taken by value (``abm.lifecycle``, docs/ODD.md §7.4-7.8):
 
 - commitment: each month each side delivers a noisy share of what it promised;
-- trust (Das & Teng 1998; DOMAIN 3): ``T += l+ s (1 - T)`` on a good signal s > 0,
-  ``T -= l- |s| T`` on a bad one, l- about 3 l+: it builds slowly and erodes fast;
 - learning race (Hamel 1991): the partner absorbs the entrant's know-how; an ambitious
   partner that has learned enough, and more than the entrant has learned of the market,
   may leave and turn competitor;
-- shifting priorities: the partner walks away with a monthly hazard that grows with its
-  outside option and its distrust;
-- lifecycle: termination clause (trust floor), deepen-or-pivot review, expiry, upgrade of
-  an alliance into a JV, and JV exits by buyout, IPO or liquidation.
+- shifting priorities: outside opportunities reach the partner at random, each of random
+  value; it leaves when one is worth more to it than staying.
 """
 
 from __future__ import annotations
@@ -22,11 +19,12 @@ from dataclasses import dataclass, field
 
 END_CAUSES = {
     "trust_floor": "trust fell below the floor: {kind} terminated",
-    "missed_objectives": "objectives missed at the review: {kind} terminated",
+    "missed_objectives": "objectives missed: {kind} terminated",
     "expired": "{kind} expired at the end of its term",
     "partner_defected": "partner learned enough and turned competitor",
     "partner_walked_away": "partner's priorities shifted: it walked away",
     "entrant_exited": "entrant left the market",
+    "ended_by_entrant": "the entrant ended the {kind}",
     "buyout_by_entrant": "JV bought out by the entrant",
     "buyout_by_partner": "JV bought out by the partner",
     "ipo": "JV floated in an IPO",
@@ -70,6 +68,14 @@ class Partnership:
     end_cause: str | None = None
     exit_route: str | None = None
     partner_flows: list = field(default_factory=list, repr=False)  # partner's monthly cash flow
+    profit_share: float = 0.0  # partner's share of an alliance's gross profit (bargained)
+    promised_partner: float = 0.0  # commitment the partner has promised (renegotiation can raise it)
+    motivation: float = 1.0  # share of its promise the partner puts in, from its payoff
+    quarter_entrant: float = 0.0  # delivered commitment summed over the current quarter
+    quarter_partner: float = 0.0
+    calm_until: int = 0  # no new trouble talks before this month
+    renegotiations: int = 0
+    forced_route: str = ""  # a JV's chosen exit route at its planned end
 
     @property
     def active(self) -> bool:
@@ -89,27 +95,6 @@ def cultural_fit(organisational_fit: float, cultural_distance: float) -> float:
     cultural distance, ``fit = f / (1 + 0.1 CD)`` (Kogut & Singh: distance raises the cost
     of working together)."""
     return organisational_fit / (1.0 + 0.1 * cultural_distance)
-
-
-def trust_signal(other_delivered: float, own_delivered: float, expected: float, fit: float, results: float) -> float:
-    """How cooperative the other side looked this month, in [-1, 1].
-
-    ``s = 1.5 (d_other - e) - max(0, d_own - d_other) + 0.5 (fit - 0.5) + 0.2 results``:
-    delivery against the expected commitment e, a penalty for giving more than one gets
-    (unequal commitment), cultural fit, and results against the plan (in [-1, 1]).
-    """
-    s = 1.5 * (other_delivered - expected) - max(0.0, own_delivered - other_delivered)
-    s += 0.5 * (fit - 0.5) + 0.2 * results
-    return max(-1.0, min(1.0, s))
-
-
-def update_trust(trust: float, signal: float, gain: float, loss: float) -> float:
-    """Asymmetric trust update: slow to build, fast to erode; stays in [0, 1]."""
-    if signal >= 0:
-        trust += gain * signal * (1.0 - trust)
-    else:
-        trust -= loss * (-signal) * trust
-    return min(1.0, max(0.0, trust))
 
 
 def results_signal(share: float, target_share: float, month: int, target_month: int) -> float:
@@ -137,54 +122,6 @@ def defection_hazard(know_how: float, entrant_learning: float, ambition: float, 
     if know_how < threshold or know_how <= entrant_learning:
         return 0.0
     return 0.1 * ambition
-
-
-def walk_away_hazard(outside_option: float, partner_trust: float) -> float:
-    """Monthly chance the partner leaves for a better opportunity: ``0.1 o (1 - T_p)``."""
-    return 0.1 * outside_option * (1.0 - partner_trust)
-
-
-def monthly_rate(annual_rate: float) -> float:
-    return (1.0 + annual_rate) ** (1.0 / 12.0) - 1.0
-
-
-def discount(month: int, annual_rate: float) -> float:
-    return 1.0 / (1.0 + annual_rate) ** (month / 12.0)
-
-
-def jv_exit_route(
-    trailing_profit: float,
-    share: float,
-    trust: float,
-    ipo_min_share: float,
-    upgrade_trust: float,
-    partner_know_how: float,
-    entrant_learning: float,
-    entrant_cash: float,
-    buyout_price: float,
-) -> tuple[str, str]:
-    """How a JV ends, by rule (docs/ODD.md, *JV exit*). Returns (route, buyer).
-
-    1. A JV that loses money over the last 12 months is liquidated.
-    2. A profitable JV with at least ``ipo_min_share`` and trust of both sides at the upgrade
-       level floats in an IPO.
-    3. Otherwise one partner buys the other out: the partner if it has learned the business
-       better than the entrant has learned the market, or if the entrant cannot pay; else
-       the entrant.
-    """
-    if trailing_profit <= 0:
-        return "liquidation", ""
-    if share >= ipo_min_share and trust >= upgrade_trust:
-        return "ipo", ""
-    if partner_know_how > entrant_learning or entrant_cash < buyout_price:
-        return "buyout_by_partner", "partner"
-    return "buyout_by_entrant", "entrant"
-
-
-def venture_value(trailing_annual_profit: float, multiple: float) -> float:
-    """Going-concern value: a multiple of trailing annual profit, never below zero (the
-    settlement floors it at the equity put in)."""
-    return max(0.0, multiple * trailing_annual_profit)
 
 
 def planned_jv_life(draw: float, life_min: int, life_max: int) -> int:

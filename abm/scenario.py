@@ -206,6 +206,14 @@ class Market(Section):
     no_purchase_utility: float = spec(-2.6, "utility of buying nothing", lo=-20, hi=20)
     switching_cost: float = spec(1.5, "utility bonus for the brand bought last month (loyalty)", lo=0, hi=20)
     choice_noise: float = spec(1.0, "scale of the Gumbel taste shock in the logit choice", lo=0, hi=20, open_lo=True)
+    category_expansion: float = spec(
+        1.0,
+        "nesting parameter of the nested logit (ODD §7.9): how strongly buying at all responds to what the "
+        "brands offer; 1 = multinomial logit, a new brand draws on rivals and non-buyers in proportion; lower = "
+        "it takes more from rivals and expands the category less",
+        lo=0.1,
+        hi=1,
+    )
     bass_p: float = spec(0.03, "Bass innovation coefficient at reference marketing", lo=0, hi=5, unit="per year")
     bass_q: float = spec(0.38, "Bass imitation (word-of-mouth) coefficient", lo=0, hi=20, unit="per year")
     local_word_of_mouth: float = spec(
@@ -247,11 +255,14 @@ class Entrant(Section):
     target_share: float = spec(0.10, "target market share", lo=0, hi=1, open_lo=True)
     target_month: int = spec(36, "month by which the target share should be reached", lo=1, hi=600)
     cost_of_capital: float = spec(0.10, "cost of capital", lo=0, hi=1, unit="per year")
-    jv_stake: float = spec(0.5, "its equity stake in a joint venture", lo=0, hi=1, open_lo=True)
+    jv_stake: float = spec(
+        0.5, "most equity it seeks in a joint venture (the stake is bargained within it)", lo=0, hi=1, open_lo=True
+    )
     preferred_partner: str = spec("", "name of the partner it wants; empty: the most attractive free one")
     after_breakup: str = spec(
-        "decide", "after a break-up: decide by results, stay alone, or leave", choices=AFTER_BREAKUP
+        "decide", "after a break-up: decide by value (go alone or leave), stay alone, or leave", choices=AFTER_BREAKUP
     )
+    policy: str = spec("value", "decision policy (abm.policies): value, cautious, external, or a registered one")
 
 
 @dataclass
@@ -259,6 +270,14 @@ class Partner(Section):
     """A local firm that can ally with, or co-own a venture with, an entrant."""
 
     name: str = spec("Beta Tech", "display name")
+    # -- its own brand (competition, ODD §7.10): on sale from month 0 and run like an incumbent's --
+    brand_share: float = spec(0.0, "market share of its own brand at month 0; 0 = it sells no brand", lo=0, hi=1)
+    brand_quality: float = spec(0.5, "quality (utility) of its own brand", lo=-10, hi=10)
+    brand_price: float = spec(22.0, "price of its own brand", lo=0, open_lo=True, unit="currency per buyer-month")
+    brand_unit_cost: float = spec(14.0, "variable cost of its own brand", lo=0, unit="currency per buyer-month")
+    brand_loyalty: float = spec(1.0, "multiplier on its brand's customers' switching cost", lo=0, hi=10)
+    brand_marketing: float = spec(0.1, "marketing spend on its own brand", lo=0, unit="million per month")
+    # -- end of its own brand --
     consumer_knowledge: float = spec(0.8, "knowledge of local tastes passed to the entrant", lo=0, hi=1)
     distribution_reach: float = spec(0.7, "coverage of its distribution network", lo=0, hi=1)
     regulatory_ties: float = spec(0.6, "standing with regulators", lo=0, hi=1)
@@ -266,7 +285,12 @@ class Partner(Section):
     commitment: float = spec(0.85, "share of promised resources it delivers", lo=0, hi=1)
     absorptive_capacity: float = spec(0.3, "speed at which it learns the entrant's know-how", lo=0, hi=1)
     ambition: float = spec(0.2, "inclination to turn competitor once it has learned enough", lo=0, hi=1)
-    outside_option: float = spec(0.1, "pull of its other opportunities (shifting priorities)", lo=0, hi=1)
+    outside_option: float = spec(
+        0.1, "pull of its other opportunities: their arrival rate is opportunity_rate x this", lo=0, hi=1
+    )
+    opportunity_value: float = spec(
+        10.0, "mean value of one outside opportunity to it (log-normal, sigma 0.6)", lo=0, unit="million"
+    )
     base_region: int = spec(4, "region where its network is densest", lo=0, hi=399)
     profit_share: float = spec(0.30, "share of an alliance's gross profit it keeps for distributing", lo=0, hi=1)
     service_cost: float = spec(
@@ -277,6 +301,29 @@ class Partner(Section):
     )
     cost_of_capital: float = spec(0.12, "its cost of capital", lo=0, hi=1, unit="per year")
     acquisition_price: float = spec(35.0, "price to buy it outright", lo=0, unit="million")
+    policy: str = spec("value", "decision policy (abm.policies): value, cautious, external, or a registered one")
+
+    # -- its own brand (competition) --
+    @property
+    def brand_name(self) -> str:
+        """Display name of its own brand, as a firm of the market."""
+        return f"{self.name} brand"
+
+    def brand_config(self) -> Incumbent:
+        """Its own brand as an incumbent's settings (it competes like one, ODD §7.10)."""
+        return Incumbent(
+            name=self.brand_name,
+            initial_share=self.brand_share,
+            quality=self.brand_quality,
+            price=self.brand_price,
+            unit_cost=self.brand_unit_cost,
+            loyalty=self.brand_loyalty,
+            distribution_reach=self.distribution_reach,
+            base_region=self.base_region,
+            marketing=self.brand_marketing,
+        )
+
+    # -- end of its own brand --
 
 
 @dataclass
@@ -292,14 +339,30 @@ class Incumbent(Section):
     distribution_reach: float = spec(0.9, "coverage of its distribution network", lo=0, hi=1)
     base_region: int = spec(4, "region where its network is densest", lo=0, hi=399)
     marketing: float = spec(0.2, "marketing spend", lo=0, unit="million per month")
-    reaction: str = spec("mixed", "how it fights a growing entrant", choices=REACTIONS)
-    reaction_threshold: float = spec(0.03, "entrant share that alarms it", lo=0, hi=1)
-    reaction_probability: float = spec(
-        0.5, "chance it acts when alarmed (Robinson 1988: most react once or not at all)", lo=0, hi=1
+    reaction: str = spec(
+        "mixed",
+        "instruments of its quarterly best response: none (passive), price, marketing, or mixed (both)",
+        choices=REACTIONS,
     )
-    max_reactions: int = spec(1, "most moves it makes in a run", lo=0, hi=100)
-    price_cut: float = spec(0.10, "price cut of a price reaction", lo=0, hi=0.9)
-    marketing_boost: float = spec(1.0, "extra marketing of a marketing reaction, as a multiple of its own", lo=0, hi=20)
+    adjustment_cost: float = spec(
+        0.05,
+        "cost of revising its price or marketing, as a share of its monthly revenue: it revises only when the "
+        "perceived profit gain over a year is larger (menu and decision costs, ODD §7.10)",
+        lo=0,
+        hi=1,
+    )
+    capacity: float = spec(
+        1.5,
+        "most customers it plans to serve, as a multiple of its customers at its first quarterly review",
+        lo=1,
+        hi=100,
+    )
+
+    def check(self, path: str = "") -> None:
+        super().check(path)
+        if self.unit_cost >= self.price:
+            where = f"{path}.unit_cost" if path else "unit_cost"
+            raise ScenarioError(where, self.unit_cost, f"a unit cost below its price ({self.price:g})")
 
 
 @dataclass
@@ -340,16 +403,47 @@ class Contract(Section):
         unit="per month",
     )
     trust_floor: float = spec(
-        0.24, "termination clause: trust below this ends the partnership (calibrated, ODD §9)", lo=0, hi=1
+        0.24,
+        "trust below which a partnership is in trouble: renegotiate, carry on or end (calibrated, ODD §9)",
+        lo=0,
+        hi=1,
     )
-    expected_commitment: float = spec(
-        0.54, "delivered share each side counts as keeping its word (calibrated, ODD §9)", lo=0, hi=1
+    startup_friction: float = spec(
+        0.15, "misreading of the other side in the first months (gone after a year)", lo=0, hi=1
     )
+    reading_noise: float = spec(
+        0.05, "spread of one side's reading of the other's delivered commitment, per (1 + CD)(1.5 - fit)", lo=0, hi=1
+    )
+    coordination_cost: float = spec(
+        0.02,
+        "monthly cost of working together per unit of cultural distance x (1 - fit)",
+        lo=0,
+        hi=10,
+        unit="million per month",
+    )
+    renegotiation_cost: float = spec(0.3, "cost to each side of one renegotiation", lo=0, unit="million")
+    renegotiation_repair: float = spec(
+        0.5, "share of the trust gap to the initial trust a successful renegotiation closes", lo=0, hi=1
+    )
+    bargaining_power: float = spec(
+        0.5, "partner's bargaining power before learning and outside options shift it (Nash)", lo=0, hi=1
+    )
+    opportunity_rate: float = spec(
+        2.0, "outside opportunities a partner with outside_option 1 sees per year", lo=0, hi=24, unit="per year"
+    )
+    learning_loss: float = spec(
+        0.3, "share of what the partner taught the entrant that leaves with the partner", lo=0, hi=1
+    )
+    exit_cost: float = spec(0.2, "share of its JV equity a side loses by walking out of a JV", lo=0, hi=1)
     commitment_noise: float = spec(0.08, "month-to-month spread of delivered commitment", lo=0, hi=1)
     alliance_term_months: int = spec(60, "alliance contract term before expiry", lo=1, hi=600)
     review_month: int = spec(24, "month of the deepen-or-pivot review (seed case: year two)", lo=1, hi=600)
-    review_objective: float = spec(0.5, "share of the target share needed at the review", lo=0, hi=1)
-    upgrade_trust: float = spec(0.65, "trust both sides need for an alliance to become a JV", lo=0, hi=1)
+    review_objective: float = spec(
+        0.5, "share of the target path below which results count as missed (trouble)", lo=0, hi=1
+    )
+    upgrade_trust: float = spec(
+        0.65, "trust both sides need before they tie equity together (deepen into a JV)", lo=0, hi=1
+    )
     allow_upgrade: bool = spec(True, "alliances may graduate into joint ventures")
     alliance_setup_saving: float = spec(
         0.40, "set-up cost saved by an alliance vs going alone (seed case: 40 %)", lo=0, hi=1
@@ -368,7 +462,13 @@ class Contract(Section):
     valuation_multiple: float = spec(
         6.6, "value of a venture as a multiple of trailing annual profit (calibrated, ODD §9)", lo=0, hi=100
     )
-    salvage_fraction: float = spec(0.3, "share of equity recovered in a liquidation", lo=0, hi=1)
+    salvage_fraction: float = spec(
+        0.3, "share of equity (or of what was invested) recovered in a liquidation or on leaving", lo=0, hi=1
+    )
+    ipo_discount: float = spec(
+        0.2, "share of a venture's value lost to underpricing and fees when it floats", lo=0, hi=1
+    )
+    ipo_min_age: int = spec(48, "youngest JV age at which an IPO is possible (a mature venture)", lo=0, hi=600)
     know_how_leak: float = spec(
         0.23,
         "monthly know-how a fully absorptive, unguarded partner learns (calibrated, ODD §9)",
@@ -452,14 +552,27 @@ class Scenario(Section):
                 )
             if self.months > limits.APP_MAX_MONTHS:
                 raise ScenarioError("months", self.months, f"at most {limits.APP_MAX_MONTHS} in the app")
-        clash = _first_repeat(x.name for key in ("entrants", "incumbents", "partners") for x in getattr(self, key))
+        firm_names = [x.name for key in ("entrants", "incumbents", "partners") for x in getattr(self, key)]
+        firm_names += [p.brand_name for p in self.partners if p.brand_share > 0]
+        clash = _first_repeat(firm_names)
         if clash is not None:
             raise ScenarioError("name", clash, "a different name for each entrant, incumbent and partner")
         if len(self.entrants) + len(self.incumbents) + len(self.partners) > 64:
             raise ScenarioError("entrants", len(self.entrants), "at most 64 firms in all")
-        total = sum(i.initial_share for i in self.incumbents)
+        for i, p in enumerate(self.partners):
+            if p.brand_share > 0 and p.brand_unit_cost >= p.brand_price:
+                raise ScenarioError(
+                    f"partners[{i}].brand_unit_cost",
+                    p.brand_unit_cost,
+                    f"a unit cost below brand_price ({p.brand_price:g})",
+                )
+        total = sum(i.initial_share for i in self.incumbents) + sum(p.brand_share for p in self.partners)
         if total > 1 + 1e-9:
-            raise ScenarioError("incumbents.initial_share", round(total, 6), "shares that add up to at most 1")
+            raise ScenarioError(
+                "incumbents.initial_share",
+                round(total, 6),
+                "shares that add up to at most 1 (with the partners' brand_share)",
+            )
         n_regions = self.market.regions_x * self.market.regions_y
         for key in ("entrants", "partners", "incumbents"):
             for i, item in enumerate(getattr(self, key)):
@@ -483,6 +596,14 @@ class Scenario(Section):
                     e.entry_mode,
                     "'alone' or 'auto' when the scenario has no local partners",
                 )
+        from abm import policies
+
+        for key in ("entrants", "partners"):
+            for i, item in enumerate(getattr(self, key)):
+                try:
+                    policies.get(item.policy, f"{key}[{i}].policy")
+                except InputError as err:
+                    raise ScenarioError(err.field, err.value, err.allowed) from None
         # Country codes are checked here so a bad one fails on load, not mid-run.
         from abm.culture import kogut_singh, resolve_country
 
@@ -666,6 +787,8 @@ OVERRIDES: dict[str, tuple[str, ...]] = {
     "trust_gain": ("contract.trust_gain",),
     "trust_loss": ("contract.trust_loss",),
     "allow_upgrade": ("contract.allow_upgrade",),
+    "policy": ("entrants.policy",),
+    "bargaining_power": ("contract.bargaining_power",),
 }
 """Flat names for the most used parameters, each mapped to the scenario fields it sets."""
 

@@ -130,6 +130,7 @@ def _partnership_frame(model: MarketEntryModel) -> pd.DataFrame:
                 "trust_partner": p.trust_partner,
                 "partner_know_how": p.partner_know_how,
                 "partner_npv": _partner_npv(model, p),
+                "renegotiations": p.renegotiations,
             }
         )
     cols = [
@@ -146,6 +147,7 @@ def _partnership_frame(model: MarketEntryModel) -> pd.DataFrame:
         "trust_partner",
         "partner_know_how",
         "partner_npv",
+        "renegotiations",
     ]
     return pd.DataFrame(rows, columns=cols)
 
@@ -206,6 +208,7 @@ def _entrant_summary(model: MarketEntryModel, e) -> dict[str, Any]:
             "partnership_months": sum(p.months(month) for p in mine),
             "upgraded_to_jv": any(p.upgraded for p in mine),
             "jv_exit_route": next((p.exit_route for p in mine if p.exit_route), ""),
+            "renegotiations": sum(p.renegotiations for p in mine),
             "partner_npv": sum(_partner_npv(model, p) for p in mine) if mine else math.nan,
             "incumbent_reactions": sum(i.reactions for i in model.incumbents),
             "rival_launched": any(p.rival for p in model.partners),

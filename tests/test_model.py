@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import abm
+from abm import policies
 from abm.model import MarketEntryModel
 
 SMALL = {"consumers": 1500}
@@ -111,13 +112,19 @@ def test_larger_cultural_distance_lowers_early_share():
 
 
 def test_unequal_commitment_lowers_trust():
-    def trust_at_month_12(partner_commitment, seed):
-        r = run(seed=seed, months=12, partner_commitment=partner_commitment, trust_floor=0.0)
-        e = r.steps[(r.steps.role == "entrant") & (r.steps.month == 12)]
+    def trust_at_month_9(partner_commitment, seed):
+        r = run(
+            seed=seed,
+            months=9,
+            partner_commitment=partner_commitment,
+            partner_outside_option=0.0,
+            **scripted("patient", renegotiation="carry_on"),
+        )
+        e = r.steps[(r.steps.role == "entrant") & (r.steps.month == 9)]
         return float(e.trust_entrant.iloc[0])
 
-    equal = np.mean([trust_at_month_12(0.9, s) for s in range(8)])
-    unequal = np.mean([trust_at_month_12(0.4, s) for s in range(8)])
+    equal = np.mean([trust_at_month_9(0.9, s) for s in range(8)])
+    unequal = np.mean([trust_at_month_9(0.4, s) for s in range(8)])
     assert unequal < equal - 0.2
 
 
@@ -148,33 +155,74 @@ def end_causes(scenario=None, seeds=range(6), **kw):
     return set(out)
 
 
-def test_trust_floor_terminates_an_alliance():
-    assert "trust_floor" in end_causes("unequal-commitment", months=48)
+class Scripted:
+    """A test policy: the named option for each decision kind when it is offered, else by value."""
+
+    def __init__(self, **choices):
+        self.choices = choices
+
+    def choose(self, decision):
+        want = self.choices.get(decision.kind)
+        if want in decision.names():
+            return want
+        return max(decision.options, key=lambda o: o.value).name
 
 
-def test_missed_objectives_at_the_review_terminate_an_alliance():
-    assert "missed_objectives" in end_causes(
-        months=30, target_share=0.6, trust_floor=0.0, partner_outside_option=0.0, allow_upgrade=False
+def scripted(name, **choices):
+    policies.register(name, Scripted(**choices))
+    return {"policy": name}
+
+
+def test_trust_floor_puts_a_partnership_in_trouble_and_it_can_end():
+    kinds = end_causes("unequal-commitment", months=48)
+    assert "trust_floor" in kinds or "missed_objectives" in kinds
+    assert {"renegotiation", "ended_trust_floor"} & (
+        kinds | {d.decision.kind for d in _decisions("unequal-commitment")}
     )
+
+
+def _decisions(scenario, seed=0, **kw):
+    m = MarketEntryModel(scenario, seed=seed, **{**SMALL, **kw})
+    try:
+        m.run(48)
+        return m.decisions
+    finally:
+        m.release()
+
+
+def test_missed_objectives_put_the_alliance_in_trouble():
+    kinds = end_causes(months=30, target_share=0.6, trust_floor=0.0, **scripted("ender", renegotiation="end"))
+    assert "missed_objectives" in kinds
+
+
+def test_renegotiation_happens_and_can_fail():
+    kinds = end_causes(
+        "unequal-commitment", seeds=range(8), months=48, **scripted("talker", renegotiation="renegotiate")
+    )
+    assert "renegotiated" in kinds and "renegotiation_failed" in kinds
 
 
 def test_alliance_expires_at_the_end_of_its_term():
     kinds = end_causes(
         months=40,
-        target_share=0.6,
-        trust_floor=0.0,
-        partner_outside_option=0.0,
         **{"contract.alliance_term_months": 30, "contract.review_month": 100},
+        **scripted("expirer", continue_or_end="go_alone", renegotiation="carry_on"),
     )
-    assert "expired" in kinds
+    assert "expired" in kinds and "goes_alone" in kinds
 
 
-def test_alliance_upgrades_to_joint_venture():
+def test_alliance_renewed_at_the_end_of_its_term_when_worth_it():
+    kinds = end_causes(months=40, **{"contract.alliance_term_months": 30, "contract.review_month": 100})
+    assert "alliance_renewed" in kinds
+
+
+def test_alliance_upgrades_to_joint_venture_at_the_review():
     assert "upgraded_to_jv" in end_causes("alliance-to-jv", months=60)
 
 
 def test_partner_walks_away_when_priorities_shift():
-    assert "partner_walked_away" in end_causes(months=48, partner_outside_option=1.0, trust_floor=0.0)
+    kinds = end_causes(months=48, partner_outside_option=1.0, **{"partners[0].opportunity_value": 200.0})
+    assert "partner_walked_away" in kinds and "outside_opportunity" in kinds
 
 
 def test_learning_race_turns_the_partner_into_a_rival():
@@ -196,19 +244,39 @@ def test_losing_joint_venture_is_liquidated():
     assert "liquidation" in end_causes(**JV, **{"entrants[0].quality": -3.0})
 
 
-def test_large_trusted_joint_venture_floats_in_an_ipo():
-    assert "ipo" in end_causes(**JV, **{"contract.ipo_min_share": 0.02, "contract.upgrade_trust": 0.3})
+def test_large_mature_profitable_joint_venture_can_float_in_an_ipo():
+    kw = {"contract.ipo_min_share": 0.02, "contract.ipo_min_age": 12, **scripted("floater", jv_end="ipo")}
+    assert "ipo" in end_causes(**JV, **kw)
 
 
-def test_entrant_buys_out_its_partner():
-    assert "buyout_by_entrant" in end_causes(
-        **JV, **{"contract.ipo_min_share": 1.0, "partners[0].absorptive_capacity": 0.0}
-    )
+def test_ipo_is_never_offered_to_a_small_venture():
+    for s in range(3):
+        m = MarketEntryModel(
+            seed=s, **SMALL, **{k: v for k, v in JV.items() if k != "months"}, **{"contract.ipo_min_share": 1.0}
+        )
+        m.run(70)
+        offered = [d.decision.names() for d in m.decisions if d.decision.kind == "jv_end"]
+        assert offered and all("ipo" not in names for names in offered)
+        m.release()
+
+
+BUYER = {  # a partner that learned nothing and brings little; an entrant that can reach the market itself
+    "partners[0].absorptive_capacity": 0.0,
+    "partners[0].consumer_knowledge": 0.0,
+    "entrants[0].own_reach": 1.0,
+    "entrants[0].build_months": 6,
+    "contract.alliance_setup_saving": 0.0,
+}
+
+
+def test_entrant_buys_out_its_partner_when_it_values_the_venture_more():
+    kinds = end_causes(**JV, **BUYER, **scripted("buyer", jv_end="buyout"))
+    assert "buyout_by_entrant" in kinds
 
 
 def test_partner_buys_out_the_entrant_under_an_ownership_cap():
-    kinds = end_causes(**JV, foreign_ownership_cap=0.49, **{"contract.ipo_min_share": 1.0})
-    assert "buyout_by_partner" in kinds
+    kinds = end_causes(**JV, foreign_ownership_cap=0.49, **scripted("seller", jv_end="buyout"))
+    assert "buyout_by_partner" in kinds and "buyout_by_entrant" not in kinds
 
 
 def test_after_a_breakup_the_entrant_goes_alone_or_leaves():
@@ -232,11 +300,19 @@ def test_regulatory_surprises_happen():
     assert {"rule_change", "licence_suspended"} & kinds
 
 
-def test_incumbents_react_at_most_as_often_as_allowed():
-    for s in range(6):
+def test_incumbents_price_moves_in_the_log_are_the_prices_they_charge():
+    """Each logged price cut or rise is a move of the price in the steps frame, that way
+    (the quarterly best response itself: tests/test_competition.py)."""
+    seen = 0
+    for s in range(4):
         r = run("strong-incumbents", seed=s, months=60)
-        moves = r.events[r.events.kind.isin(["incumbent_price_cut", "incumbent_marketing_push"])]
-        assert (moves.groupby("actor").size() <= 2).all()
+        moves = r.events[r.events.kind.isin(["incumbent_price_cut", "incumbent_price_rise"])]
+        for month, actor, kind in zip(moves.month, moves.actor, moves.kind, strict=True):
+            path = r.steps[r.steps.firm == actor].set_index("month").price
+            change = path[month] - path[month - 1]
+            assert change < 0 if kind == "incumbent_price_cut" else change > 0
+            seen += 1
+    assert seen > 0
 
 
 def test_two_entrants_do_not_share_a_partner():
@@ -248,3 +324,155 @@ def test_two_entrants_do_not_share_a_partner():
 def test_a_taken_partner_is_reported():
     r = run("two-entrants", seed=0, months=6, **{"entrants.preferred_partner": "Beta Tech"})
     assert (r.events.kind == "partner_taken").any()
+
+
+# ---- faults of the first model, each guarded ---------------------------------------------------
+
+
+def _model(seed=0, **kw):
+    return MarketEntryModel(seed=seed, **{**SMALL, **kw})
+
+
+def test_a_liquidated_joint_venture_does_not_run_on_as_the_entrants_business():
+    for s in range(6):
+        m = _model(s, **{k: v for k, v in JV.items() if k != "months"}, **{"entrants[0].quality": -3.0})
+        e = m.entrants[0]
+        invested = None
+        for _ in range(70):
+            m.step()
+            p = m.partnerships[0]
+            if p.exit_route == "liquidation" and invested is None:
+                invested = e.invested
+                assert e.customers == 0 and m.consumers.aware[e.brand].sum() == 0
+                assert e.adaptation == 0.0 and e.build_progress == 0.0
+                assert not e.in_market or e.licence_month is None  # its own licence must be applied for
+        m.release()
+        if invested is not None:
+            return
+    pytest.fail("no liquidation in six runs")
+
+
+def _first_model(kw, months, found, seeds=range(6)):
+    """The first run (over ``seeds``) after ``months`` months for which ``found(model)`` holds."""
+    for s in seeds:
+        m = _model(s, **kw)
+        m.run(months)
+        if found(m):
+            return m
+        m.release()
+    pytest.fail("no run shows the case")
+
+
+def test_liquidating_an_upgraded_alliance_keeps_the_licence_held_in_the_entrants_name():
+    kw = {
+        "contract.upgrade_trust": 0.0,
+        "contract.jv_life_min": 12,
+        "contract.jv_life_max": 12,
+        "partner_outside_option": 0.0,
+        **scripted("deepen-then-close", review="deepen", jv_end="liquidate", continue_or_end="go_alone"),
+    }
+
+    def found(m):
+        p = m.partnerships[0]
+        return p.upgraded and p.exit_route == "liquidation" and m.entrants[0].in_market
+
+    m = _first_model(kw, 48, found)
+    p, e = m.partnerships[0], m.entrants[0]
+    assert e.licensed and e.licence_month is not None
+    assert not [ev for ev in m.events if ev[2] == "licence_approved" and ev[0] > p.end_month]
+    m.release()
+
+
+def test_an_entrant_buyout_does_not_keep_the_partners_network():
+    kw = {**{k: v for k, v in JV.items() if k != "months"}, **BUYER, **scripted("buyer2", jv_end="buyout")}
+    m = _first_model(kw, 60, lambda m: m.partnerships[0].exit_route == "buyout_by_entrant")
+    e = m.entrants[0]
+    m.step()
+    assert np.allclose(e.coverage, e.own_coverage())  # no trace of the partner's network
+    paid = [ev for ev in m.events if ev[2] == "jv_buyout"]
+    assert paid and "channels leave" in paid[0][3]
+    m.release()
+
+
+def test_breaking_up_costs_the_set_up_saving_and_time_and_some_learning():
+    kw = {"contract.review_month": 12, **scripted("splitter", review="end", continue_or_end="go_alone")}
+    m = _model(1, **kw)
+    e = m.entrants[0]
+    m.run(11)
+    before_invested, before_adapt, progress = e.invested, e.adaptation, e.build_progress
+    m.step()  # month 12: the review ends the alliance and the entrant goes alone
+    assert e.partnership is None and e.mode == "alone"
+    c = m.scenario.contract
+    assert e.invested - before_invested == pytest.approx(c.alliance_setup_saving * e.config.setup_cost)
+    assert e.adaptation < before_adapt + e.config.learning_rate  # part of what the partner taught is gone
+    m.step()
+    assert e.build_progress - progress < 3.0 / e.config.build_months  # full pace, not double
+    m.release()
+
+
+def test_running_out_of_cash_is_not_logged_as_a_stake_sale():
+    kw = {"entry_mode": "joint_venture", "capital": 6.2, "entrants[0].quality": -2.0, "partner_outside_option": 0.0}
+    for s in range(4):
+        r = run(seed=s, months=60, **kw)
+        if r.summary.loc[0, "exit_cause"] == "ran out of capital":
+            assert not r.events.event.str.contains("sold its JV stake").any()
+            return
+    pytest.fail("the entrant never ran out of capital")
+
+
+def test_partnership_rules_keep_no_duplicate_discounting():
+    from abm import partnership
+
+    assert not hasattr(partnership, "monthly_rate") and not hasattr(partnership, "discount")
+
+
+# ---- mechanism directions of the partnership ----------------------------------------------------
+
+
+def test_a_better_outside_option_makes_the_partner_walk_away_more():
+    def walks(option):
+        return sum(
+            run(seed=s, months=48, partner_outside_option=option).summary.loc[0, "partnership_end_cause"]
+            == "partner_walked_away"
+            for s in range(12)
+        )
+
+    assert walks(1.0) > walks(0.05) + 2
+
+
+def test_renegotiating_in_trouble_keeps_partnerships_alive_longer():
+    class NoTalks:
+        def choose(self, d):
+            opts = [o for o in d.options if o.name not in ("renegotiate", "pivot")]
+            return max(opts, key=lambda o: o.value).name
+
+    policies.register("no-talks", NoTalks())
+    scripted("talks", renegotiation="renegotiate")
+    kw = {"months": 48, "partner_commitment": 0.55}
+
+    def months(policy):
+        return np.mean([run(seed=s, policy=policy, **kw).summary.loc[0, "partnership_months"] for s in range(10)])
+
+    assert months("talks") > months("no-talks") + 3
+
+
+def test_cultural_distance_raises_coordination_costs():
+    def fixed(distance):
+        m = _model(0, cultural_distance=distance)
+        m.run(2)  # before any sale: fixed cost = operating cost + coordination
+        m.release()
+        return m.entrants[0].fixed_cost
+
+    assert fixed(5.0) > fixed(0.5) > fixed(0.0) - 1e-12
+
+
+def test_cultural_fit_moves_the_partnership():
+    def trust(fit):
+        vals = []
+        for s in range(8):
+            r = run(seed=s, months=24, partner_cultural_fit=fit, partner_outside_option=0.0)
+            e = r.steps[r.steps.role == "entrant"]
+            vals.append(np.nanmean(e.trust_entrant.to_numpy(dtype=float)))
+        return np.mean(vals)
+
+    assert trust(1.0) > trust(0.3)

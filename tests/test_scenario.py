@@ -44,6 +44,7 @@ def test_every_flat_override_names_real_fields(alias):
         "consumers": 800,
         "months": 24,
         "capital": 40.0,
+        "policy": "cautious",
     }.get(alias, 0.5)
     s.with_overrides({alias: value})
 

@@ -254,6 +254,10 @@ def _entrant_value_at_partnership_end(
     return npv + value * (1.0 + e.cost_of_capital) ** (-end / 12.0)
 
 
+INCUMBENT_MOVES = ("incumbent_price_cut", "incumbent_price_rise", "incumbent_marketing_push", "incumbent_marketing_cut")
+"""Event kinds of an incumbent's reaction (a revision of price or marketing, ODD §7.10)."""
+
+
 def _run(task: tuple) -> dict[str, Any]:
     """One run; returns the focal entrant's summary plus the read-outs facts need."""
     condition, arm, index, base, master_seed = task
@@ -269,7 +273,7 @@ def _run(task: tuple) -> dict[str, Any]:
     row["jv_months"] = [int(m) for m in direct_jv.months]
     row["jv_ended"] = [c != "active" for c in direct_jv.end_cause]
     row["entrant_npv_partnership"] = _entrant_value_at_partnership_end(scenario, row, path, p[p.entrant == focal])
-    moves = result.events[result.events.kind.isin(["incumbent_price_cut", "incumbent_marketing_push"])]
+    moves = result.events[result.events.kind.isin(INCUMBENT_MOVES)]
     counts = moves.actor.value_counts()
     row["incumbent_moves"] = [int(counts.get(inc.name, 0)) for inc in scenario.incumbents]
     row["partner_ties"] = scenario.partners[0].regulatory_ties if scenario.partners else np.nan

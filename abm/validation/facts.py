@@ -475,7 +475,7 @@ def incumbent_reactions(r: Results) -> FactCheck | None:
         (0.50, 1.0),
         n=len(flat),
         basis="emergent",
-        note=f"incumbents may make up to 1-3 moves (drawn) with a drawn readiness to act; {share_none:.0%} make none",
+        note=f"incumbents revise each quarter when a best response is worth its drawn cost; {share_none:.0%} make no move",
     )
 
 

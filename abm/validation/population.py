@@ -173,16 +173,17 @@ DISTRIBUTIONS: tuple[Draw, ...] = (
     Draw("incumbents.initial_share", "scale", (0.7, 1.3), "how much of the market incumbents hold"),
     Draw("incumbents.loyalty", "lognormal", (1.0, 0.3), "brand loyalty varies by market"),
     Draw(
-        "incumbents.reaction_probability",
-        "beta",
-        (2.0, 2.0),
-        "readiness to fight a newcomer, from passive to aggressive (mean 0.5)",
+        "incumbents.adjustment_cost",
+        "lognormal_scale",
+        (0.8,),
+        "cost of changing price or marketing, as a share of monthly revenue, varies by firm around the "
+        "preset's (menu and managerial costs; ODD §7.10), so how often incumbents react is an outcome",
     ),
     Draw(
-        "incumbents.max_reactions",
+        "incumbents.reaction",
         "choice",
-        (1, 2, 3),
-        "capacity for repeated moves, so how often incumbents react is an outcome, not a cap",
+        ("mixed", "price", "marketing"),
+        "which instruments an incumbent revises varies by firm (an assumption: equal odds)",
     ),
     # the regulator
     Draw("regulators.stringency", "beta", (2.0, 3.0), "how demanding licensing is (mean 0.4, the preset's)"),

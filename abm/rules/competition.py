@@ -1,0 +1,191 @@
+"""Incumbents' quarterly best response in price and marketing, on a perceived nested logit.
+
+What an incumbent observes: its own share of the market ``s`` and the share of consumers
+who buy any brand ``S`` (its sales and the category's, from market research), its price
+``p``, unit cost ``c`` and marketing ``m``. What it believes (docs/ODD.md §7.10):
+
+* Demand is the nested logit of :mod:`abm.rules.demand` with the market's nesting parameter
+  ``lam``; its own mean utility moves with price and marketing as
+  ``dv = -alpha (p - p_ref) + gamma ln(m / m_ref)`` while rivals' utilities stay as they are
+  (a Nash best response: rivals' current offers are taken as given).
+* ``alpha`` and ``gamma`` are revealed by its own pre-entry choices: the status quo it chose
+  before the entrant sold was optimal for it (the inverse-elasticity rule for price, Lerner;
+  the Dorfman-Steiner 1954 condition for marketing). With ``B = 1/lam - (1/lam - 1) s/S - s``
+  (Berry 1994), ``alpha = 1 / ((p0 - c) B0)`` and ``gamma = m0 / ((p0 - c) N s0 B0)``.
+
+Each review it computes the profit-maximising ``(p*, m*)`` on this demand (price never below
+unit cost, sales never above its capacity) and revises only if the profit gained over the
+planning horizon exceeds the cost of a revision (a menu cost, Sheshinski & Weiss 1977;
+Levy et al. 1997): so small changes in its market leave it where it is, and repeated share
+losses move it again. Every function works on arrays with one entry per incumbent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from abm.rules.demand import own_share_slope
+
+REVIEW_MONTHS = 3
+"""Months between an incumbent's reviews of its price and marketing (quarterly)."""
+
+PLANNING_MONTHS = 12
+"""Months over which a revision's profit gain is counted against its cost (an assumption:
+an annual plan)."""
+
+REACTION_SIZE = 0.01
+"""A revision counts as a reaction when it moves price or marketing by more than 1 %."""
+
+
+@dataclass
+class PerceivedDemand:
+    """An incumbent's demand model, calibrated on its pre-entry status quo (arrays or floats)."""
+
+    alpha: np.ndarray  # utility lost per currency unit of price
+    gamma: np.ndarray  # utility gained per log unit of marketing
+    unit_cost: np.ndarray  # currency per buyer-month
+    buyers: float  # real buyers in the market
+    lam: float  # nesting parameter of the brands' nest
+    max_share: np.ndarray  # capacity, as a share of the whole market
+
+
+def calibrate(price, unit_cost, marketing, share, inside_share, buyers: float, lam: float, capacity) -> PerceivedDemand:
+    """The ``alpha`` and ``gamma`` that make ``(price, marketing)`` optimal at ``share``.
+
+    ``capacity`` is the most it can sell, as a multiple of ``share``.
+    """
+    price, unit_cost, marketing, share = (np.asarray(x, dtype=float) for x in (price, unit_cost, marketing, share))
+    slope = own_share_slope(share, inside_share, lam)
+    margin = price - unit_cost
+    alpha = 1.0 / (margin * slope)
+    gamma = marketing * 1e6 / (margin * buyers * share * slope)
+    return PerceivedDemand(alpha, gamma, unit_cost, buyers, lam, np.asarray(capacity, dtype=float) * share)
+
+
+def stack(demands: list[PerceivedDemand]) -> PerceivedDemand:
+    """Several firms' demand models as one, for a vectorised best response (same market)."""
+    return PerceivedDemand(
+        *(np.array([float(getattr(d, f)) for d in demands]) for f in ("alpha", "gamma", "unit_cost")),
+        demands[0].buyers,
+        demands[0].lam,
+        np.array([float(d.max_share) for d in demands]),
+    )
+
+
+def shifted_shares(shift, share, inside_share, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """Own share and the brands' total share after its mean utility moves by ``shift``,
+    rivals' utilities unchanged.
+
+    From the observed ``share`` and ``inside_share``: ``D^lam = S / (1 - S)``, own weight
+    ``e = D s / S``; after the shift ``e' = e exp(shift)``, ``D' = D - e + e'``,
+    ``S' = D'^lam / (1 + D'^lam)`` and ``s' = S' e' / D'``.
+    """
+    share = np.asarray(share, dtype=float)
+    inside_share = np.asarray(inside_share, dtype=float)
+    d = np.power(inside_share / (1.0 - inside_share), 1.0 / lam)
+    own = d * share / inside_share
+    own_new = own * np.exp(np.asarray(shift, dtype=float))
+    d_new = d - own + own_new
+    inside_new = np.power(d_new, lam)
+    inside_new = inside_new / (1.0 + inside_new)
+    return own_new / d_new * inside_new, inside_new
+
+
+def _shift(demand: PerceivedDemand, price, marketing, ref_price, ref_marketing):
+    """Own utility shift of moving from ``(ref_price, ref_marketing)`` to ``(price, marketing)``."""
+    ref_marketing = np.asarray(ref_marketing, dtype=float)
+    has = ref_marketing > 0
+    ratio = np.where(has, np.asarray(marketing, dtype=float), 1.0) / np.where(has, ref_marketing, 1.0)
+    return -demand.alpha * (np.asarray(price, dtype=float) - ref_price) + demand.gamma * np.log(ratio)
+
+
+def monthly_profit(demand: PerceivedDemand, price, marketing, share, inside_share, ref_price, ref_marketing):
+    """Perceived monthly profit (millions) at ``(price, marketing)``, from what was observed
+    at ``(ref_price, ref_marketing)``: ``(p - c) N s'(p, m) / 1e6 - m``."""
+    s, _ = shifted_shares(_shift(demand, price, marketing, ref_price, ref_marketing), share, inside_share, demand.lam)
+    return (np.asarray(price) - demand.unit_cost) * demand.buyers * s / 1e6 - np.asarray(marketing)
+
+
+def best_response(demand: PerceivedDemand, share, inside_share, price, marketing, use_price, use_marketing):
+    """The perceived profit-maximising ``(price, marketing)``, from the current offer.
+
+    The first-order conditions are ``p = c + 1 / (alpha B)`` and
+    ``m = gamma (p - c) N s' B / 1e6`` (``B`` the own-share slope of
+    :func:`abm.rules.demand.own_share_slope` at the new shares ``s'``, ``S'``). Both depend
+    on the offer only through the firm's own utility shift ``x``, so they are solved as one
+    equation ``x = -alpha (p(x) - p) + gamma ln(m(x) / m)`` by the secant method. An instrument
+    the firm does not use stays where it is. If the optimum would sell beyond capacity, the
+    price rises until it does not (marketing as at the optimum).
+    """
+    share, inside_share, price, marketing = (
+        np.asarray(x, dtype=float) for x in (share, inside_share, price, marketing)
+    )
+    use_price = np.asarray(use_price, dtype=bool)
+    use_marketing = np.asarray(use_marketing, dtype=bool) & (marketing > 0)
+    lam, alpha, gamma, cost = demand.lam, demand.alpha, demand.gamma, demand.unit_cost
+    d = np.power(inside_share / (1.0 - inside_share), 1.0 / lam)
+    own = d * share / inside_share
+    other = d - own
+    margin_now = price - cost
+    # the marketing first-order condition as m / m_now = reach (p - c) s' B', or 1 where unused
+    reach = np.where(use_marketing, gamma * demand.buyers / 1e6 / np.where(use_marketing, marketing, 1.0), 0.0)
+    keep = np.where(use_marketing, 0.0, 1.0)
+
+    def offer(x):
+        e = own * np.exp(x)
+        d_new = other + e
+        inside_new = d_new if lam == 1.0 else d_new**lam
+        within = e / d_new
+        s_new = inside_new / (1.0 + inside_new) * within
+        slope = 1.0 - s_new if lam == 1.0 else 1.0 - (1.0 - lam) * within - lam * s_new
+        margin = np.where(use_price, 1.0 / (alpha * slope), margin_now)
+        return margin, reach * margin * s_new * slope + keep, s_new  # p - c, m / m_now, s'
+
+    def gap(x):
+        margin, ratio, _ = offer(x)
+        return alpha * (margin_now - margin) + gamma * np.log(ratio) - x
+
+    x_old = np.zeros_like(share)
+    g_old = gap(x_old)
+    x = g_old  # one fixed-point step, then secant steps (g is smooth and decreasing)
+    for _ in range(50):
+        g = gap(x)
+        dg = g - g_old
+        if not dg.all():  # converged entries: no step
+            g = np.where(dg == 0.0, 0.0, g)
+            dg = np.where(dg == 0.0, 1.0, dg)
+        step = g * (x - x_old) / dg
+        x_old, g_old = x, g
+        x = x - step
+        if np.abs(step).max() < 1e-8:  # utility units: prices to about 1e-7 currency
+            break
+    margin, ratio, s_new = offer(x)
+    p = cost + margin
+    m = ratio * marketing
+    over = s_new > demand.max_share
+    if over.any():  # capacity: find the shift that sells exactly capacity, by bisection
+        lo, hi = np.full_like(x, -50.0), x.copy()
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            fits = shifted_shares(mid, share, inside_share, lam)[0] <= demand.max_share
+            lo, hi = np.where(fits, mid, lo), np.where(fits, hi, mid)
+        p = np.where(over, price + (gamma * np.log(ratio) - lo) / alpha, p)
+    return np.maximum(p, cost), m
+
+
+def revision_value(demand: PerceivedDemand, share, inside_share, price, marketing, new_price, new_marketing):
+    """Perceived profit gained over ``PLANNING_MONTHS`` by moving to the new offer (at the
+    current offer the perceived share is the observed one)."""
+    now = (np.asarray(price, dtype=float) - demand.unit_cost) * demand.buyers * np.asarray(share) / 1e6 - marketing
+    then = monthly_profit(demand, new_price, new_marketing, share, inside_share, price, marketing)
+    return PLANNING_MONTHS * (then - now)
+
+
+def is_reaction(price, marketing, new_price, new_marketing) -> np.ndarray:
+    """Whether a revision moves price or marketing by more than ``REACTION_SIZE``."""
+    price, marketing = np.asarray(price, dtype=float), np.asarray(marketing, dtype=float)
+    dp = np.abs(np.asarray(new_price) - price) > REACTION_SIZE * price
+    dm = np.abs(np.asarray(new_marketing) - marketing) > REACTION_SIZE * np.maximum(marketing, 1e-12)
+    return dp | dm

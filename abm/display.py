@@ -135,7 +135,7 @@ def scenario_html(scenario: Any) -> str:
 
 
 def model_repr(model: Any) -> str:
-    """For ``MarketEntryModel.__repr__`` (to be wired in when the core rewrite of issue 11 lands)."""
+    """``MarketEntryModel.__repr__``: the scenario, the seed and the month."""
     fields = {"seed": model.seed, "month": f"{model.month} of {model.scenario.months}"}
     return line("MarketEntryModel", repr(model.scenario.name), fields)
 

@@ -538,6 +538,16 @@ class MarketEntryModel(mesa.Model):
             self._rows.append(tuple(row))
         self.datacollector.collect(self)
 
+    def __repr__(self) -> str:
+        from abm.display import model_repr
+
+        return model_repr(self)
+
+    def _repr_html_(self) -> str:
+        from abm.display import model_html
+
+        return model_html(self)
+
     def release(self) -> None:
         """Drop Mesa's class-level reference to this model (mesa#3179), so a finished run
         can be freed; long-lived workers would otherwise grow with every run."""

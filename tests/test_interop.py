@@ -274,8 +274,8 @@ def test_every_object_has_a_short_repr_and_an_html_card(smoke_results):
     model = MarketEntryModel("alpha-beta", seed=3, consumers=300)
     model.run(5)
     try:
-        assert model_repr(model) == "MarketEntryModel('alpha-beta', seed=3, month=5 of 120)"
-        assert "share: Alpha Co." in model_html(model)
+        assert repr(model) == model_repr(model) == "MarketEntryModel('alpha-beta', seed=3, month=5 of 120)"
+        assert "share: Alpha Co." in model._repr_html_() == model_html(model)
     finally:
         model.release()
 

@@ -66,11 +66,17 @@ def calibrate(price, unit_cost, marketing, share, inside_share, buyers: float, l
 
 def stack(demands: list[PerceivedDemand]) -> PerceivedDemand:
     """Several firms' demand models as one, for a vectorised best response (same market)."""
+
+    def column(field: str) -> np.ndarray:
+        return np.array([float(getattr(d, field)) for d in demands])
+
     return PerceivedDemand(
-        *(np.array([float(getattr(d, f)) for d in demands]) for f in ("alpha", "gamma", "unit_cost")),
-        demands[0].buyers,
-        demands[0].lam,
-        np.array([float(d.max_share) for d in demands]),
+        alpha=column("alpha"),
+        gamma=column("gamma"),
+        unit_cost=column("unit_cost"),
+        buyers=demands[0].buyers,
+        lam=demands[0].lam,
+        max_share=column("max_share"),
     )
 
 

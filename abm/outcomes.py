@@ -15,9 +15,9 @@ know gets code -1 (``decode`` says "other"); tests keep the table in step with t
 | ``entry_mode`` | 0 alone, 1 alliance, 2 joint_venture, 3 acquisition |
 | ``final_mode`` | 0 none (never entered), 1 alone, 2 alliance, 3 joint_venture, 4 acquisition |
 | ``partnership_status`` | 0 none, 1 alliance, 2 joint_venture, 3 ended |
-| ``partnership_end_cause`` | 0 "" (no partnership), 1 active, then the end causes in the order of ``abm.vocabulary.PartnershipEndCause`` (2 trust_floor ... 12 integration_failed, 13 planned_end) |
+| ``partnership_end_cause`` | 0 "" (no partnership), 1 active, then the end causes in the order of ``abm.vocabulary.PartnershipEndCause`` (2 trust_floor ... 12 integration_failed, 13 planned_end, 14 ended_by_entrant) |
 | ``jv_exit_route`` | 0 "" (none), 1 buyout_by_entrant, 2 buyout_by_partner, 3 ipo, 4 liquidation |
-| ``exit_cause`` | 0 "" (stayed), 1 licence refused, 2 ran out of capital, 3 sold its JV stake to the partner, 4 exited through the JV's IPO, 5 the partnership ended and going on alone did not pay, 6 no feasible entry mode |
+| ``exit_cause`` | 0 "" (stayed), 1 licence refused, 2 ran out of capital, 3 sold its JV stake to the partner, 4 exited through the JV's IPO, 5 the partnership ended and going on alone did not pay (before Model 2), 6 no feasible entry mode, 7 the partnership ended and going on alone was worth less than leaving, 8 stayed out: no mode worth entering |
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ CODES: dict[str, tuple[str, ...]] = {
         "exited through the JV's IPO",
         "the partnership ended and going on alone did not pay",
         "no feasible entry mode",
+        "the partnership ended and going on alone was worth less than leaving",
+        "stayed out: no mode worth entering",
     ),
 }
 """Codes of the categorical outcomes: a value's code is its position in the tuple."""

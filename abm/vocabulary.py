@@ -32,6 +32,7 @@ PartnershipEndCause = Literal[
     "liquidation",
     "integration_failed",
     "planned_end",
+    "ended_by_entrant",
 ]
 """Why a partnership ended: ``abm.partnership.END_CAUSES``, and the end of a JV's planned
 life (``planned_end``, whose event names the exit route instead)."""

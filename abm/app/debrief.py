@@ -104,11 +104,11 @@ def _first(events: pd.DataFrame, kinds: tuple[str, ...] | str, actor: str | None
     return sel.iloc[0] if len(sel) else None
 
 
-def _trust_story(
-    steps: pd.DataFrame, entrant: str, end_month: int, floor: float | None, expected: float | None
-) -> str | None:
-    """Why trust fell in the months before ``end_month``: the other side's delivery against
-    what was expected, or one side giving more than it got (docs/ODD.md, trust signal)."""
+def _trust_story(steps: pd.DataFrame, entrant: str, end_month: int, floor: float | None) -> str | None:
+    """Why trust fell in the months before ``end_month``. Trust is a belief read from what the
+    other side delivers, less what one side gives beyond what it gets (docs/ODD.md, trust as a
+    belief): one side giving more than it got, or else the other side's low delivery with the
+    reading's noise, results and start-up friction."""
     if steps is None or steps.empty or "trust_entrant" not in steps:
         return None
     rows = steps[(steps.firm == entrant) & (steps.month < end_month)].dropna(subset=["trust_entrant"])
@@ -136,15 +136,9 @@ def _trust_story(
         )
     own, theirs = float(last[own_col].mean()), float(last[other_col].mean())
     months = len(last)
-    shortfall = (expected - theirs) if expected is not None else 0.0
     imbalance = own - theirs
     fell = f"{truster}'s trust fell from {float(start[trust_col]):.2f} to {float(last[trust_col].iloc[-1]):.2f}"
     below = f" (the floor is {floor:.2f})" if floor is not None else ""
-    if 1.5 * shortfall >= imbalance and shortfall > 0:
-        return (
-            f"{fell}{below} because {other} delivered about {theirs:.2f} of its promise for {months} months "
-            f"while {truster} expected {expected:.2f}."
-        )
     if imbalance > 0:
         return (
             f"{fell}{below} because {truster} delivered about {own:.2f} of its promise for {months} months while "
@@ -196,8 +190,7 @@ def main_driver(
         why = None
         partner = str(row.get("partner") or "its partner")
         if cause == "trust_floor":
-            floor, expected = _contract(scenario, "trust_floor"), _contract(scenario, "expected_commitment")
-            why = _trust_story(steps, entrant, end_month, floor, expected)
+            why = _trust_story(steps, entrant, end_month, _contract(scenario, "trust_floor"))
         elif cause == "partner_walked_away":
             why = _walk_story(steps, entrant, partner, end_month, scenario)
         text = f"The partnership with {partner} ended in month {end_month}: {FAILURES[cause]}."

@@ -87,8 +87,12 @@ def format_table(table: pd.DataFrame) -> str:
 
 
 def share_quantiles(steps: pd.DataFrame, firm: str) -> pd.DataFrame:
-    """Per variant and month: the 10/25/50/75/90 % quantiles of ``firm``'s share."""
+    """Per variant and month: the 10/25/50/75/90 % quantiles of ``firm``'s share, counted as 0
+    once the brand is no longer its own (sold in a buyout or an IPO), as the run summary's
+    ``share_y*`` columns count it (ODD §8)."""
     own = steps[steps.firm == firm]
+    if "owner" in own:
+        own = own.assign(market_share=own.market_share.where(own.owner == firm, 0.0))
     q = own.groupby(["variant", "month"])["market_share"].quantile([0.1, 0.25, 0.5, 0.75, 0.9]).unstack()
     q.columns = ["p10", "p25", "p50", "p75", "p90"]
     return q.reset_index()

@@ -153,3 +153,24 @@ def test_installed_entry_point_works():
         pytest.skip("abm entry point not installed in this environment")
     p = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.startswith("abm ")
+
+
+def test_fan_chart_counts_a_sold_brand_as_the_summary_does():
+    """After a buyout the brand sells on under its new owner: the entrant's share path, like
+    the summary's share_y10, is 0 from then on."""
+    import pandas as pd
+
+    from abm.report import share_quantiles
+
+    steps = pd.DataFrame(
+        {
+            "variant": ["joint_venture"] * 4,
+            "month": [0, 1, 0, 1],
+            "firm": ["Alpha Co."] * 4,
+            "owner": ["Alpha Co.", "Beta Tech", "Alpha Co.", "Alpha Co."],
+            "market_share": [0.2, 0.3, 0.2, 0.3],
+        }
+    )
+    q = share_quantiles(steps, "Alpha Co.").set_index("month")
+    assert q.loc[0, "p50"] == 0.2
+    assert q.loc[1, "p50"] == pytest.approx(0.15)  # one run sold (0), one still owns (0.3)

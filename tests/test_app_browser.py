@@ -12,19 +12,15 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from app_server import CHROMIUM, CHROMIUM_ARGS, running_app
 
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "results" / "screenshots"
 TIMINGS = ROOT / "results" / "app-timings.json"
@@ -37,17 +33,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _abm() -> list[str]:
-    exe = Path(sys.executable).with_name("abm")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "abm.cli"]
-
-
 RESULTS_ROOT: list[Path] = []
 """The server's results root (``abm app --results``), set by the ``server`` fixture."""
 
@@ -56,35 +41,12 @@ RESULTS_ROOT: list[Path] = []
 def server(tmp_path_factory):
     """`abm app` on a free port, with typed scenario paths allowed (127.0.0.1 only) and a
     fresh results root; yields (base URL, PID)."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     root = tmp_path_factory.mktemp("results-root")
     RESULTS_ROOT[:] = [root]
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    args = [*_abm(), "app", "--port", str(port), "--allow-paths", "--results", str(root)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"abm app did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.3)
-        yield base, proc.pid
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    with running_app(["--allow-paths", "--results", str(root)], cwd=ROOT, log=log, env=env) as (base, pid):
+        yield base, pid
     text = log.read_text(errors="replace")
     assert "Traceback" not in text, f"the server logged an error:\n{text}"
 
@@ -103,15 +65,7 @@ def browser_context(server):
             executable_path=CHROMIUM,
             headless=True,
             viewport={"width": 1440, "height": 1000},
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
 
         def only_local(route):

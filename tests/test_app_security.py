@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,13 +20,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from app_server import CHROMIUM, CHROMIUM_ARGS, running_app
 
 from abm import limits
 from abm.app import access, jobs
 from abm.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
+
 SECRET = "token = 'abm-secret-7f3a'"
 
 SWEEP = {
@@ -260,44 +257,14 @@ def test_one_sessions_largest_compare_leaves_another_sessions_step_under_500_ms(
 # ---- over HTTP and in Chromium ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tree, tmp_path_factory):
     """``abm app --host 0.0.0.0 --results <root>`` in a subprocess, stopped by its PID."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    args = [sys.executable, "-m", "abm.cli", "app", "--host", "0.0.0.0", "--port", str(port)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [*args, "--results", str(tree / "results")], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tree
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"abm app did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.3)
+    options = ["--host", "0.0.0.0", "--results", str(tree / "results")]
+    with running_app(options, cwd=tree, log=log, env=env) as (base, _pid):
         yield base, tree
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
     assert "Traceback" not in log.read_text(errors="replace")
 
 
@@ -336,15 +303,7 @@ def _chromium(base: str):
         executable_path=CHROMIUM,
         headless=True,
         viewport={"width": 1440, "height": 1000},
-        args=[
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
+        args=CHROMIUM_ARGS,
     )
     ctx.route(
         "**/*",

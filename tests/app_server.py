@@ -1,0 +1,71 @@
+"""What the browser and security tests share: ``abm app`` started in a subprocess on a free
+port (stopped by its PID) and the flags Debian's Chromium is launched with."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def abm_command() -> list[str]:
+    exe = Path(sys.executable).with_name("abm")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "abm.cli"]
+
+
+@contextmanager
+def running_app(options: list[str], *, cwd: Path, log: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """``abm app --port <free> OPTIONS`` until the block ends; yields (base URL, PID)."""
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*abm_command(), "app", "--port", str(port), *options],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"abm app did not start:\n{log.read_text(errors='replace')}")
+            time.sleep(0.3)
+        yield base, proc.pid
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

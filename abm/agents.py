@@ -20,6 +20,7 @@ from abm.scenario import Entrant as EntrantConfig
 from abm.scenario import Incumbent as IncumbentConfig
 from abm.scenario import Partner as PartnerConfig
 from abm.scenario import Regulator as RegulatorConfig
+from abm.vocabulary import EnteredMode, EntryMode, EntryModeSetting
 
 if TYPE_CHECKING:
     from abm.model import MarketEntryModel
@@ -71,7 +72,7 @@ class Regulator(mesa.Agent):
         self.applications: dict[str, Application] = {}
         self.refile_at: dict[str, int] = {}
 
-    def receive(self, entrant: Entrant, mode: str, foreign_equity: float, ties: float) -> Application:
+    def receive(self, entrant: Entrant, mode: EntryMode, foreign_equity: float, ties: float) -> Application:
         """File an application; refuse it at once if the entity is not eligible."""
         c = self.config
         app = Application(entrant.name, mode, entrant.compliance, ties, foreign_equity, self.model.month)
@@ -182,8 +183,8 @@ class Entrant(Firm):
         self.position = self.misfit
         self.build_progress = 0.0  # own distribution build, [0, 1]
         self.inherited_coverage = np.zeros(model.n_regions)
-        self.mode = config.entry_mode  # current mode; resolved at entry
-        self.initial_mode = "none"  # the mode it entered with
+        self.mode: EntryModeSetting = config.entry_mode  # current mode; resolved at entry
+        self.initial_mode: EnteredMode = "none"  # the mode it entered with
         self.partner: LocalPartner | None = None
         self.partnership: Partnership | None = None
         self.acquired: LocalPartner | None = None
@@ -442,6 +443,7 @@ class Incumbent(Firm):
         old_price, old_marketing = self.price, self.marketing
         self.price, self.marketing = float(price), float(marketing)
         if c.marketing > 0:  # marketing moves its perceived quality, as it believes (gamma)
+            assert self.demand is not None  # calibrated at the review that led here (close_quarter)
             self.quality = self.base_quality + m.choice_noise * float(self.demand.gamma) * math.log(
                 self.marketing / c.marketing
             )

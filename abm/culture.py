@@ -44,7 +44,7 @@ def dimension_variances() -> dict[str, float]:
     """Population variance of each dimension across the countries scored on it."""
     out = {}
     for d in DIMENSIONS:
-        values = [c.scores[d] for c in countries().values() if c.scores[d] is not None]
+        values = [v for c in countries().values() if (v := c.scores[d]) is not None]
         mean = sum(values) / len(values)
         out[d] = sum((v - mean) ** 2 for v in values) / len(values)
     return out
@@ -82,9 +82,9 @@ def kogut_singh(home: str, host: str, dimensions: tuple[str, ...] = DIMENSIONS) 
     a = resolve_country(home, "home_country")
     b = resolve_country(host, "host_country")
     variances = dimension_variances()
-    shared = [d for d in dimensions if a.scores[d] is not None and b.scores[d] is not None]
+    shared = [(d, x, y) for d in dimensions if (x := a.scores[d]) is not None and (y := b.scores[d]) is not None]
     if not shared:
         from abm.scenario import ScenarioError
 
         raise ScenarioError("host_country", host, f"a country scored on some dimension that {a.name} is scored on")
-    return sum((b.scores[d] - a.scores[d]) ** 2 / variances[d] for d in shared) / len(shared)
+    return sum((y - x) ** 2 / variances[d] for d, x, y in shared) / len(shared)

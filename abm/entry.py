@@ -21,13 +21,14 @@ from abm import licensing, policies
 from abm.partnership import cultural_fit
 from abm.rules import bargaining, competition, demand, valuation
 from abm.scenario import ENTRY_MODES, Entrant, Incumbent, Partner, Scenario
+from abm.vocabulary import EntryMode, StayOut, is_entry_mode
 
 if TYPE_CHECKING:
     from abm.agents import Entrant as EntrantAgent
     from abm.agents import LocalPartner
     from abm.model import MarketEntryModel
 
-STAY_OUT = "stay_out"
+STAY_OUT: StayOut = "stay_out"
 
 
 def partner_attractiveness(partner: Partner, cultural_distance: float) -> float:
@@ -43,7 +44,7 @@ def partner_attractiveness(partner: Partner, cultural_distance: float) -> float:
 class ModeAppraisal:
     """An entrant's appraisal of one entry mode (money in millions)."""
 
-    mode: str
+    mode: EntryMode | StayOut
     feasible: bool
     reason: str
     outlay: float
@@ -79,7 +80,9 @@ def jv_stake(scenario: Scenario, entrant: Entrant, partner: Partner | None = Non
     return bargaining.jv_stake(value, best_other, threat_p, scenario.contract.bargaining_power, cap)
 
 
-def mode_outlay(scenario: Scenario, entrant: Entrant, mode: str, partner: Partner | None, stake: float = 1.0) -> float:
+def mode_outlay(
+    scenario: Scenario, entrant: Entrant, mode: EntryMode, partner: Partner | None, stake: float = 1.0
+) -> float:
     """Cash the entrant puts in at entry under each mode."""
     c = scenario.contract
     if mode == "alone":
@@ -180,7 +183,7 @@ def _mode_value(
     scenario: Scenario,
     entrant: Entrant,
     partner: Partner | None,
-    mode: str,
+    mode: EntryMode,
     keep_override: float | None = None,
     cultural_distance: float | None = None,
 ) -> float:
@@ -349,7 +352,7 @@ def enter(model: MarketEntryModel, entrant: EntrantAgent) -> None:
 
     cfg = entrant.config
     partner = pick_partner(model, entrant)
-    mode = cfg.entry_mode
+    mode: str = cfg.entry_mode  # narrowed to an EntryMode below, once "auto" is resolved
     if mode == "auto":
         appraisals = appraise_modes(model.scenario, cfg, partner.config if partner else None, entrant.cultural_distance)
         feasible = [a for a in appraisals if a.feasible]
@@ -374,9 +377,11 @@ def enter(model: MarketEntryModel, entrant: EntrantAgent) -> None:
     if mode != "alone" and partner is None:
         model.log(entrant.name, "no_partner", f"no free local partner: {entrant.name} enters alone")
         mode = "alone"
+    assert is_entry_mode(mode), mode  # the policy chose among the feasible modes
     entrant.mode = entrant.initial_mode = mode
     stake = 1.0
     if mode == "joint_venture":
+        assert partner is not None  # a mode with a partner has one: else it went alone above
         stake = jv_stake(model.scenario, cfg, partner.config)
         if stake < cfg.jv_stake - 1e-9:
             model.log(
@@ -391,11 +396,13 @@ def enter(model: MarketEntryModel, entrant: EntrantAgent) -> None:
     outlay = mode_outlay(model.scenario, cfg, mode, partner.config if partner else None, stake)
     entrant.invest(outlay, model.month)
     if mode in ("alliance", "joint_venture"):
+        assert partner is not None
         p = lifecycle.form(model, entrant, partner, mode, stake)
         if mode == "joint_venture":
             p.partner_cash_flow -= (1 - stake) * jv_setup_cost(model.scenario, cfg)
             p.partner_npv = p.partner_cash_flow
     elif mode == "acquisition":
+        assert partner is not None
         entrant.acquired = partner
         partner.acquired_by = entrant
         model.log(

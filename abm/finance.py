@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from abm.vocabulary import EntryMode
+
 
 @dataclass(frozen=True)
 class MonthlyAccounts:
@@ -30,7 +32,7 @@ class MonthlyAccounts:
 
 
 def split_month(
-    mode: str,
+    mode: EntryMode,
     revenue: float,
     variable_cost: float,
     fixed_cost: float,

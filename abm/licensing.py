@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LOCAL_ENTITY_MODES = ("joint_venture", "acquisition")
+from abm.vocabulary import EntryMode, LicenceStatus
+
+LOCAL_ENTITY_MODES: tuple[EntryMode, ...] = ("joint_venture", "acquisition")
 """Modes that give the entrant a locally incorporated entity."""
 
 
@@ -17,25 +19,25 @@ class Application:
     """One entrant's licence application to one regulator."""
 
     applicant: str
-    mode: str  # entry mode the licence is for
+    mode: EntryMode  # entry mode the licence is for
     compliance: float  # quality of the application, [0, 1]
     ties: float  # regulatory ties of the local partner behind it, [0, 1]
     foreign_equity: float  # share of the licensed entity owned by the foreign firm
     filed_month: int  # month of the latest filing
     first_filed_month: int = -1
-    status: str = "pending"  # pending | approved | rejected | refused | withdrawn
+    status: LicenceStatus = "pending"
     decided_month: int | None = None
     clock_stop: float = 0.0  # months during which no decision can come (a rule change)
     suspended_until: int = -1  # licensed but suspended before this month
     attempts: int = 1
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.first_filed_month < 0:
             self.first_filed_month = self.filed_month
 
 
 def eligibility(
-    mode: str, foreign_equity: float, requires_local_entity: bool, foreign_ownership_cap: float
+    mode: EntryMode, foreign_equity: float, requires_local_entity: bool, foreign_ownership_cap: float
 ) -> str | None:
     """Why a regulator must refuse an application outright, or None if it may decide.
 

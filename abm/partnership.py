@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
-END_CAUSES = {
+from abm.vocabulary import JvExitRoute, PartnershipEndCause, PartnershipKind
+
+END_CAUSES: dict[PartnershipEndCause, str] = {
     "trust_floor": "trust fell below the floor: {kind} terminated",
     "missed_objectives": "objectives missed: {kind} terminated",
     "expired": "{kind} expired at the end of its term",
@@ -33,12 +36,18 @@ END_CAUSES = {
 }
 """Why a partnership ends, with the event text for each."""
 
-FAILURE_CAUSES = ("trust_floor", "missed_objectives", "partner_defected", "partner_walked_away", "entrant_exited")
+FAILURE_CAUSES: tuple[PartnershipEndCause, ...] = (
+    "trust_floor",
+    "missed_objectives",
+    "partner_defected",
+    "partner_walked_away",
+    "entrant_exited",
+)
 """End causes that count as a partnership failure, as does a JV whose exit route is
 liquidation (docs/ODD.md, *Success and failure*)."""
 
 
-def failed(end_cause: str | None, exit_route: str | None) -> bool:
+def failed(end_cause: PartnershipEndCause | None, exit_route: JvExitRoute | None) -> bool:
     """Whether a partnership ended in failure (docs/ODD.md §8)."""
     return end_cause in FAILURE_CAUSES or exit_route == "liquidation"
 
@@ -49,7 +58,7 @@ class Partnership:
 
     entrant: str
     partner: str
-    kind: str  # "alliance" | "joint_venture"
+    kind: PartnershipKind
     start_month: int
     trust_entrant: float  # the entrant's trust in the partner
     trust_partner: float  # the partner's trust in the entrant
@@ -65,8 +74,8 @@ class Partnership:
     partner_cash_flow: float = 0.0  # partner's cumulative cash flow from the partnership
     partner_npv: float = 0.0  # partner's discounted cash flow to date
     end_month: int | None = None
-    end_cause: str | None = None
-    exit_route: str | None = None
+    end_cause: PartnershipEndCause | None = None
+    exit_route: JvExitRoute | None = None
     partner_flows: list = field(default_factory=list, repr=False)  # partner's monthly cash flow
     profit_share: float = 0.0  # partner's share of an alliance's gross profit (bargained)
     promised_partner: float = 0.0  # commitment the partner has promised (renegotiation can raise it)
@@ -75,7 +84,7 @@ class Partnership:
     quarter_partner: float = 0.0
     calm_until: int = 0  # no new trouble talks before this month
     renegotiations: int = 0
-    forced_route: str = ""  # a JV's chosen exit route at its planned end
+    forced_route: JvExitRoute | Literal[""] = ""  # a JV's chosen exit route at its planned end
 
     @property
     def active(self) -> bool:

@@ -17,20 +17,16 @@ import copy
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import tomli_w
 
 from abm import limits
 from abm.errors import InputError, did_you_mean, shorten
-
-ENTRY_MODES = ("alone", "alliance", "joint_venture", "acquisition")
-"""Entry modes a firm can take; ``auto`` in a scenario lets the entrant choose among them."""
-
-REACTIONS = ("none", "price", "marketing", "mixed")
-AFTER_BREAKUP = ("decide", "stay", "leave")
+from abm.vocabulary import AFTER_BREAKUP, ENTRY_MODES, REACTIONS, AfterBreakup, EntryModeSetting, Reaction
 
 
 class ScenarioError(InputError):
@@ -55,7 +51,7 @@ def spec(
     return field(default=default, metadata=meta)
 
 
-def _describe_range(meta: dict) -> str:
+def _describe_range(meta: Mapping[str, Any]) -> str:
     lo, hi = meta["lo"], meta["hi"]
     left = "(" if meta["open_lo"] else "["
     if lo is not None and hi is not None:
@@ -76,20 +72,22 @@ class Section:
         bool: "true or false",
         str: "text",
     }
-    _item_types: ClassVar[dict[str, type]] = {}
+    _item_types: ClassVar[dict[str, type[Section]]] = {}
+    _sections: ClassVar[dict[str, type[Section]]]  # on Scenario only: its single sub-tables
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every section is a dataclass
 
     @classmethod
     def field_names(cls) -> list[str]:
         return [f.name for f in dataclasses.fields(cls)]
 
     @classmethod
-    def from_dict(cls, data: Any, path: str) -> Section:
+    def from_dict(cls, data: Any, path: str) -> Self:
         if isinstance(data, cls):
             data = data.to_dict()
         if not isinstance(data, dict):
             raise ScenarioError(path or "scenario", data, "a table of settings")
         names = cls.field_names()
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         for key, value in data.items():
             where = f"{path}.{key}" if path else key
             if key not in names:
@@ -166,8 +164,8 @@ class Section:
     def _assign_hook(self, name: str, value: Any, where: str) -> Any:
         return value
 
-    def to_dict(self) -> dict:
-        out = {}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if value is None:
@@ -237,7 +235,7 @@ class Entrant(Section):
     cultural_distance: float | None = spec(
         None, "Kogut-Singh distance to the host; omit to compute from the countries", lo=0, hi=20
     )
-    entry_mode: str = spec("alliance", "how it enters", choices=(*ENTRY_MODES, "auto"))
+    entry_mode: EntryModeSetting = spec("alliance", "how it enters", choices=(*ENTRY_MODES, "auto"))
     capital: float = spec(60.0, "cash available for the venture at entry", lo=0, unit="million")
     quality: float = spec(0.85, "product quality (utility)", lo=-10, hi=10)
     price: float = spec(25.0, "price", lo=0, open_lo=True, unit="currency per buyer-month")
@@ -259,7 +257,7 @@ class Entrant(Section):
         0.5, "most equity it seeks in a joint venture (the stake is bargained within it)", lo=0, hi=1, open_lo=True
     )
     preferred_partner: str = spec("", "name of the partner it wants; empty: the most attractive free one")
-    after_breakup: str = spec(
+    after_breakup: AfterBreakup = spec(
         "decide", "after a break-up: decide by value (go alone or leave), stay alone, or leave", choices=AFTER_BREAKUP
     )
     policy: str = spec("value", "decision policy (abm.policies): value, cautious, external, or a registered one")
@@ -339,7 +337,7 @@ class Incumbent(Section):
     distribution_reach: float = spec(0.9, "coverage of its distribution network", lo=0, hi=1)
     base_region: int = spec(4, "region where its network is densest", lo=0, hi=399)
     marketing: float = spec(0.2, "marketing spend", lo=0, unit="million per month")
-    reaction: str = spec(
+    reaction: Reaction = spec(
         "mixed",
         "instruments of its quarterly best response: none (passive), price, marketing, or mixed (both)",
         choices=REACTIONS,
@@ -518,8 +516,8 @@ class Scenario(Section):
     incumbents: list[Incumbent] = field(default_factory=lambda: [Incumbent()])
     regulators: list[Regulator] = field(default_factory=lambda: [Regulator()])
 
-    _sections: ClassVar[dict[str, type]] = {"market": Market, "contract": Contract, "mode_choice": ModeChoice}
-    _item_types: ClassVar[dict[str, type]] = {
+    _sections: ClassVar[dict[str, type[Section]]] = {"market": Market, "contract": Contract, "mode_choice": ModeChoice}
+    _item_types: ClassVar[dict[str, type[Section]]] = {
         "entrants": Entrant,
         "partners": Partner,
         "incumbents": Incumbent,
@@ -650,9 +648,9 @@ class Scenario(Section):
         if not parts:
             raise ScenarioError(original, value, _unknown_path_hint(path))
         # walk down, keeping each target's class so that typos are caught on empty lists too
-        targets: list[tuple[Any, type]] = [(self, Scenario)]
+        targets: list[tuple[Any, type[Section]]] = [(self, Scenario)]
         for depth, part in enumerate(parts[:-1]):
-            nxt: list[tuple[Any, type]] = []
+            nxt: list[tuple[Any, type[Section]]] = []
             for obj, cls in targets:
                 if isinstance(obj, list):
                     if part.isdigit():

@@ -40,6 +40,7 @@ import hashlib
 import json
 import math
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -508,6 +509,8 @@ def field_targets(scenario: Scenario, path: str) -> list[tuple[Section, str, str
 
 
 def _field_kind(section: Any, name: str) -> str:
+    if typing.get_origin(typing.get_type_hints(type(section))[name]) is typing.Literal:
+        return "str"  # one word of a vocabulary (abm.vocabulary): text
     annotation = next(f.type for f in dataclasses.fields(section) if f.name == name)
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
     return text.split("|")[0].strip()  # "float | None" -> "float"

@@ -108,7 +108,7 @@ class ConsumerMarket:
         )
         self._rank = rng.random((n_brands, n), dtype=np.float32)
         self._aware = np.zeros((n_brands, n), dtype=bool)
-        self.last_choice = np.full(n, -1, dtype=np.int8 if n_brands < 127 else np.int16)
+        self.last_choice: np.ndarray = np.full(n, -1, dtype=np.int8 if n_brands < 127 else np.int16)
         self.customers = np.zeros(n_brands, dtype=np.int64)
         self.no_purchase = n
         self.reached = np.zeros(n_brands)  # share of consumers each brand's network covers
@@ -234,7 +234,7 @@ class ConsumerMarket:
             forget_rate = -np.log1p(-min(m.awareness_decay, 1.0 - 1e-12))
             aware_in_f = aware_in[forgetters]
         if len(learners) and learners[-1] - learners[0] + 1 == len(learners):
-            learner_rows = slice(int(learners[0]), int(learners[-1]) + 1)  # a view, not a copy
+            learner_rows: slice | np.ndarray = slice(int(learners[0]), int(learners[-1]) + 1)  # a view, not a copy
         else:
             learner_rows = learners
         for start, stop, g0, g1 in self._chunks:
@@ -373,7 +373,7 @@ class ConsumerMarket:
             base, position, price, _ = self._utility_terms(offer, selling)
         first = int(selling[0])
         if selling[-1] - first + 1 == k:  # brands on sale are neighbours: slice, not copy
-            rows = slice(first, first + k)
+            rows: slice | np.ndarray = slice(first, first + k)
         else:
             rows = selling
             label = np.concatenate([[-1], selling]).astype(self.last_choice.dtype)
@@ -388,6 +388,7 @@ class ConsumerMarket:
             if fast:
                 weight[0] = 1.0
                 np.multiply(self._appeal[rows, start:stop], avail, out=weight[1:])
+                assert loyalty_factor is not None  # set on the fast path
                 np.multiply(last == brand_ids, loyalty_factor, out=spare)
                 spare += 1.0
                 weight[1:] *= spare

@@ -12,7 +12,7 @@ walk-away when an outside opportunity arrives. The pure rules live in ``abm.rule
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from abm.partnership import END_CAUSES, Partnership
 from abm.policies import Option
 from abm.rules import bargaining, valuation
 from abm.rules import trust as trust_rules
+from abm.vocabulary import JvExitRoute, PartnershipEndCause, PartnershipKind
 
 if TYPE_CHECKING:
     from abm.agents import Entrant, LocalPartner
@@ -34,7 +35,7 @@ QUARTER = 3
 
 
 def form(
-    model: MarketEntryModel, entrant: Entrant, partner: LocalPartner, kind: str, stake: float = 1.0
+    model: MarketEntryModel, entrant: Entrant, partner: LocalPartner, kind: PartnershipKind, stake: float = 1.0
 ) -> Partnership:
     c = model.scenario.contract
     fit = rules.cultural_fit(partner.config.cultural_fit, entrant.cultural_distance)
@@ -166,7 +167,7 @@ def planned_share(model: MarketEntryModel, entrant: Entrant) -> float:
     return c.review_objective * cfg.target_share * min(1.0, on_sale / cfg.target_month)
 
 
-def in_trouble(model: MarketEntryModel, p: Partnership) -> str:
+def in_trouble(model: MarketEntryModel, p: Partnership) -> Literal["trust_floor", "missed_objectives", ""]:
     """Why the partnership is in trouble ("trust_floor", "missed_objectives") or "" if not:
     a side's trust below the contract's floor, or the share below the planned objective
     after six months on sale (not while a suspended licence keeps it off the shelves)."""
@@ -229,7 +230,7 @@ def estimates(model: MarketEntryModel, p: Partnership) -> dict[str, float]:
     r_e = float(valuation.ramp_factor(H, R, cfg.cost_of_capital))
 
     def share_pv(start: float, end_: float, ramp: float = r_e) -> float:
-        return start * a_e + (end_ - start) * ramp
+        return float(start * a_e + (end_ - start) * ramp)
 
     # share per unit of coverage, and the coverage each option will give in two years: the
     # partner delivering its network as reliably as it is trusted, the own build going on at
@@ -422,6 +423,7 @@ def _end_options(model: MarketEntryModel, p: Partnership, est: dict[str, float])
 def trouble(model: MarketEntryModel, p: Partnership) -> None:
     """A partnership in trouble: the entrant renegotiates, carries on, or ends it."""
     why = in_trouble(model, p)
+    assert why, "called only for a partnership in trouble (evolve)"
     entrant = model.entrant_by_name[p.entrant]
     est = estimates(model, p)
     unc = est["uncertainty"]
@@ -536,6 +538,7 @@ def year_review(model: MarketEntryModel, p: Partnership) -> None:
         f"review: share {entrant.market_share:.1%}, trust {p.trust_entrant:.2f}/{p.trust_partner:.2f}",
     )
     if choice == "deepen":
+        assert deepen is not None  # offered only with terms
         upgrade_to_jv(model, p, deepen[1])
     elif choice == "pivot":
         renegotiate(model, p, "pivot at the review")
@@ -623,6 +626,7 @@ def term_ends(model: MarketEntryModel, p: Partnership) -> None:
     opts += [_opt("go_alone", est["entrant_alone"], 0.2), _opt("leave", est["entrant_leave"], 0.0)]
     choice = model.ask(entrant, "continue_or_end", opts, f"the alliance's {c.alliance_term_months}-month term is up")
     if choice == "continue":
+        assert p.planned_end is not None  # an alliance has a term
         p.planned_end += c.alliance_term_months
         old = p.profit_share
         p.profit_share = renewal_profit_share(model, p, est)
@@ -636,7 +640,7 @@ def term_ends(model: MarketEntryModel, p: Partnership) -> None:
     end(model, p, "expired", then="leave" if choice == "leave" else "alone")
 
 
-def settlement(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> tuple[str, float, str]:
+def settlement(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> tuple[JvExitRoute, float, str]:
     """How a JV would be settled now, by value: (route, price, buyer).
 
     Each side values the whole venture as it would run it alone (the entrant having to
@@ -692,14 +696,15 @@ def jv_planned_end(model: MarketEntryModel, p: Partnership) -> None:
         p.planned_end = model.month + c.jv_life_min
         model.log(entrant.name, "jv_extended", f"JV with {p.partner} extended by {c.jv_life_min} months")
         return
-    p.forced_route = {"buyout": route, "ipo": "ipo", "liquidate": "liquidation"}[choice]
+    routes: dict[str, JvExitRoute] = {"buyout": route, "ipo": "ipo", "liquidate": "liquidation"}
+    p.forced_route = routes[choice]
     end(model, p, "planned_end")
 
 
 # ---- ending ---------------------------------------------------------------------------------
 
 
-def end(model: MarketEntryModel, p: Partnership, cause: str, then: str = "") -> None:
+def end(model: MarketEntryModel, p: Partnership, cause: PartnershipEndCause, then: str = "") -> None:
     """End a partnership; a JV's end also settles the entity. ``then`` ("alone", "leave")
     is what the entrant already chose to do next; otherwise it decides (after_breakup)."""
     entrant = model.entrant_by_name[p.entrant]
@@ -728,6 +733,7 @@ def _settle_joint_venture(
     c = model.scenario.contract
     month = model.month
     stake = p.stake
+    route: JvExitRoute
     if p.end_cause == "entrant_exited":  # the entrant cannot fund it any more: the partner takes it
         route, price = ("buyout_by_partner", 0.0) if est["partner_alone"] > 0 else ("liquidation", 0.0)
     elif p.forced_route:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import queue
 import threading
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import mesa
 import numpy as np
@@ -35,6 +35,11 @@ from abm.finance import discount_factor, split_month
 from abm.presets import resolve_scenario
 from abm.rules.competition import REVIEW_MONTHS, best_response, revision_value, stack
 from abm.scenario import Scenario, ScenarioError
+from abm.vocabulary import EntryMode
+
+if TYPE_CHECKING:
+    from abm.partnership import Partnership
+    from abm.rules.competition import PerceivedDemand
 
 
 def _brand_share(model: MarketEntryModel, brand: int) -> float:
@@ -71,7 +76,7 @@ class MarketEntryModel(mesa.Model):
         self.seed = seed
         self.month = 0
         self.events: list[tuple[int, str, str, str]] = []
-        self.partnerships = []
+        self.partnerships: list[Partnership] = []
         self.decisions: list[policies.DecisionRecord] = []
         self._rows: list[tuple] = []
         self._build_map()
@@ -150,7 +155,7 @@ class MarketEntryModel(mesa.Model):
         """Month 0: each entrant picks a partner and a mode and pays its way in (abm/entry.py)."""
         entry.enter_market(self)
 
-    def apply_for_licences(self, entrant: Entrant, mode: str, foreign_equity: float, ties: float) -> bool:
+    def apply_for_licences(self, entrant: Entrant, mode: EntryMode, foreign_equity: float, ties: float) -> bool:
         """File with every regulator; False (and the entrant stays out) if any refuses."""
         refused = False
         for reg in self.regulators:
@@ -181,8 +186,8 @@ class MarketEntryModel(mesa.Model):
             self.running = False
 
     def regulators_review_licences(self) -> None:
-        regulators = self.agents_by_type[Regulator] if self.regulators else []
-        if regulators:
+        if self.regulators:  # agents_by_type has no key for a type with no agents
+            regulators = self.agents_by_type[Regulator]
             regulators.shuffle_do("review_applications")
             regulators.shuffle_do("change_rules")
         for e in self.entrants:
@@ -247,7 +252,8 @@ class MarketEntryModel(mesa.Model):
             return
         key = tuple(id(inc.demand) for inc in planners)
         if getattr(self, "_planning", ((), None))[0] != key:  # the same firms plan each quarter: stack once
-            self._planning = (key, stack([inc.demand for inc in planners]))
+            demands = cast("list[PerceivedDemand]", [inc.demand for inc in planners])  # calibrated: close_quarter
+            self._planning = (key, stack(demands))
         demand = self._planning[1]
         share, inside = np.array(seen).T
         price = np.array([inc.price for inc in planners])
@@ -423,6 +429,7 @@ class MarketEntryModel(mesa.Model):
     def _receive(self) -> policies.Decision | None:
         item = self._to_caller.get()
         if item is None:
+            assert self._worker is not None  # the worker sent the None as it finished
             self._worker.join()
             self._worker = None
             return None

@@ -117,7 +117,7 @@ class Section:
             meta = f.metadata
             if not meta:
                 continue
-            kind = type(f.default) if f.default is not dataclasses.MISSING else None
+            kind: type | None = type(f.default) if f.default is not dataclasses.MISSING else None
             if f.type in ("float | None",):
                 if value is None:
                     continue

@@ -37,7 +37,7 @@ class RunResult:
     """The frames of one run."""
 
     scenario: Scenario
-    seed: int
+    seed: int | None  # None: a model built without a seed (MarketEntryModel(seed=None))
     steps: pd.DataFrame
     summary: pd.DataFrame
     entrants: pd.DataFrame

@@ -31,6 +31,7 @@ def load_suite(path: Path = SUITE) -> ModuleType:
     if "abm_bench_suite" in sys.modules:
         return sys.modules["abm_bench_suite"]
     spec = importlib.util.spec_from_file_location("abm_bench_suite", path)
+    assert spec is not None and spec.loader is not None  # a .py file that exists (checked above)
     module = importlib.util.module_from_spec(spec)
     sys.modules["abm_bench_suite"] = module  # before running it: pickling by name needs it
     spec.loader.exec_module(module)

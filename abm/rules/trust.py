@@ -12,6 +12,8 @@ observation is an assumption of this model; docs/ODD.md §7.4 gives it.
 
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 
 
@@ -47,6 +49,10 @@ def observation(
     return np.clip(o, 0.0, 1.0)
 
 
+@overload
+def update(trust: np.ndarray, obs: np.ndarray | float, gain: float, loss: float) -> np.ndarray: ...
+@overload
+def update(trust: float, obs: float, gain: float, loss: float) -> float: ...
 def update(trust: np.ndarray | float, obs: np.ndarray | float, gain: float, loss: float) -> np.ndarray | float:
     """Move the belief towards the observation: by ``gain`` of the gap on good news,
     by ``loss`` of it on bad news (slow to build, fast to erode). Stays in [0, 1]."""

@@ -101,15 +101,16 @@ def build_design(spec: SweepSpec) -> Design:
     elif spec.design == "monte_carlo":
         rng = np.random.default_rng(seed)
         n = spec.samples
+        assert n is not None, "a monte_carlo design has its samples (spec._check_design)"
         cols: dict[str, Any] = {}
         for p in params:
             if p.is_range and p.integer:
-                cols[p.column] = rng.integers(int(p.low), int(p.high) + 1, size=n)
+                cols[p.column] = rng.integers(int(p.bounds[0]), int(p.bounds[1]) + 1, size=n)
             elif p.is_range:
-                cols[p.column] = rng.uniform(p.low, p.high, size=n)
+                cols[p.column] = rng.uniform(*p.bounds, size=n)
             else:
-                picks = rng.integers(0, len(p.values), size=n)
-                cols[p.column] = pd.Series([p.values[i] for i in picks])
+                picks = rng.integers(0, len(p.choices), size=n)
+                cols[p.column] = pd.Series([p.choices[i] for i in picks])
         matrix = pd.DataFrame(cols, index=range(n))
     else:
         from SALib.sample import latin, morris, sobol
@@ -117,7 +118,7 @@ def build_design(spec: SweepSpec) -> Design:
         problem = {
             "num_vars": len(params),
             "names": [p.column for p in params],
-            "bounds": [[float(p.low), float(p.high)] for p in params],
+            "bounds": [[float(p.bounds[0]), float(p.bounds[1])] for p in params],
         }
         if spec.design == "latin_hypercube":
             raw = latin.sample(problem, spec.samples, seed=seed)

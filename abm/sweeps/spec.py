@@ -121,19 +121,35 @@ class Parameter:
     def is_range(self) -> bool:
         return self.values is None
 
+    @property
+    def choices(self) -> tuple:
+        """The values of a list parameter."""
+        if self.values is None:
+            raise ValueError(f"parameter {self.key} is a range, not a list of values")
+        return self.values
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of a range parameter."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"parameter {self.key} is a list of values, not a range")
+        return self.low, self.high
+
     def grid(self) -> list:
         """The values a factorial design takes: the list, or ``levels`` evenly spaced points."""
         if not self.is_range:
-            return list(self.values)
-        step = (self.high - self.low) / (self.levels - 1)
+            return list(self.choices)
+        low, high = self.bounds
+        assert self.levels is not None, "a range in a factorial design has its levels (_range_parameter)"
+        step = (high - low) / (self.levels - 1)
         # 12 significant digits: 0.3 + 0.3 is 0.6 here, not 0.6000000000000001
-        points = [float(f"{self.low + i * step:.12g}") for i in range(self.levels)]
-        points[-1] = self.high
+        points = [float(f"{low + i * step:.12g}") for i in range(self.levels)]
+        points[-1] = high
         return [round(p) for p in points] if self.integer else points
 
     def describe(self) -> str:
         if not self.is_range:
-            return "{" + ", ".join(map(str, self.values)) + "}"
+            return "{" + ", ".join(map(str, self.choices)) + "}"
         text = f"[{self.low:g}, {self.high:g}]"
         return text + (f" in {self.levels} levels" if self.levels else "")
 
@@ -385,7 +401,7 @@ def _check_design(kind: str, samples: int | None, second_order: bool, levels: in
             if not p.is_range:
                 raise InputError(
                     f"parameters.{p.key}",
-                    list(p.values),
+                    list(p.choices),
                     f"a numeric range {{ min, max }} for a {kind} "
                     "design (its sampler needs numbers); vary lists of values with a factorial or "
                     "monte_carlo design, or fix one value under [fixed]",

@@ -400,6 +400,7 @@ class ResultStore:
         self.session.runs_failed += len(errors)
 
     def _next_name(self) -> str:
+        assert self.session is not None, "parts are written within a session (open)"
         while True:
             name = f"part-{self.session.index:04d}-{self._seq:06d}.parquet"
             self._seq += 1

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ class FactCheck:
     fact: str
     source: str
     target: str
-    kind: str  # "level" | "direction"
+    kind: Literal["level", "direction"]
     estimate: float
     low: float
     high: float
@@ -59,6 +60,7 @@ class FactCheck:
     def holds(self) -> bool:
         if self.kind == "direction":
             return bool(self.high < 0) if self.direction < 0 else bool(self.low > 0)
+        assert self.band is not None  # a level fact has its band
         lo, hi = self.band
         return bool(lo <= self.estimate <= hi)
 
@@ -67,6 +69,7 @@ class FactCheck:
         """The 95 % interval overlaps the target (for directions: the same as holds)."""
         if self.kind == "direction":
             return self.holds
+        assert self.band is not None  # a level fact has its band
         lo, hi = self.band
         return bool(self.high >= lo and self.low <= hi)
 

@@ -96,6 +96,7 @@ def facts_figure(checks: list[FactCheck], path: Path) -> Path | None:
         for i, c in enumerate(items):
             colour = COLOURS["ok"] if c.holds else COLOURS["no"]
             if c.kind == "level":
+                assert c.band is not None  # a level fact has its band
                 lo, hi = c.band
                 ax.barh(
                     i,

@@ -212,6 +212,7 @@ def plot_winners(ctx: Context, table: pd.DataFrame, others: list[Param], outcome
     from matplotlib.patches import Patch
 
     plt = _plt()
+    assert ctx.group is not None, "winners need a group parameter (report._winners_section)"
     xs, ys = others[0], others[1]
     xv, yv = sorted(table[xs.column].unique()), sorted(table[ys.column].unique())
     groups = [*ctx.group.order, TIE]

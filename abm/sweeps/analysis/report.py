@@ -94,7 +94,9 @@ def analyze(path: str | Path, *, out: str | Path | None = None) -> Path:
 
 def _survival_table(ctx: Context) -> list[str]:
     """Per group: partnerships, failures, survival at the horizon; the log-rank test below."""
-    curves, chi2, p_value = partnership_survival(ctx)
+    survival = partnership_survival(ctx)
+    assert survival is not None, "called only once the survival chart was drawn (_write)"
+    curves, chi2, p_value = survival
     rows = [
         [
             "all" if g is None else _fmt_level(g),
@@ -361,6 +363,7 @@ def _surfaces_section(ctx: Context, folder: Path) -> list[str]:
 
 
 def _winners_section(ctx: Context, folder: Path, tables: Path) -> list[str]:
+    assert ctx.group is not None, "called only with a categorical group (_write)"
     others = [p for p in ctx.params if p.column != ctx.group.column]
     if not others or len(others) > 3:
         return []

@@ -84,6 +84,7 @@ def _ordered(table: pd.DataFrame, param: Param) -> pd.DataFrame:
 def winners(ctx: Context, others: list[Param]) -> pd.DataFrame:
     """In every cell of ``others``, each outcome's best group value and its margin."""
     g = ctx.group
+    assert g is not None, "winners need a group parameter (report._winners_section)"
     bins = ctx.map_bins(len(g.order))
     frame = ctx.frame.assign(**{o.column + "__lvl": ctx.levels(o, bins) for o in others})
     keys = [o.column + "__lvl" for o in others]

@@ -168,7 +168,7 @@ def share_option(frame: Frame) -> dict[str, Any]:
     series = []
     for name, path in frame.shares.items():
         role = frame.roles[name]
-        s = {
+        s: dict[str, Any] = {
             "name": name,
             "type": "line",
             "showSymbol": False,
@@ -525,7 +525,8 @@ def npv_option(
     option["yAxis"] = _axis(f"NPV ({currency} million)", gap=55, axisLine={"onZero": False})
     option["grid"]["left"] = 85
     jitter = np.random.default_rng(0)
-    boxes, dots = [], []
+    boxes: list[list[float | None]] = []
+    dots: list[list[float]] = []
     for i, v in enumerate(variants):
         npv = summary.loc[summary.variant == v, "npv"].dropna().to_numpy()
         if len(npv):
@@ -627,7 +628,9 @@ def probability_option(probabilities: pd.DataFrame) -> dict[str, Any]:
             {**_axis("%", lo=0, hi=100, gridIndex=k, gap=28), "interval": 50, "axisLabel": {"fontSize": FONT - 2}}
         )
         option["yAxis"].append(_row_axis(k, names, 150))
-        bars, errors, numbers = [], [], []
+        bars: list[dict[str, Any]] = []
+        errors: list[list[float | None]] = []
+        numbers: list[dict[str, Any]] = []
         for i, v in enumerate(variants):
             row = probabilities[(probabilities.variant.astype(str) == v) & (probabilities.measure == m)]
             colour = VARIANT_COLOURS[i % len(VARIANT_COLOURS)]
@@ -702,11 +705,12 @@ def paired_option(paired: pd.DataFrame, labels: Mapping[str, str], currency: str
         option["grid"].append({"left": f"{x0:.1f}%", "width": f"{width:.1f}%", "top": 40, "bottom": 70})
         option["xAxis"].append({**_axis(unit, gridIndex=k, gap=30), "axisLabel": {"fontSize": FONT - 2}})
         option["yAxis"].append(_row_axis(k, names, 190))
-        means, errors = [], []
+        means: list[dict[str, Any]] = []
+        errors = []
         for _, r in g.iterrows():
             mean = None if pd.isna(r["mean"]) else round(scale * float(r["mean"]), 2)
             lo, hi = (None if pd.isna(x) else round(scale * float(x), 2) for x in (r.lo, r.hi))
-            clear = lo is not None and (lo > 0 or hi < 0)
+            clear = lo is not None and hi is not None and (lo > 0 or hi < 0)
             means.append({"value": [mean, len(means)], "itemStyle": {"color": "#0072B2" if clear else "#777"}})
             errors.append([lo, mean, mean, mean, hi] if lo is not None else [None] * 5)
         series.append(

@@ -13,6 +13,7 @@ import logging
 import traceback
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import solara
@@ -106,8 +107,8 @@ def verdicts(predictions: dict[str, str], answers: pd.DataFrame) -> list[tuple[s
 
 
 chosen = solara.reactive(presets.DEFAULT)
-predictions = solara.reactive({})
-reveal = solara.reactive(None)
+predictions: solara.Reactive[dict[str, str]] = solara.reactive({})
+reveal: solara.Reactive[tuple[str, Any, Any, list[str]] | None] = solara.reactive(None)
 """(preset name, summary frame, share quantiles, why: the main drivers in sentences) of the last reveal."""
 problem: solara.Reactive[str | None] = solara.reactive(None)
 picked = solara.reactive(0)

@@ -14,6 +14,7 @@ import html
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from functools import partial
 
 import solara
@@ -114,7 +115,7 @@ def Results():
     scenario = o.comparison.scenario
     focal = scenario.entrants[0]
     variants = o.variants
-    label = (lambda v: MODE_LABELS.get(v, v)) if kind.value == "modes" else (lambda v: v)
+    label: Callable[[str], str] = (lambda v: MODE_LABELS.get(v, v)) if kind.value == "modes" else (lambda v: v)
     if len(o.comparison.failures):
         Message(
             f"{len(o.comparison.failures)} runs raised an error and are left out; the first: "

@@ -82,7 +82,7 @@ def _row(summary: pd.DataFrame | Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _num(row: Mapping[str, Any], key: str) -> float | None:
-    value = row.get(key)
+    value: Any = row.get(key)
     try:
         value = float(value)
     except (TypeError, ValueError):

@@ -17,6 +17,7 @@ import base64
 import math
 import zlib
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import parse_qs, urlencode
 
 from abm import presets
@@ -68,7 +69,10 @@ class LinkState:
 
     @property
     def base(self) -> Scenario:
-        return self.scenario if self.scenario is not None else presets.load(self.preset)
+        if self.scenario is not None:
+            return self.scenario
+        assert self.preset is not None  # a link names a preset or carries a scenario (parse_query)
+        return presets.load(self.preset)
 
 
 def encode_scenario(scenario: Scenario) -> str:
@@ -159,7 +163,7 @@ def parse_query(query: str | None) -> LinkState | None:
         if preset not in presets.names():
             raise InputError("link preset", _short(preset), "one of " + ", ".join(presets.names()))
         scenario = None
-    base = scenario if scenario is not None else presets.load(preset)
+    base = scenario if scenario is not None else presets.load(cast(str, preset))  # the preset branch set it
     start = settings_from(base, 1)
     changes = {}
     for key, (name, kind) in _FIELDS.items():

@@ -216,7 +216,7 @@ def partnership_status(model: MarketEntryModel, entrant) -> str:
         return f"{kind} with {p.partner}, trust {p.trust_entrant:.2f} / {p.trust_partner:.2f}" + (
             " (upgraded)" if p.upgraded else ""
         )
-    cause = END_CAUSES.get(p.end_cause or "", p.end_cause or "ended").format(kind=kind)
+    cause = (END_CAUSES.get(p.end_cause, p.end_cause) if p.end_cause else "ended").format(kind=kind)
     if p.end_cause == "planned_end":
         cause = f"{kind} reached its planned end" + (f" ({p.exit_route.replace('_', ' ')})" if p.exit_route else "")
     return f"ended in month {p.end_month}: {cause}"
@@ -248,7 +248,9 @@ class LiveRun:
         self.roles = {f.name: f.role for f in m.firms}
         self.partnerships: dict[str, dict[str, list[float | None]]] = {}
         self._labels: dict[int, str] = {}
-        self.money = {e.name: {"cash": [], "npv": [], "npv_held": []} for e in m.entrants}
+        self.money: dict[str, dict[str, list[float]]] = {
+            e.name: {"cash": [], "npv": [], "npv_held": []} for e in m.entrants
+        }
         self._entrants = {e.name for e in m.entrants}
         self._drawn = threading.Condition()
         self._drawn_serial: dict[str, int] = {}

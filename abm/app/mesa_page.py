@@ -9,6 +9,7 @@ matplotlib components.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import solara
 
@@ -21,7 +22,7 @@ from abm import presets
 from abm.model import MarketEntryModel
 from abm.scenario import ENTRY_MODES
 
-MODEL_PARAMS = {
+MODEL_PARAMS: dict[str, dict[str, Any]] = {
     "scenario": {"type": "Select", "value": presets.DEFAULT, "values": presets.names(), "label": "Scenario"},
     "entry_mode": {"type": "Select", "value": "alliance", "values": [*ENTRY_MODES, "auto"], "label": "Entry mode"},
     "partner_commitment": {

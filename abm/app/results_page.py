@@ -96,6 +96,7 @@ def ResultsPage():
                 with solara.Div(style={"min-width": "300px"}):
                     solara.Select("Outcome (y)", values=f.outcomes, value=outcome)
             if parameter.value in f.summary.columns and outcome.value in f.summary.columns:
+                assert parameter.value is not None and outcome.value is not None  # both are columns
                 Chart(
                     "outcome",
                     height=440,

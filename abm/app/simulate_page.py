@@ -65,7 +65,7 @@ def ScenarioControls():
             solara.InputText(
                 "...or the path of a scenario file",
                 value="",
-                on_value=access.load_typed_path,
+                on_value=access.load_typed_path,  # type: ignore[arg-type]  # solara ignores what it returns
                 classes=["abm-scenario-path"],
             )
         modes = list(MODE_LABELS.values())
@@ -322,7 +322,7 @@ def Debrief(month: int, running: bool):
     current = shown is not None and run is not None and shown[0] == id(run)
 
     def at_the_end():
-        if not running and run is not None and not (current and shown[1] == month):
+        if not running and run is not None and not (current and shown is not None and shown[1] == month):
             explain()  # the run is over: its debrief comes without asking
 
     solara.use_effect(at_the_end, [month, running, id(run)])
@@ -338,6 +338,7 @@ def Debrief(month: int, running: bool):
             )
     if not current:
         return
+    assert shown is not None  # current
     _, at, sentences = shown
     note = "" if at == month else f"<p class='abm-caption'>As of month {at}; the run is now at month {month}.</p>"
     items = "".join(f"<li>{_escape(t)}</li>" for t in sentences)

@@ -14,7 +14,7 @@ import traceback
 import solara
 
 from abm import presets
-from abm.app.live import LiveRun
+from abm.app.live import Frame, LiveRun
 from abm.app.settings import Settings, apply_settings, own_commitment, settings_from
 from abm.errors import InputError
 from abm.scenario import Scenario
@@ -29,7 +29,7 @@ base_choice = solara.reactive(presets.DEFAULT)
 file_scenario: solara.Reactive[Scenario | None] = solara.reactive(None)
 settings: solara.Reactive[Settings | None] = solara.reactive(None)
 live: solara.Reactive[LiveRun | None] = solara.reactive(None)
-frame = solara.reactive(None)
+frame: solara.Reactive[Frame | None] = solara.reactive(None)
 """The latest :class:`abm.app.live.Frame` of ``live``."""
 playing = solara.reactive(False)
 speed = solara.reactive(8.0)
@@ -242,6 +242,7 @@ def apply_link(query: str | None) -> None:
         file_scenario.value = asked.scenario
         base_choice.value = FILE_PREFIX + "the link"
     else:
+        assert asked.preset is not None  # a link names a preset or carries a scenario
         base_choice.value = asked.preset
     settings.value = asked.settings
     present.value = asked.present

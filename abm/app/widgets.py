@@ -287,7 +287,7 @@ def kpi_html(frame: Frame) -> str:
 
 def _entrant_cards(e: EntrantStatus, frame: Frame) -> list[str]:
     met = e.target_month_reached is not None
-    on_time = met and e.target_month_reached <= e.target_month
+    on_time = e.target_month_reached is not None and e.target_month_reached <= e.target_month
     share_tone = "good" if e.share >= e.target_share else ""
     if met:
         target = (

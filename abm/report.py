@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from abm.compare import Comparison
-from abm.partnership import END_CAUSES
+from abm.partnership import END_CAUSES, FAILURE_CAUSES
 from abm.stats import wilson as wilson  # one definition; re-exported for abm.app and abm.validation
 
 SHARE_COLUMNS = [
@@ -172,10 +172,7 @@ def summary_markdown(cmp: Comparison, table: pd.DataFrame, chart_name: str, elap
         "the target by the deadline; entry success = target met and NPV > 0 at the entrant's cost of "
         "capital (terminal value of a business still held included); a partnership fails when it ends by "
         "one of: "
-        + ", ".join(
-            END_CAUSES[c].split(":")[0].format(kind="partnership")
-            for c in ("trust_floor", "missed_objectives", "partner_defected", "partner_walked_away", "entrant_exited")
-        )
+        + ", ".join(END_CAUSES[c].split(":")[0].format(kind="partnership") for c in FAILURE_CAUSES)
         + ", or a JV is liquidated.",
         "Probabilities carry a 95 % Wilson interval; bands are 10th-90th percentiles across replications.",
     ]

@@ -1,6 +1,5 @@
 """The package behaves in other people's tools: notebooks, samplers, process pools, readers."""
 
-import inspect
 import subprocess
 import sys
 import textwrap
@@ -224,16 +223,6 @@ def test_the_code_table_knows_every_categorical_outcome_the_model_produces():
                 seen[column].add(row[column])
                 assert code(column, row[column]) != OTHER, (preset, column, row[column])
     assert len(seen["final_mode"]) >= 3 and len(seen["partnership_end_cause"]) >= 3
-
-
-def test_vocabulary_types_hold_the_words_the_core_uses():
-    from abm import licensing, partnership, scenario, vocabulary
-
-    assert vocabulary.ENTRY_MODES == scenario.ENTRY_MODES
-    assert set(vocabulary.PARTNERSHIP_END_CAUSES) == {*partnership.END_CAUSES, "planned_end"}
-    assert set(vocabulary.JV_EXIT_ROUTES) <= set(partnership.END_CAUSES) | {"liquidation"}
-    status_comment = inspect.getsource(licensing.Application).split("status: str")[1].splitlines()[0]
-    assert status_comment.split("#")[1].split() == " | ".join(vocabulary.LICENCE_STATUSES).split()
 
 
 def _npv_of(point: dict) -> float:

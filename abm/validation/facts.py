@@ -33,6 +33,7 @@ import pandas as pd
 from abm.report import wilson
 from abm.validation import bass
 from abm.validation.experiment import Results
+from abm.vocabulary import EntryMode
 
 Z = 1.96
 
@@ -322,7 +323,7 @@ def failure_for_both(r: Results) -> FactCheck | None:
     )
 
 
-def _mode_is(*modes: str) -> Callable[[pd.DataFrame], pd.Series]:
+def _mode_is(*modes: EntryMode) -> Callable[[pd.DataFrame], pd.Series]:
     return lambda df: df.entry_mode.isin(modes).astype(float)
 
 

@@ -335,6 +335,7 @@ def firm_view(game: MarketGame, firm: str) -> dict[str, Any]:
             "cash": _num(partner.cash + sum(q.partner_cash_flow for q in m.partnerships if q.partner == firm), 2),
             "npv_to_date": _num(payoff, 2),
             "mode": p.kind if p is not None else "no partnership",
+            "commitment_level": _num(p.motivation) if p is not None else None,
             "in_market": True,
             "licensed": True,
             "exit": "",

@@ -65,6 +65,7 @@ class Settings:
     markets: int = 1
     choose_entry: bool = True
     seed: int = 1
+    horizon: int = 0  # months played; 0: the case's own horizon
 
 
 @dataclass
@@ -176,7 +177,7 @@ class ClassSession:
 
     def configure(self, data: dict[str, Any]) -> None:
         with self.lock:
-            if "markets" in data or "choose_entry" in data:
+            if {"markets", "choose_entry", "seed", "horizon"} & set(data):
                 self._lobby("markets and who chooses the entry mode can be changed")
             s = self.settings
             new = {}
@@ -185,6 +186,7 @@ class ClassSession:
                 "deadline_s": (0, limits.CLASSROOM_MAX_DEADLINE_SECONDS),
                 "markets": (1, limits.CLASSROOM_MAX_MARKETS),
                 "seed": (0, 2**31 - 1),
+                "horizon": (0, limits.CLASSROOM_MAX_MONTHS),
             }
             for key, value in data.items():
                 if key in bounds:
@@ -200,14 +202,17 @@ class ClassSession:
                     raise SessionError(
                         400, f"setting: {str(key)[:30]!r} is not one of {', '.join([*bounds, 'choose_entry'])}"
                     )
-            if self.phase != "lobby" and "seed" in new:
-                raise SessionError(409, "seed: only before the game starts")
             for key, value in new.items():
                 setattr(s, key, value)
             for team in self.teams.values():
                 if team.seat is not None and team.seat[0] >= s.markets:
                     team.seat = None
             self.version += 1
+
+    def played(self) -> Scenario:
+        """The case as played: shortened to the teacher's horizon (0 keeps the case's own)."""
+        h = self.settings.horizon
+        return self.case.with_overrides({"months": h}) if 0 < h < self.case.months else self.case
 
     def seats(self) -> list[dict[str, Any]]:
         roles = g.firm_names(self.case)
@@ -308,10 +313,11 @@ class ClassSession:
             if not seated:
                 raise SessionError(409, "no team has a role yet: assign roles first")
             self.markets = []
+            case = self.played()
             for m in range(self.settings.markets):
                 players = [t.seat[1] for t in seated if t.seat[0] == m]
                 self.markets.append(
-                    g.MarketGame(self.case, self.settings.seed, players, choose_entry=self.settings.choose_entry)
+                    g.MarketGame(case, self.settings.seed, players, choose_entry=self.settings.choose_entry)
                 )
             self.phase = "playing"
             self.note("teacher", f"game started: {self.case_label}, {len(self.markets)} market(s)")
@@ -338,7 +344,7 @@ class ClassSession:
             list(self._pool.map(lambda ig: ig[1].advance(until), games))
             for i, _ in games:
                 self._track(i)
-            self.note("teacher", f"round {self.round} (to month {min(until, self.case.months)})")
+            self.note("teacher", f"round {self.round} (to month {min(until, self.markets[0].horizon)})")
             self._maybe_finish()
             self.version += 1
 
@@ -412,11 +418,13 @@ class ClassSession:
         return n
 
     def apply_defaults(self) -> int:
-        """The teacher closes the round: every pending decision gets its default choice."""
+        """The teacher closes the round: every decision pending until the round's end gets its
+        default choice (each logged as such)."""
         with self.lock:
             n = 0
-            for i in list(self.pending):
-                n += self._apply_default(i)
+            while self.pending:
+                for i in list(self.pending):
+                    n += self._apply_default(i)
             return n
 
     def _apply_default(self, i: int) -> int:
@@ -514,7 +522,7 @@ class ClassSession:
                 "seats": self.seats(),
                 "teams": rows,
                 "month": min(months) if months else 0,
-                "horizon": self.case.months,
+                "horizon": self.played().months,
                 "round_open": self.round_open(),
                 "undecided": [r["team"] for r in rows if r.get("deciding")],
                 "audit": list(self.audit)[-30:],
@@ -660,7 +668,7 @@ class ClassSession:
             return s
         s.phase = "playing"
         s.markets = [
-            g.MarketGame(scenario, s.settings.seed, players, choose_entry=s.settings.choose_entry)
+            g.MarketGame(s.played(), s.settings.seed, players, choose_entry=s.settings.choose_entry)
             for players in meta["markets"]
         ]
         for i, game in enumerate(s.markets):

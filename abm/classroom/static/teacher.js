@@ -61,8 +61,8 @@ function render(s) {
   preset.append(el("option", { value: "", text: "— choose —" }));
   for (const p of s.presets) preset.append(el("option", { value: p, text: p, selected: p === s.case }));
   $("markets").value = s.settings.markets; $("months").value = s.settings.months_per_round;
-  $("deadline").value = s.settings.deadline_s; $("choose-entry").checked = s.settings.choose_entry;
-  for (const id of ["preset", "upload", "markets", "choose-entry", "auto-assign", "start"]) $(id).disabled = s.phase !== "lobby";
+  $("deadline").value = s.settings.deadline_s; $("horizon").value = s.settings.horizon; $("choose-entry").checked = s.settings.choose_entry;
+  for (const id of ["preset", "upload", "markets", "horizon", "choose-entry", "auto-assign", "start"]) $(id).disabled = s.phase !== "lobby";
   $("next").disabled = s.phase !== "playing" || s.round_open;
   $("defaults").disabled = !s.round_open;
   $("status").textContent = s.phase === "playing" ? (s.round_open ? `waiting for: ${s.undecided.join(", ")}` : "round done: start the next one") : (s.saved_to ? `saved to ${s.saved_to}` : "");
@@ -130,7 +130,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("apply-settings").addEventListener("click", () => {
     const body = { months_per_round: Number($("months").value), deadline_s: Number($("deadline").value) };
-    if (state.phase === "lobby") Object.assign(body, { markets: Number($("markets").value), choose_entry: $("choose-entry").checked });
+    if (state.phase === "lobby") Object.assign(body, { markets: Number($("markets").value), horizon: Number($("horizon").value), choose_entry: $("choose-entry").checked });
     post("settings", body);
   });
   $("auto-assign").addEventListener("click", () => post("auto_assign"));

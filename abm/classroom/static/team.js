@@ -99,6 +99,7 @@ function render(s) {
     kpi(`Your trust in ${v.counterpart || "the other side"}`, num(v.trust), "trust"),
     kpi(`${v.counterpart || "Other side"} delivered`, pct(v.other_delivered), "other"),
     kpi("You delivered", pct(v.own_delivered), "own"),
+    isEntrant ? null : kpi("Share of your promise you put in", pct(v.own.commitment_level), "level"),
     kpi("Mode", words(v.own.mode) + (v.partnership ? ` (${words(v.partnership.status)})` : ""), "mode"));
   const h = v.history;
   const charts = el("div", { class: "card" }, el("h2", { text: "Your path" }),

@@ -133,6 +133,7 @@ class ClassSession:
     def note(self, who: str, what: str, ok: bool = True) -> None:
         row = {"time": datetime.now(UTC).strftime("%H:%M:%S"), "who": who, "what": what, "ok": ok}
         self.audit.append(row)
+        self.version += 1  # the teacher's page shows the log
         (log.info if ok else log.warning)("classroom %s: %s: %s", "ok" if ok else "REFUSED", who, what)
 
     def refuse(self, status: int, who: str, message: str) -> SessionError:

@@ -32,7 +32,16 @@ async function poll() {
   document.getElementById("error").textContent = "";
   state = r.data;
   tickDeadline();
-  if (state.version !== version) { version = state.version; render(state); }
+  const sig = signature(state);
+  if (sig !== version) { version = sig; render(state); }
+}
+
+// Re-render only when what this team sees has changed (not on the countdown or on other teams' moves),
+// so a button is never replaced under the pointer.
+function signature(s) {
+  const copy = Object.assign({}, s, { version: 0 });
+  if (s.view && s.view.decision) copy.view = Object.assign({}, s.view, { decision: Object.assign({}, s.view.decision, { deadline_left: null }) });
+  return JSON.stringify(copy);
 }
 
 function tickDeadline() {
@@ -50,7 +59,7 @@ async function choose(choice) {
   const r = await api("POST", "/api/team/decide", headers(), { market: state.seat.market, firm: state.seat.firm, seq: d.seq, choice });
   sending = false;
   if (!r.ok) { document.getElementById("error").textContent = r.data.error || "refused"; version = -1; poll(); return; }
-  state = r.data; version = state.version; render(state);
+  state = r.data; version = signature(state); render(state);
 }
 
 function optionRow(o, scale) {
@@ -58,7 +67,7 @@ function optionRow(o, scale) {
   const x = v => (100 * (v - lo) / span).toFixed(1) + "%";
   const left = Math.min(0, o.value), right = Math.max(0, o.value);
   return el("div", { class: "option" },
-    el("button", { class: "primary", "data-choice": o.name, onclick: () => choose(o.name) }, words(o.name)),
+    el("button", { class: "primary", "data-choice": o.name, "data-value": o.value, onclick: () => choose(o.name) }, words(o.name)),
     el("div", { class: "bar", title: `${o.value} ± ${o.spread}` },
       el("div", { class: "zero", style: `left:${x(0)}` }),
       el("div", { class: "fill", style: `left:${x(left)};width:calc(${x(right)} - ${x(left)})` }),

@@ -326,6 +326,9 @@ def test_the_game_ends_and_the_debrief_shows_how_decisions_changed_the_outcomes(
 
 def test_the_finished_session_was_saved_as_parquet_with_its_scenario(server):
     *_, out, _ = server
+    deadline = time.monotonic() + 30  # saved after the debrief, off the request's path
+    while not (out.exists() and any(out.glob("*/decisions.parquet"))) and time.monotonic() < deadline:
+        time.sleep(0.5)
     folders = list(out.iterdir())
     assert len(folders) == 1
     names = {p.name for p in folders[0].iterdir()}

@@ -20,7 +20,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,6 +121,8 @@ class ClassSession:
         self.saved_to: Path | None = None
         self.started = datetime.now(UTC)
         self._debrief: dict[str, Any] | None = None
+        self._debrief_lock = threading.Lock()
+        self._finishing: Future | None = None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="abm-classroom")
         self.version = 0  # bumped on every change the pages show
         if isinstance(scenario, str):
@@ -361,8 +363,23 @@ class ClassSession:
             self.phase = "finished"
             self.note("teacher", "game finished")
             self._debrief = None
-            if self.out_dir is not None:
-                self.save(self.out_dir)
+            self._finishing = self._pool.submit(self._wrap_up, self.out_dir)
+
+    def _wrap_up(self, out_dir: Path | None) -> None:
+        """After the last round, off the request's path (the markets no longer change): the
+        debrief is computed and the session saved; the pages show them at their next poll."""
+        try:
+            self.debrief()
+            if out_dir is not None:
+                self.save(out_dir)
+        except Exception as exc:  # shown in the log; a page never waits on it
+            self.note("server", f"debrief or saving failed: {type(exc).__name__}: {exc}", ok=False)
+        self.version += 1
+
+    def wait_wrapped_up(self, timeout: float = 60.0) -> None:
+        """Wait for the debrief and the save after the last round (tests, the load test)."""
+        if self._finishing is not None:
+            self._finishing.result(timeout)
 
     def seat_of(self, market: int, firm: str) -> Team | None:
         for t in self.teams.values():
@@ -386,10 +403,11 @@ class ClassSession:
             raise self.refuse(
                 403, team.name, f"forged decision for {firm[:40]!r} in market {market + 1}: not this team's firm"
             )
-        with self.lock:
-            if self.phase != "playing":
-                raise SessionError(409, "no game is being played")
-            game = self.markets[market]
+        if self.phase != "playing":
+            raise SessionError(409, "no game is being played")
+        game = self.markets[market]
+        # the market runs on under its own lock only: the other markets' teams are not held up
+        with game._lock:
             d = game.pending
             if d is None or d.firm != firm or seq != len(game.log):
                 raise self.refuse(409, team.name, f"stale or replayed decision (seq {seq}): nothing pending for it")
@@ -400,7 +418,8 @@ class ClassSession:
                     400, team.name, f"choice {choice[:40]!r} is not one of {', '.join(d.names())}"
                 ) from None
             game.decide(choice, by="player", who=team.name)
-            self.note(team.name, f"{firm}: {d.kind} -> {choice} (month {d.month})")
+        self.note(team.name, f"{firm}: {d.kind} -> {choice} (month {d.month})")
+        with self.lock:
             self._track(market)
             self._maybe_finish()
             self.version += 1
@@ -472,30 +491,40 @@ class ClassSession:
             if self.phase == "lobby":
                 return out
             game = self.markets[m]
+            deadline = self.deadline_left(m)
+        with game._lock:  # the view under its market's lock only
             view = game.view(firm)
             if view["decision"] is not None:
                 view["decision"]["seq"] = len(game.log)
-                view["decision"]["deadline_left"] = self.deadline_left(m)
+                view["decision"]["deadline_left"] = deadline
             out["view"] = view
             out["waiting_for_other_side"] = game.pending is not None and game.pending.firm != firm
-            if self.phase == "finished":
-                out["debrief"] = self.debrief()["teams"].get(team.name)
-            return out
+        if out["phase"] == "finished":
+            ready = self._debrief  # computed once, off the request's path (None until then)
+            out["debrief"] = ready["teams"].get(team.name) if ready else None
+        return out
 
     def teacher_state(self) -> dict[str, Any]:
         with self.lock:
-            rows = []
-            for t in sorted(self.teams.values(), key=lambda t: t.joined):
-                row: dict[str, Any] = {
-                    "team": t.name,
-                    "seat": None if t.seat is None else {"market": t.seat[0], "firm": t.seat[1]},
-                    "seen_s_ago": round(self.clock() - t.last_seen, 1),
-                    "rejoins": t.rejoins,
-                }
-                if t.seat is not None and self.markets:
-                    m, firm = t.seat
-                    game = self.markets[m]
+            teams = [
+                (t.name, t.seat, round(self.clock() - t.last_seen, 1), t.rejoins)
+                for t in sorted(self.teams.values(), key=lambda t: t.joined)
+            ]
+            deadlines = {i: self.deadline_left(i) for i in self.pending}
+        rows = []
+        for name, seat, seen, rejoins in teams:  # each view under its market's lock only
+            row: dict[str, Any] = {
+                "team": name,
+                "seat": None if seat is None else {"market": seat[0], "firm": seat[1]},
+                "seen_s_ago": seen,
+                "rejoins": rejoins,
+            }
+            if seat is not None and self.markets:
+                m, firm = seat
+                game = self.markets[m]
+                with game._lock:
                     v = game.view(firm)
+                    mine = game.pending is not None and game.pending.firm == firm
                     row.update(
                         role=v["role"],
                         share=v["own"]["share"],
@@ -504,12 +533,11 @@ class ClassSession:
                         trust=v["trust"],
                         decisions=sum(1 for x in game.log if x.firm == firm and x.by == "player"),
                         defaults=sum(1 for x in game.log if x.firm == firm and x.by == "deadline"),
-                        deciding=None if game.pending is None or game.pending.firm != firm else game.pending.kind,
-                        deadline_left=self.deadline_left(m)
-                        if game.pending is not None and game.pending.firm == firm
-                        else None,
+                        deciding=game.pending.kind if mine else None,
+                        deadline_left=deadlines.get(m) if mine else None,
                     )
-                rows.append(row)
+            rows.append(row)
+        with self.lock:
             months = [game.month for game in self.markets]
             return {
                 "phase": self.phase,
@@ -528,7 +556,7 @@ class ClassSession:
                 "undecided": [r["team"] for r in rows if r.get("deciding")],
                 "audit": list(self.audit)[-30:],
                 "saved_to": str(self.saved_to) if self.saved_to else "",
-                "debrief": self.debrief() if self.phase == "finished" else None,
+                "debrief": self._debrief if self.phase == "finished" else None,
                 "version": self.version,
             }
 
@@ -537,16 +565,20 @@ class ClassSession:
     def debrief(self) -> dict[str, Any]:
         """League table, each partnership's trust and commitment paths (played and under the
         default policies on the same seed), event timelines, and each team's explanation."""
-        with self.lock:
+        if self._debrief is not None:
+            return self._debrief
+        with self._debrief_lock:  # the markets have finished: no session lock is needed to read them
             if self._debrief is not None:
                 return self._debrief
+            with self.lock:
+                seats = {t.name: t.seat for t in self.teams.values() if t.seat is not None}
             from abm.app.debrief import debrief as narrative
 
             default, default_log = g.default_run(self.markets[0].case, self.settings.seed)
             league, teams, markets = [], {}, []
             for i, game in enumerate(self.markets):
                 res = game.result()
-                seated = {t.seat[1]: t for t in self.teams.values() if t.seat is not None and t.seat[0] == i}
+                seated = {seat[1]: name for name, seat in seats.items() if seat[0] == i}
                 partnerships = []
                 for e in game.case.entrants:
                     played_p, default_p = g.paths(res, e.name), g.paths(default, e.name)
@@ -556,17 +588,17 @@ class ClassSession:
                         {
                             "entrant": e.name,
                             "partner": partner,
-                            "teams": [seated[n].name for n in (e.name, partner) if n in seated],
+                            "teams": [seated[n] for n in (e.name, partner) if n in seated],
                             "played": played_p,
                             "default": default_p,
                             "story": narrative(res.events, res.steps, summary, game.case),
                         }
                     )
-                for firm, team in seated.items():
+                for firm, team_name in seated.items():
                     role = game.roles[firm]
                     mine, theirs = g.outcome(res, firm, role), g.outcome(default, firm, role)
                     row = {
-                        "team": team.name,
+                        "team": team_name,
                         "market": i,
                         "firm": firm,
                         "role": role,
@@ -576,7 +608,7 @@ class ClassSession:
                         "defaults": sum(1 for x in game.log if x.firm == firm and x.by == "deadline"),
                     }
                     league.append(row)
-                    teams[team.name] = {
+                    teams[team_name] = {
                         "outcome": mine,
                         "default": theirs,
                         "compare": g.compare_sentence(mine, theirs),
@@ -610,37 +642,43 @@ class ClassSession:
     def save(self, out_dir: Path) -> Path:
         """Write the session to a new folder under ``out_dir`` (a name the server makes):
         scenario.toml, session.json, and Parquet frames with a ``market`` column: decisions,
-        steps, events, entrants, partnerships; plus the audit log."""
+        steps, events, entrants, partnerships; plus the audit log. A game in progress is saved
+        under the session's lock (a consistent state); a finished one needs none."""
+        if self.phase == "finished":
+            return self._save(out_dir)
         with self.lock:
-            stamp = self.started.strftime("%Y%m%d-%H%M%S")
-            folder = Path(out_dir) / f"classroom-{stamp}-{self.code}"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "scenario.toml").write_text(self.case.to_toml(), encoding="utf-8")
-            meta = {
-                "case": self.case_label,
-                "settings": vars(self.settings),
-                "round": self.round,
-                "phase": self.phase,
-                "teams": [{"name": t.name, "seat": list(t.seat) if t.seat else None} for t in self.teams.values()],
-                "markets": [game.players for game in self.markets],
-            }
-            (folder / "session.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-            frames: dict[str, list[pd.DataFrame]] = collections.defaultdict(list)
-            for i, game in enumerate(self.markets):
-                res = game.result()
-                for name, frame in (
-                    ("decisions", g.log_frame(game.log)),
-                    ("steps", res.steps),
-                    ("events", res.events),
-                    ("entrants", res.entrants),
-                    ("partnerships", res.partnerships),
-                ):
-                    frames[name].append(frame.assign(market=i))
-            for name, parts in frames.items():
-                pd.concat(parts, ignore_index=True).to_parquet(folder / f"{name}.parquet")
-            pd.DataFrame(list(self.audit), columns=["time", "who", "what", "ok"]).to_parquet(folder / "audit.parquet")
-            self.saved_to = folder
-            return folder
+            return self._save(out_dir)
+
+    def _save(self, out_dir: Path) -> Path:
+        stamp = self.started.strftime("%Y%m%d-%H%M%S")
+        folder = Path(out_dir) / f"classroom-{stamp}-{self.code}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "scenario.toml").write_text(self.case.to_toml(), encoding="utf-8")
+        meta = {
+            "case": self.case_label,
+            "settings": vars(self.settings),
+            "round": self.round,
+            "phase": self.phase,
+            "teams": [{"name": t.name, "seat": list(t.seat) if t.seat else None} for t in list(self.teams.values())],
+            "markets": [game.players for game in self.markets],
+        }
+        (folder / "session.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        frames: dict[str, list[pd.DataFrame]] = collections.defaultdict(list)
+        for i, game in enumerate(self.markets):
+            res = game.result()
+            for name, frame in (
+                ("decisions", g.log_frame(game.log)),
+                ("steps", res.steps),
+                ("events", res.events),
+                ("entrants", res.entrants),
+                ("partnerships", res.partnerships),
+            ):
+                frames[name].append(frame.assign(market=i))
+        for name, parts in frames.items():
+            pd.concat(parts, ignore_index=True).to_parquet(folder / f"{name}.parquet")
+        pd.DataFrame(list(self.audit), columns=["time", "who", "what", "ok"]).to_parquet(folder / "audit.parquet")
+        self.saved_to = folder
+        return folder
 
     @classmethod
     def open(cls, folder: Path, *, out_dir: Path | None = None) -> ClassSession:
@@ -691,6 +729,7 @@ class ClassSession:
                 raise InputError("--open", str(folder), "a session whose replay gives its saved steps (it differs)")
         if all(game.finished for game in s.markets):
             s.phase = "finished"
+            s._finishing = s._pool.submit(s._wrap_up, None)
         s.saved_to = folder
         s.note("teacher", f"reopened from {folder.name}")
         return s

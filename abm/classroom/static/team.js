@@ -124,6 +124,7 @@ function render(s) {
   const taken = el("div", { class: "card" }, el("h2", { text: "Your decisions" }),
     v.taken.length ? el("table", {}, el("tbody", {}, v.taken.map(t => el("tr", {}, el("td", { text: `m${t.month}` }), el("td", { text: words(t.kind) }), el("td", { text: words(t.choice) }), el("td", { class: "muted", text: t.by === "deadline" ? "deadline: default policy" : "" }))))) : el("p", { class: "muted", text: "none yet" }));
   game.append(kpis, el("div", { class: "grid cols2", style: "margin-top:8px" }, decisionCard(v), charts), el("div", { class: "grid cols3", style: "margin-top:8px" }, events, market, taken));
+  if (s.phase === "finished" && !s.debrief) game.prepend(el("div", { class: "card", style: "margin-bottom:8px" }, el("h2", { text: "The game is over: the debrief is being prepared…" })));
   if (s.debrief) {
     const db = s.debrief;
     game.prepend(el("div", { class: "card", id: "team-debrief", style: "margin-bottom:8px" }, el("h2", { text: "Debrief: your path against the default policy on the same market" }),

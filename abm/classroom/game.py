@@ -116,7 +116,9 @@ def played_case(scenario: Scenario | str | None, players: Iterable[str], choose_
     players = list(players)
     for name in players:
         if name not in roles:
-            raise InputError("firm", name, f"a firm of the case: {', '.join(roles)}{did_you_mean(str(name), roles)}")
+            raise InputError(
+                "firm", name, f"a firm of the case: {', '.join(roles)}{did_you_mean(str(name), list(roles))}"
+            )
     overrides: dict[str, Any] = {}
     if choose_entry:
         for i, e in enumerate(scenario.entrants):
@@ -148,7 +150,8 @@ class MarketGame:
         self.seed = int(seed)
         self.players = list(dict.fromkeys(players))
         self.roles = firm_names(self.case)
-        self.defaults = {f.name: f.policy for f in [*self.case.entrants, *self.case.partners]}
+        self.defaults: dict[str, str] = {e.name: e.policy for e in self.case.entrants}
+        self.defaults.update({p.name: p.policy for p in self.case.partners})
         overrides = {}
         for i, e in enumerate(self.case.entrants):
             if e.name in self.players:
@@ -349,10 +352,11 @@ def firm_view(game: MarketGame, firm: str) -> dict[str, Any]:
         for mo, a, k, t in m.events
         if a in names or firm in t or (counterpart and counterpart in t)
     ][-10:]
-    market = sorted(
-        ({"firm": f.name, "role": f.role, "share": _num(f.market_share)} for f in m.firms if f.market_share > 0),
-        key=lambda x: -(x["share"] or 0),
-    )
+    market = [
+        {"firm": f.name, "role": f.role, "share": _num(f.market_share)}
+        for f in sorted(m.firms, key=lambda f: -f.market_share)
+        if f.market_share > 0
+    ]
     d = game.pending
     decision = None
     if d is not None and d.firm == firm:

@@ -3,6 +3,7 @@ the server's refusals (Starlette's test client), saving and reopening, the CLI's
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -91,6 +92,25 @@ def test_each_side_sees_only_what_its_firm_knows():
     assert mine["decision"]["options"] and other["decision"] is None
     with pytest.raises(InputError):
         game.view("Nobody Ltd")
+    game.close()
+
+
+def test_texts_keep_only_the_readers_own_belief_and_drop_the_other_firms_valuations():
+    review = "review: share 9.0%, trust 0.75/0.77, worth 35m to Alpha Co. going on: the JV goes on"
+    assert (
+        g.private_text(review, "entrant", True)
+        == "review: share 9.0%, trust 0.75, worth 35m to Alpha Co. going on: the JV goes on"
+    )
+    assert g.private_text(review, "partner", False) == "review: share 9.0%, trust 0.77: the JV goes on"
+    cut = "Beta Tech cuts its commitment to 40% of its promise (worth 3.6m to it against 4.9m holding)"
+    assert g.private_text(cut, "entrant", False) == "Beta Tech cuts its commitment to 40% of its promise"
+    assert g.private_text(cut, "partner", True) == cut
+    game = g.MarketGame(small(), 1, ["Alpha Co.", "Beta Tech"])
+    play(game, default, 12)
+    both = re.compile(r"trust \d\.\d+/\d\.\d+")
+    for firm in ("Alpha Co.", "Beta Tech"):
+        texts = [e["text"] for e in game.view(firm)["events"]]
+        assert not any(both.search(t) for t in texts)
     game.close()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -292,6 +293,24 @@ def _partnership_of(model: MarketEntryModel, firm: str):
     return (active or mine or [None])[-1]
 
 
+_BOTH_TRUSTS = re.compile(r"trust (repaired to )?(\d+\.\d+)/(\d+\.\d+)")
+_PRIVATE = (
+    re.compile(r" ?\((?:the partnership is |staying was )?worth [^)]*\)"),  # another firm's valuations
+    re.compile(r" ?\(risk-adjusted value [^)]*\)"),
+    re.compile(r", worth [^,:]*? going on"),
+)
+
+
+def private_text(text: str, role: str, own: bool) -> str:
+    """An event or context as a firm may read it: of "trust a/b" (entrant's/partner's beliefs)
+    only its own side; another firm's valuations left out."""
+    text = _BOTH_TRUSTS.sub(lambda m: f"trust {m[1] or ''}{m[2] if role == 'entrant' else m[3]}", text)
+    if not own:
+        for pattern in _PRIVATE:
+            text = pattern.sub("", text)
+    return text
+
+
 def firm_view(game: MarketGame, firm: str) -> dict[str, Any]:
     """A played firm's view: see :meth:`MarketGame.view`."""
     m = game.model
@@ -348,7 +367,7 @@ def firm_view(game: MarketGame, firm: str) -> dict[str, Any]:
         own_delivered = None if p is None or not p.active else _num(p.delivered_partner)
     names = {firm, counterpart} - {""}
     events = [
-        {"month": int(mo), "actor": a, "kind": k, "text": t}
+        {"month": int(mo), "actor": a, "kind": k, "text": private_text(t, role, a == firm)}
         for mo, a, k, t in m.events
         if a in names or firm in t or (counterpart and counterpart in t)
     ][-10:]
@@ -364,7 +383,7 @@ def firm_view(game: MarketGame, firm: str) -> dict[str, Any]:
             "kind": d.kind,
             "title": KIND_WORDS.get(d.kind, d.kind.replace("_", " ")),
             "month": d.month,
-            "context": d.context,
+            "context": private_text(d.context, role, True),
             "options": [{"name": o.name, "value": _num(o.value, 2), "spread": _num(o.spread, 2)} for o in d.options],
         }
     return {

@@ -429,6 +429,24 @@ def test_server_refuses_oversized_malformed_and_non_json_bodies(client):
     assert client.get("/api/team/state", headers={"X-Team-Token": "nope"}).status_code == 401
 
 
+def test_the_teacher_uploads_a_scenario_as_text_and_nothing_is_read_from_a_path(client):
+    from abm.presets import load
+
+    s = client.session
+    key = {"X-Teacher-Key": s.teacher_key}
+    text = load("two-entrants").with_overrides({"market.consumers": 2000}).to_toml()
+    r = client.post("/api/teacher/case", json_body={"toml": text, "filename": "mine.toml"}, headers=key)
+    assert r.status_code == 200 and "two-entrants" in r.json()["case"]
+    assert [x["firm"] for x in s.seats()][:2] == ["Alpha Co.", "Hanil Electronics"]
+    too_big = {"toml": "x" * (limits.CLASSROOM_MAX_UPLOAD_BYTES + 1), "filename": "big.toml"}
+    assert client.post("/api/teacher/case", json_body=too_big, headers=key).status_code == 413
+    huge = load("alpha-beta").with_overrides({"market.consumers": limits.CLASSROOM_MAX_CONSUMERS + 1}).to_toml()
+    r = client.post("/api/teacher/case", json_body={"toml": huge, "filename": "huge.toml"}, headers=key)
+    assert r.status_code == 400 and "market.consumers" in r.json()["error"]
+    r = client.post("/api/teacher/case", json_body={"preset": "/etc/passwd"}, headers=key)
+    assert r.status_code == 400 and "two-entrants" in s.case_label  # unchanged
+
+
 def test_rate_limit_counts_each_client_apart():
     from abm.classroom.server import RateLimit
 

@@ -308,6 +308,8 @@ def test_the_game_ends_and_the_debrief_shows_how_decisions_changed_the_outcomes(
     league = t.inner_text("#league")
     for name in TEAMS:
         assert name in league
+    npv = {name: t.locator(f"#league tr:has(td:text-is('{name}')) td").nth(4).inner_text() for name in TEAMS}
+    assert npv["Red"] != npv["Green"] and npv["Blue"] != npv["Gold"]  # same market and seed, other decisions
     assert len(t.query_selector_all("[data-partnership] svg")) >= 4  # trust and commitment, both markets
     changed = t.inner_text("#debrief")
     assert "where the default policy would have chosen" in changed

@@ -101,7 +101,7 @@ def test_simulate_an_entrant_plays_and_the_end_shows_its_path_beside_the_default
     page.wait_for_selector(".abm-play-option-alliance", timeout=30_000)
     assert "±" in page.locator(".abm-play-option-alliance").inner_text()
     assert "Month 0" in page.locator("h4").last.inner_text()
-    page.locator(".abm-play-kpis").scroll_into_view_if_needed()
+    page.locator(".abm-play-default").scroll_into_view_if_needed()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "play-simulate-decision.png"))
     play(page, {"how to enter": "alliance"})

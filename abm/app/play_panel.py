@@ -137,10 +137,18 @@ if solara is not None:
 
     @solara.component
     def PlayPanel(scenario: Callable[[], Any], seed: int, *, where: str = "simulate"):
-        """Take one firm's decisions yourself; collapsed until opened. ``scenario`` is called
-        when a game starts (the page's current case)."""
-        with solara.Details("Play the firm: take its decisions yourself", expand=False):
-            _Play(scenario, seed, where)
+        """Take one firm's decisions yourself; closed until switched on (then nothing of it is
+        built while the page plays). ``scenario`` gives the page's current case."""
+        opened, set_opened = solara.use_state(False)
+        solara.Switch(
+            label="Play the firm: take its decisions yourself",
+            value=opened,
+            on_value=set_opened,
+            classes=["abm-play-open"],
+        )
+        if opened:
+            with solara.Card(classes=["abm-play-panel"]):
+                _Play(scenario, seed, where)
 
     @solara.component
     def _Play(scenario: Callable[[], Any], seed: int, where: str):

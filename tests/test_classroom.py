@@ -299,6 +299,23 @@ def test_a_session_saved_and_reopened_replays_to_the_same_state(tmp_path):
     assert [m.month for m in again.markets] == [m.month for m in s2.markets]
 
 
+def test_a_damaged_saved_session_is_refused_with_one_clear_error(tmp_path):
+    s, tok = four_teams()
+    s.start()
+    finish(s, tok)
+    folder = s.save(tmp_path)
+    (folder / "session.json").write_text('{"case": "x"}')
+    with pytest.raises(InputError) as err:
+        ClassSession.open(folder)
+    assert err.value.field == "--open"
+    folder = s.save(tmp_path / "again")
+    steps = pd.read_parquet(folder / "steps.parquet")
+    steps.loc[5, "market_share"] += 0.01  # results that the decisions do not give
+    steps.to_parquet(folder / "steps.parquet")
+    with pytest.raises(InputError, match="replay"):
+        ClassSession.open(folder)
+
+
 def test_two_sessions_with_the_same_decisions_save_identical_frames(tmp_path):
     frames = []
     for k in range(2):

@@ -684,7 +684,22 @@ class ClassSession:
     def open(cls, folder: Path, *, out_dir: Path | None = None) -> ClassSession:
         """Reopen a saved session: the markets are replayed from the case, the seed and the
         decisions, round by round, to the state they were saved in (a check compares the
-        replayed steps with the saved ones)."""
+        replayed steps with the saved ones).
+
+        Raises:
+            InputError: naming ``--open``, for a folder that is not a readable saved session.
+        """
+        try:
+            return cls._open(Path(folder), out_dir)
+        except InputError:
+            raise
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, StopIteration, OSError) as exc:
+            raise InputError(
+                "--open", str(folder), f"a readable saved classroom session ({type(exc).__name__}: {str(exc)[:80]})"
+            ) from None
+
+    @classmethod
+    def _open(cls, folder: Path, out_dir: Path | None) -> ClassSession:
         from abm.limits import read_text_file
 
         folder = Path(folder)

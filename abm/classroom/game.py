@@ -109,6 +109,19 @@ def firm_names(scenario: Scenario) -> dict[str, str]:
     return out
 
 
+def with_players(case: Scenario, players: Sequence[str]) -> Scenario:
+    """The case with the ``external`` policy for the played firms (the run pauses at their
+    decisions)."""
+    overrides = {}
+    for i, e in enumerate(case.entrants):
+        if e.name in players:
+            overrides[f"entrants[{i}].policy"] = "external"
+    for i, p in enumerate(case.partners):
+        if p.name in players:
+            overrides[f"partners[{i}].policy"] = "external"
+    return case.with_overrides(overrides) if overrides else case
+
+
 def played_case(scenario: Scenario | str | None, players: Iterable[str], choose_entry: bool = True) -> Scenario:
     """The case as played: a played entrant chooses its own entry mode (``entry_mode = "auto"``)
     when ``choose_entry``. The default policies' replay uses this case too."""
@@ -146,22 +159,18 @@ class MarketGame:
         players: Sequence[str],
         *,
         choose_entry: bool = True,
+        prepared: tuple[Scenario, Scenario] | None = None,
     ):
-        self.case = played_case(scenario, players, choose_entry)
-        self.seed = int(seed)
         self.players = list(dict.fromkeys(players))
+        if prepared is None:
+            case = played_case(scenario, self.players, choose_entry)
+            prepared = (case, with_players(case, self.players))
+        self.case, self._scenario = prepared
+        self.seed = int(seed)
         self.roles = firm_names(self.case)
         self.defaults: dict[str, str] = {e.name: e.policy for e in self.case.entrants}
         self.defaults.update({p.name: p.policy for p in self.case.partners})
-        overrides = {}
-        for i, e in enumerate(self.case.entrants):
-            if e.name in self.players:
-                overrides[f"entrants[{i}].policy"] = "external"
-        for i, p in enumerate(self.case.partners):
-            if p.name in self.players:
-                overrides[f"partners[{i}].policy"] = "external"
-        scenario_played = self.case.with_overrides(overrides) if overrides else self.case
-        self.model = _RoundModel(scenario_played, seed=self.seed)
+        self.model = _RoundModel(self._scenario, seed=self.seed)
         self.pending: policies.Decision | None = None
         self.log: list[Taken] = []
         self.finished = False
@@ -170,6 +179,21 @@ class MarketGame:
         if not self.players:  # nobody plays: the run is the default one
             self.model.run()
             self.finished = True
+
+    @classmethod
+    def copies(
+        cls, scenario: Scenario, seed: int, players: Sequence[Sequence[str]], *, choose_entry: bool = True
+    ) -> list[MarketGame]:
+        """One game per list of players, all on ``scenario`` and ``seed`` (the classroom's
+        markets); the played case is prepared once per distinct list of players."""
+        ready: dict[tuple[str, ...], tuple[Scenario, Scenario]] = {}
+        games = []
+        for who in players:
+            key = tuple(dict.fromkeys(who))
+            game = cls(scenario, seed, key, choose_entry=choose_entry, prepared=ready.get(key))
+            ready.setdefault(key, (game.case, game._scenario))
+            games.append(game)
+        return games
 
     # ---- driving -------------------------------------------------------------------------
 
@@ -428,15 +452,7 @@ class _Script:
 def replay(case: Scenario, seed: int, players: Sequence[str], choices: Sequence[str]) -> RunResult:
     """Re-run a played game from its case, seed and the choices in the order they were taken
     (no pauses): the same frames as the game itself."""
-    players = list(players)
-    overrides = {}
-    for i, e in enumerate(case.entrants):
-        if e.name in players:
-            overrides[f"entrants[{i}].policy"] = "external"
-    for i, p in enumerate(case.partners):
-        if p.name in players:
-            overrides[f"partners[{i}].policy"] = "external"
-    model = _RoundModel(case.with_overrides(overrides) if overrides else case, seed=seed)
+    model = _RoundModel(with_players(case, list(players)), seed=seed)
     script = iter(choices)
     try:
         while model.run_until_decision() is not None:
@@ -513,11 +529,8 @@ def divergence(taken: Sequence[Taken], defaults: Sequence[policies.DecisionRecor
                     f" (your firm valued them {a['value']:.1f} m ± {a['spread']:.1f} and "
                     f"{b['value']:.1f} m ± {b['spread']:.1f})"
                 )
-            how = "the deadline gave the default" if t.by == "deadline" else "you chose"
-            if t.by == "deadline":
-                return f"Month {t.month}: no decision before the deadline, so {t.default!r} was taken for you."
             return (
-                f"Month {t.month} ({KIND_WORDS.get(t.kind, t.kind).lower()}): {how} {t.choice!r} where the "
+                f"Month {t.month} ({KIND_WORDS.get(t.kind, t.kind).lower()}): you chose {t.choice!r} where the "
                 f"default policy would have chosen {t.default!r}{worth}."
             )
         if k < len(theirs) and (theirs[k].decision.kind != t.kind or theirs[k].decision.month != t.month):

@@ -315,13 +315,10 @@ class ClassSession:
             seated = [t for t in self.teams.values() if t.seat is not None]
             if not seated:
                 raise SessionError(409, "no team has a role yet: assign roles first")
-            self.markets = []
-            case = self.played()
-            for m in range(self.settings.markets):
-                players = [t.seat[1] for t in seated if t.seat[0] == m]
-                self.markets.append(
-                    g.MarketGame(case, self.settings.seed, players, choose_entry=self.settings.choose_entry)
-                )
+            players = [[t.seat[1] for t in seated if t.seat[0] == m] for m in range(self.settings.markets)]
+            self.markets = g.MarketGame.copies(
+                self.played(), self.settings.seed, players, choose_entry=self.settings.choose_entry
+            )
             self.phase = "playing"
             self.note("teacher", f"game started: {self.case_label}, {len(self.markets)} market(s)")
             self.version += 1
@@ -721,10 +718,9 @@ class ClassSession:
         if not meta["markets"]:
             return s
         s.phase = "playing"
-        s.markets = [
-            g.MarketGame(s.played(), s.settings.seed, players, choose_entry=s.settings.choose_entry)
-            for players in meta["markets"]
-        ]
+        s.markets = g.MarketGame.copies(
+            s.played(), s.settings.seed, meta["markets"], choose_entry=s.settings.choose_entry
+        )
         for i, game in enumerate(s.markets):
             taken = g.taken_from_frame(decisions[decisions.market == i].drop(columns="market"))
             it = iter(taken)

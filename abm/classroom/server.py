@@ -176,7 +176,8 @@ def create_app(session: ClassSession, *, tick_seconds: float = 0.5) -> Starlette
     async def qr(request: Request) -> Any:
         import segno
 
-        url = f"{str(request.base_url).rstrip('/')}/join?code={session.code}"
+        base = session.join_base or str(request.base_url).rstrip("/")
+        url = f"{base}/join?code={session.code}"
         svg = segno.make(url, error="m").svg_inline(scale=5, dark="#111", light="#fff")
         return {"svg": svg, "url": url}
 
@@ -282,8 +283,22 @@ def serve(session: ClassSession, host: str, port: int) -> None:
     )
 
 
+def network_address() -> str:
+    """This machine's address on its local network (no packet is sent), or 127.0.0.1."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))
+            return str(s.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+
+
 def urls(host: str, port: int, session: ClassSession) -> tuple[str, str]:
-    """(teacher's URL with the key, students' join URL)."""
-    shown = "127.0.0.1" if host in ("127.0.0.1", "0.0.0.0", "::", "") else host
-    base = f"http://{shown}:{port}"
-    return f"{base}/teacher#key={session.teacher_key}", f"{base}/join?code={session.code}"
+    """(teacher's URL with the key, students' join URL). Listening on every interface, the
+    students' URL (and the QR code) use this machine's network address."""
+    local = f"http://127.0.0.1:{port}" if host in ("127.0.0.1", "0.0.0.0", "::", "") else f"http://{host}:{port}"
+    public = f"http://{network_address()}:{port}" if host in ("0.0.0.0", "::") else local
+    session.join_base = public if public != local else ""
+    return f"{local}/teacher#key={session.teacher_key}", f"{public}/join?code={session.code}"

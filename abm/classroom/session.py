@@ -118,6 +118,7 @@ class ClassSession:
         self.pending: dict[int, Pending] = {}
         self.audit: collections.deque[dict[str, Any]] = collections.deque(maxlen=limits.CLASSROOM_MAX_AUDIT_ROWS)
         self.out_dir = out_dir
+        self.join_base = ""  # the students' base URL for the QR code; "" = as the teacher's browser sees it
         self.saved_to: Path | None = None
         self.started = datetime.now(UTC)
         self._debrief: dict[str, Any] | None = None

@@ -114,6 +114,19 @@ def test_texts_keep_only_the_readers_own_belief_and_drop_the_other_firms_valuati
     game.close()
 
 
+def test_a_view_is_rebuilt_after_every_move_and_a_callers_changes_do_not_stick():
+    game = g.MarketGame(small(), 1, ["Alpha Co."])
+    game.advance(12)
+    first = game.view("Alpha Co.")
+    first["decision"]["seq"] = 99
+    again = game.view("Alpha Co.")
+    assert "seq" not in again["decision"] and again["month"] == first["month"]
+    game.decide(game.default_choice())
+    after = game.view("Alpha Co.")
+    assert len(after["taken"]) == 1 and after["month"] > first["month"]
+    game.close()
+
+
 def test_a_choice_not_offered_is_refused_and_the_decision_stays_pending():
     game = g.MarketGame(small(), 1, ["Alpha Co."])
     d = game.advance(12)

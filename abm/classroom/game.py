@@ -176,6 +176,8 @@ class MarketGame:
         self.finished = False
         self._at_round_end = False
         self._lock = threading.RLock()
+        self._changes = 0  # bumped whenever the run moves or a decision is taken: views are cached by it
+        self._views: dict[str, tuple[int, dict[str, Any]]] = {}
         if not self.players:  # nobody plays: the run is the default one
             self.model.run()
             self.finished = True
@@ -267,7 +269,9 @@ class MarketGame:
             return self.decide(self.default_choice(), by="deadline", who=who)
 
     def _next(self) -> policies.Decision | None:
+        self._changes += 1
         d = self.model.run_until_decision()
+        self._changes += 1
         if d is None:
             self.finished = True
             self.pending = None
@@ -289,14 +293,24 @@ class MarketGame:
                     m._receive()
             self.pending = None
             self.finished = True
+            self._changes += 1
             m.release()
 
     # ---- what a firm knows ---------------------------------------------------------------
 
     def view(self, firm: str) -> dict[str, Any]:
-        """What ``firm`` would know now (the model must be paused: call between advances)."""
+        """What ``firm`` would know now (the model must be paused: call between advances).
+        Built once per change of the run (a class polls it every second); the caller gets its
+        own copy of the top level and of the decision."""
         with self._lock:
-            return firm_view(self, firm)
+            cached = self._views.get(firm)
+            if cached is None or cached[0] != self._changes:
+                cached = (self._changes, firm_view(self, firm))
+                self._views[firm] = cached
+            view = dict(cached[1])
+            if view["decision"] is not None:
+                view["decision"] = dict(view["decision"])
+            return view
 
     def result(self) -> RunResult:
         """The run's frames so far (the model must be paused)."""

@@ -222,6 +222,7 @@ def test_the_game_starts_and_a_forged_decision_for_another_team_is_refused(pages
     t.click("#start")
     red = pages["teams"]["Red"]
     assert _decision(red) is not None
+    shot(red, "team-entrant-decision")
     stored = red.context.storage_state()["origins"][0]["localStorage"]
     token = next(item["value"] for item in stored if item["name"] == "abm-classroom-team-token")
     status, answer = post(

@@ -278,7 +278,7 @@ if solara is not None:
             return
         solara.HTML(tag="h4", unsafe_innerHTML=html.escape(f"Month {d['month']}: {d['title']}"))
         solara.Text(
-            f"{d['context']}. Your firm's own estimate of each option's value (million, discounted), "
+            f"{d['context'][:1].upper()}{d['context'][1:]}. Your firm's own estimate of each option's value (million, discounted), "
             "± how unsure it is" + (f"; decide within {deadline} s." if deadline else "."),
             classes=["abm-caption"],
         )

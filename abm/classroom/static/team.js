@@ -85,7 +85,7 @@ function decisionCard(v) {
   const scale = { lo: Math.min(...vals), hi: Math.max(...vals) };
   return el("div", { class: "card", id: "decision" },
     el("h2", { text: `Month ${d.month}: ${d.title}` }),
-    el("p", { class: "muted", text: `${d.context}. Your firm's own estimate of each option's value (million, discounted), ± how unsure it is:` }),
+    el("p", { class: "muted", text: `${d.context.charAt(0).toUpperCase() + d.context.slice(1)}. Your firm's own estimate of each option's value (million, discounted), ± how unsure it is:` }),
     d.options.map(o => optionRow(o, scale)),
     el("p", { class: "warn", id: "deadline" }));
 }

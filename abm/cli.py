@@ -300,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # that part is not there
             raise
         mod.register(sub)
+
+    # abm classroom (issue 16): the multi-team classroom server
+    from abm.classroom.commands import register as register_classroom
+
+    register_classroom(sub)
     return parser
 
 

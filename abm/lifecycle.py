@@ -20,7 +20,7 @@ from abm import partnership as rules
 from abm.entry import jv_setup_cost
 from abm.partnership import END_CAUSES, Partnership
 from abm.policies import Option
-from abm.rules import bargaining, valuation
+from abm.rules import bargaining, commitment, valuation
 from abm.rules import trust as trust_rules
 from abm.vocabulary import JvExitRoute, PartnershipEndCause, PartnershipKind
 
@@ -64,17 +64,9 @@ def form(
 # ---- each month -----------------------------------------------------------------------------
 
 
-def partner_motivation(expected_payoff: float, service_cost: float) -> float:
-    """How much of its promise a partner puts in, from what the partnership pays it:
-    ``mu = clip(0.75 + 0.25 pi / max(c_s, 0.01), 0.5, 1)`` where ``pi`` is its expected monthly
-    payoff and ``c_s`` its service cost. A partner that expects to lose money serves the
-    partnership half-heartedly (the seed's "unequal commitment"); the form is an assumption."""
-    return min(1.0, max(0.5, 0.75 + 0.25 * expected_payoff / max(service_cost, 0.01)))
-
-
 def deliver_commitment(model: MarketEntryModel, p: Partnership) -> None:
     """Each side delivers a noisy share of what it promised; the partner scales its promise
-    by its motivation (revised each quarter from what the partnership pays it). The entrant's
+    by the share of it it chose to put in this quarter (``partner_commits``). The entrant's
     working view of the partner's engagement is smoothed over months; each side's quarter
     totals feed its trust."""
     c = model.scenario.contract
@@ -154,8 +146,75 @@ def quarter_review(model: MarketEntryModel, p: Partnership) -> None:
     obs = trust_rules.observation(np.array([d_p, d_e]), np.array([d_e, d_p]), results, z, sigma, fr)
     new = trust_rules.update(np.array([p.trust_entrant, p.trust_partner]), obs, c.trust_gain, c.trust_loss)
     p.trust_entrant, p.trust_partner = float(new[0]), float(new[1])
+    partner_commits(model, p, results)
+
+
+def brand_diversion(model: MarketEntryModel, p: Partnership, entrant_share: float) -> float:
+    """Monthly margin (millions) the partner's own brand loses while the entrant holds
+    ``entrant_share``: the entrant's customers come from the brands bought in proportion to
+    their shares (diversion by share, the logit's proportional substitution), so the brand
+    loses ``s_e b / inside`` of the market at its unit margin. Zero for a partner with no brand."""
+    brand = model.partner_brands.get(p.partner)
+    if brand is None:
+        return 0.0
+    inside = max(1.0 - model.consumers.no_purchase_share, 1e-6)
+    diverted = entrant_share * min(1.0, brand.market_share / inside)
+    return model.scenario.market.buyers * diverted * max(0.0, brand.price - brand.unit_cost) / 1e6
+
+
+def commitment_values(model: MarketEntryModel, p: Partnership, results: float) -> dict[str, tuple[float, float]]:
+    """The partner's options for its effort this quarter: ``{option: (level, value)}``
+    (docs/ODD.md §7.7, ``abm.rules.commitment``). Its payoff at a level: its part of the
+    gross margin on the share its channels help to reach (coverage ``1 - (1 - own)(1 -
+    network x promise x level)``), less its service cost and its own brand's diverted margin;
+    how long that lasts depends on how the entrant will read the effort; afterwards it falls
+    back on its outside option."""
     partner = model.partner_by_name[p.partner]
-    p.motivation = partner_motivation(estimates(model, p)["partner_flow"], partner.config.service_cost)
+    entrant = model.entrant_by_name[p.entrant]
+    pcfg = partner.config
+    est = estimates(model, p)
+    options = commitment.levels(p.motivation)
+    level = np.array(list(options.values()))
+    effort = p.promised_partner * level
+    step = 24.0 / entrant.config.build_months
+    own = entrant.own_coverage(progress=min(1.0, entrant.build_progress + 0.5 * step))
+    cov = np.mean(1.0 - (1.0 - own)[None, :] * (1.0 - partner.network[None, :] * effort[:, None]), axis=1)
+    share = np.minimum(est["cap"], est["conversion"] * cov)
+    gross = est["margin"] * share
+    lost = np.array([brand_diversion(model, p, float(s)) for s in share])
+    if p.kind == "alliance":
+        flow = p.profit_share * gross - pcfg.service_cost * effort - lost
+    else:
+        flow = (1.0 - p.stake) * (gross - est["fixed"]) - lost
+    seen = commitment.trust_seen(effort, p.trust_partner * entrant.config.commitment, results)
+    hazard = commitment.breakup_hazard(seen)
+    fallback = pcfg.outside_option * pcfg.opportunity_value
+    v = commitment.value(flow, model.scenario.mode_choice.horizon_months, pcfg.cost_of_capital, hazard, fallback)
+    return {name: (float(lv), float(x)) for (name, lv), x in zip(options.items(), np.ravel(v), strict=True)}
+
+
+def partner_commits(model: MarketEntryModel, p: Partnership, results: float) -> None:
+    """The partner's quarterly ``commitment`` decision: cut, hold or raise the share of its
+    promise it delivers, by its own estimate of each level's value (its policy decides)."""
+    partner = model.partner_by_name[p.partner]
+    values = commitment_values(model, p, results)
+    unc = 1.0 - 0.5 * (p.trust_partner + p.fit)
+    before = p.motivation
+    choice = model.ask(
+        partner,
+        "commitment",
+        [_opt(name, v, unc) for name, (_, v) in values.items()],
+        f"quarterly commitment: it delivers {before:.0%} of its promise; trust in {p.entrant} {p.trust_partner:.2f}",
+    )
+    p.motivation = values[choice][0]
+    if choice != "hold":
+        verb = "cuts" if choice == "cut" else "raises"
+        model.log(
+            partner.name,
+            f"commitment_{choice}",
+            f"{partner.name} {verb} its commitment to {p.motivation:.0%} of its promise "
+            f"(worth {values[choice][1]:.1f}m to it against {values['hold'][1]:.1f}m holding)",
+        )
 
 
 def planned_share(model: MarketEntryModel, entrant: Entrant) -> float:
@@ -283,6 +342,10 @@ def estimates(model: MarketEntryModel, p: Partnership) -> dict[str, float]:
     return {
         "share": s1,
         "rho": rho,
+        "conversion": float(conv),
+        "cap": float(cap),
+        "margin": float(margin),
+        "fixed": float(fixed),
         "gross_value": float(gross_value),
         "partner_cost_value": float(pcfg.service_cost * p.promised_partner * a_e),
         "entrant_continue": float(e_pv + max(0.0, e_end) * gc_e),

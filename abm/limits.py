@@ -163,6 +163,70 @@ APP_ORPHAN_MINUTES = _limit(
 )
 
 
+# ---- the classroom (abm classroom) -----------------------------------------------------------
+CLASSROOM_MAX_TEAMS = _limit(
+    "CLASSROOM_MAX_TEAMS", 60, "teams", "teams joined to one classroom session", "a class of 40 teams and spare seats"
+)
+CLASSROOM_MAX_MARKETS = _limit(
+    "CLASSROOM_MAX_MARKETS",
+    30,
+    "markets",
+    "copies of the case played side by side in one session",
+    "one per alliance of two teams; each is a run the server holds in memory",
+)
+CLASSROOM_MAX_NAME_CHARS = _limit(
+    "CLASSROOM_MAX_NAME_CHARS", 30, "characters", "a team's name", "letters, digits, spaces and - _ . ' only"
+)
+CLASSROOM_MAX_BODY_BYTES = _limit(
+    "CLASSROOM_MAX_BODY_BYTES",
+    4_096,
+    "bytes",
+    "a JSON request to the classroom server (a join, a decision, a teacher's setting)",
+    "the largest legitimate message is under 300 bytes; a scenario upload has its own limit",
+)
+CLASSROOM_MAX_UPLOAD_BYTES = _limit(
+    "CLASSROOM_MAX_UPLOAD_BYTES",
+    200_000,
+    "bytes",
+    "a scenario file the teacher uploads to the classroom server",
+    "the largest preset is under 10 kB",
+)
+CLASSROOM_MAX_CONSUMERS = _limit(
+    "CLASSROOM_MAX_CONSUMERS",
+    20_000,
+    "consumers",
+    "market.consumers of a case played in the classroom",
+    "a round of every market must stay well under a second on a laptop",
+)
+CLASSROOM_MAX_MONTHS = _limit(
+    "CLASSROOM_MAX_MONTHS", 240, "months", "the horizon of a case played in the classroom", ""
+)
+CLASSROOM_MAX_ROUND_MONTHS = _limit(
+    "CLASSROOM_MAX_ROUND_MONTHS", 60, "months", "months per round in the classroom", "at least 1"
+)
+CLASSROOM_MAX_DEADLINE_SECONDS = _limit(
+    "CLASSROOM_MAX_DEADLINE_SECONDS",
+    900,
+    "seconds",
+    "the deadline for a team's decision (0: no deadline)",
+    "a lesson's pace; the default policy decides when it passes",
+)
+CLASSROOM_MAX_REQUESTS_PER_MINUTE = _limit(
+    "CLASSROOM_MAX_REQUESTS_PER_MINUTE",
+    600,
+    "requests per minute",
+    "requests from one team (its token) or, before joining, from one address",
+    "a page polls once a second; more is a script, refused with 429 without touching the session",
+)
+CLASSROOM_MAX_AUDIT_ROWS = _limit(
+    "CLASSROOM_MAX_AUDIT_ROWS",
+    5_000,
+    "rows",
+    "the session's audit log of refused requests (the oldest are dropped)",
+    "a flood of bad requests cannot fill the memory",
+)
+
+
 def in_app() -> bool:
     """True inside the app's server process (``abm app`` sets ABM_APP_HOST): scenarios are then
     held to the app's limits on consumers and months."""

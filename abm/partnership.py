@@ -79,7 +79,7 @@ class Partnership:
     partner_flows: list = field(default_factory=list, repr=False)  # partner's monthly cash flow
     profit_share: float = 0.0  # partner's share of an alliance's gross profit (bargained)
     promised_partner: float = 0.0  # commitment the partner has promised (renegotiation can raise it)
-    motivation: float = 1.0  # share of its promise the partner puts in, from its payoff
+    motivation: float = 1.0  # share of its promise the partner puts in (its quarterly commitment decision)
     quarter_entrant: float = 0.0  # delivered commitment summed over the current quarter
     quarter_partner: float = 0.0
     calm_until: int = 0  # no new trouble talks before this month

@@ -11,6 +11,8 @@ import pytest
 TOGETHER = {
     "test_app_browser": "one `abm app` server and one Chromium profile for the whole module",
     "test_validation": "one `abm validate --quick` run shared by the module's tests",
+    "test_classroom_browser": "one `abm classroom` server and a lesson played in order by a teacher and four teams",
+    "test_classroom_play_browser": "one `abm app` server for the play-the-firm panel's tests",
 }
 
 

@@ -1,8 +1,10 @@
 """Decision policies: one interface for every decision; an outside caller can take them."""
 
+import itertools
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -145,3 +147,73 @@ def test_cautious_policy_weighs_the_spread():
     d = policies.Decision("A", "review", (policies.Option("bold", 10.0, 8.0), policies.Option("safe", 8.0, 1.0)), 24)
     assert policies.get("value").choose(d) == "bold"
     assert policies.get("cautious").choose(d) == "safe"
+
+
+# ---- the partner's quarterly commitment decision ---------------------------------------------
+
+
+def commitment_choices(**kwargs):
+    m = MarketEntryModel(seed=1, **SMALL, **kwargs)
+    m.run()
+    out = [r for r in m.decisions if r.decision.kind == "commitment"]
+    events = [e for e in m.events if e[2].startswith("commitment_")]
+    m.release()
+    return out, events
+
+
+def test_the_partner_decides_its_commitment_each_quarter_by_value_from_its_payoffs():
+    paid, _ = commitment_choices()
+    assert paid and all(r.decision.firm == "Beta Tech" for r in paid)
+    months = [r.decision.month for r in paid]
+    assert all(b - a == 3 for a, b in itertools.pairwise(months))  # each quarter of the partnership
+    assert all(r.choice == "hold" for r in paid)  # well paid at full effort: it keeps delivering all it promised
+    # a partner whose service costs more than the partnership pays it cuts, quarter after quarter
+    costly, events = commitment_choices(**{"partners.service_cost": 1.0})
+    assert costly[0].choice == "cut"
+    assert events and events[0][2] == "commitment_cut" and "cuts its commitment to 85%" in events[0][3]
+    # so does one whose profit share leaves it little
+    stingy, _ = commitment_choices(**{"partners.profit_share": 0.03})
+    assert "cut" in {r.choice for r in stingy}
+
+
+def test_commitment_rule_values_follow_payoff_outside_option_and_the_entrants_reading():
+    from abm.rules import commitment
+
+    assert commitment.levels(1.0) == {"hold": 1.0, "cut": 0.85}
+    assert commitment.levels(0.4) == {"hold": 0.4, "raise": 0.55}
+    assert set(commitment.levels(0.7)) == {"hold", "cut", "raise"}
+    # delivering less than the entrant reads as less reliable, and a distrusted partnership ends sooner
+    seen = commitment.trust_seen(np.array([0.5, 0.9]), 0.9, 0.0)
+    assert seen[0] < seen[1] and seen[0] == pytest.approx(0.1)
+    low, high = commitment.breakup_hazard(seen)
+    assert low > high
+    # a better outside option makes the riskier (low-effort) level worth relatively more
+    flows = np.array([0.10, 0.12])  # low effort saves little
+    for fallback, best in ((0.0, 1), (50.0, 0)):
+        v = commitment.value(flows, 60, 0.12, np.array([low, high]), fallback)
+        assert int(np.argmax(v)) == best
+
+
+def test_an_outside_caller_takes_the_partners_commitment_and_the_driven_run_is_deterministic():
+    def run(pick):
+        m = MarketEntryModel(seed=4, **{"partners[0].policy": "external"}, **SMALL)
+        seen = drive(m, pick)
+        out = collect(m)
+        m.release()
+        return seen, out
+
+    def shirk(d):  # the human partner cuts whenever it can, else takes the value choice
+        return "cut" if d.kind == "commitment" and "cut" in d.names() else by_value(d)
+
+    s1, a = run(shirk)
+    s2, b = run(shirk)
+    kinds = {d.kind for d in s1}
+    assert "commitment" in kinds and all(d.firm == "Beta Tech" for d in s1)
+    assert [(d.kind, d.month, d.names()) for d in s1] == [(d.kind, d.month, d.names()) for d in s2]
+    pd.testing.assert_frame_equal(a.steps, b.steps)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    assert "commitment_cut" in set(a.events.kind)
+    # the same run answered by value is the default run
+    _, c = run(by_value)
+    pd.testing.assert_frame_equal(c.steps, abm.simulate(seed=4, **SMALL).steps)
+    assert not a.steps.equals(c.steps)  # a partner that shirks changes the run

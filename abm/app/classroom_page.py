@@ -21,6 +21,7 @@ import solara
 from abm import presets
 from abm.app import charts, debrief, state
 from abm.app.comparison import run_comparison
+from abm.app.play_panel import PlayPanel
 from abm.app.widgets import Chart, Message, ScrollHere
 from abm.errors import InputError
 from abm.executors import available_cores
@@ -208,6 +209,7 @@ def Exercise(scenario: Scenario):
     Status(ready)  # components keep their place, so the chart below is not remounted when these change
     Message(problem.value)
     Reveal(scenario)
+    PlayPanel(lambda: scenario, state.current_settings().seed, where="classroom")  # issue 16: play the firm
 
 
 @solara.component

@@ -17,6 +17,7 @@ import solara
 from abm import presets
 from abm.app import access, charts, debrief, state
 from abm.app.live import events_csv, kpi_csv
+from abm.app.play_panel import PlayPanel
 from abm.app.settings import ANY_PARTNER, MODE_LABELS, commitment_partner, settings_from
 from abm.app.widgets import Chart, Message, event_log_html, kpi_html
 from abm.culture import countries
@@ -388,6 +389,7 @@ def SimulatePage():
         Message(state.notice.value, kind="success")
         PlayBar()
         LiveView()
+        PlayPanel(state.current_scenario, state.current_settings().seed)  # issue 16: play the firm
 
 
 def headline(base, s) -> tuple[str, str]:

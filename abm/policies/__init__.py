@@ -16,6 +16,9 @@ kind                      firm              options
 ``jv_end``                entrant           extend, buyout, ipo, liquidate (a JV at its planned life)
 ``buyout_bid``            entrant           buy, decline (buy the partner's stake at a bargained price)
 ``walk_away``             partner           stay, leave (an outside opportunity has arrived)
+``commitment``            partner           hold, cut, raise (each quarter: the share of its
+                                            promise it delivers, steps of 0.15 within [0.4, 1];
+                                            an option that would change nothing is left out)
 ========================  ================  ===================================================
 
 A policy is any object with ``choose(decision) -> str`` returning one option's name. The
@@ -46,6 +49,7 @@ KINDS = (
     "jv_end",
     "buyout_bid",
     "walk_away",
+    "commitment",
 )
 """Every decision point of the model."""
 

@@ -18,7 +18,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from abm.classroom import game as g
 
@@ -130,7 +130,7 @@ def debrief_of(game: g.MarketGame, firm: str) -> dict[str, Any]:
 try:  # the component needs Solara; the pure parts above do not
     import solara
 except ModuleNotFoundError:  # pragma: no cover
-    solara = None
+    solara = None  # type: ignore[assignment]
 
 
 if solara is not None:
@@ -152,7 +152,7 @@ if solara is not None:
 
     @solara.component
     def _Play(scenario: Callable[[], Any], seed: int, where: str):
-        game, set_game = solara.use_state(None)  # type: ignore[arg-type]
+        game, set_game = solara.use_state(cast("g.MarketGame | None", None))
         version, set_version = solara.use_state(0)
         firm, set_firm = solara.use_state("")
         deadline, set_deadline = solara.use_state(0)

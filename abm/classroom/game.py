@@ -34,6 +34,7 @@ import pandas as pd
 from abm import policies
 from abm.errors import InputError, did_you_mean
 from abm.model import STEP_COLUMNS, MarketEntryModel
+from abm.partnership import Partnership
 from abm.presets import resolve_scenario
 from abm.scenario import Scenario
 from abm.simulation import RunResult, collect
@@ -325,10 +326,11 @@ def _num(x: Any, digits: int = 4) -> float | None:
     return None if math.isnan(x) or math.isinf(x) else round(x, digits)
 
 
-def _partnership_of(model: MarketEntryModel, firm: str):
+def _partnership_of(model: MarketEntryModel, firm: str) -> Partnership | None:
     mine = [p for p in model.partnerships if firm in (p.entrant, p.partner)]
     active = [p for p in mine if p.active]
-    return (active or mine or [None])[-1]
+    found = active or mine
+    return found[-1] if found else None
 
 
 _BOTH_TRUSTS = re.compile(r"trust (repaired to )?(\d+\.\d+)/(\d+\.\d+)")

@@ -316,7 +316,7 @@ class ClassSession:
             seated = [t for t in self.teams.values() if t.seat is not None]
             if not seated:
                 raise SessionError(409, "no team has a role yet: assign roles first")
-            players = [[t.seat[1] for t in seated if t.seat[0] == m] for m in range(self.settings.markets)]
+            players = [[t.seat[1] for t in seated if t.seat and t.seat[0] == m] for m in range(self.settings.markets)]
             self.markets = g.MarketGame.copies(
                 self.played(), self.settings.seed, players, choose_entry=self.settings.choose_entry
             )
@@ -531,7 +531,7 @@ class ClassSession:
                         trust=v["trust"],
                         decisions=sum(1 for x in game.log if x.firm == firm and x.by == "player"),
                         defaults=sum(1 for x in game.log if x.firm == firm and x.by == "deadline"),
-                        deciding=game.pending.kind if mine else None,
+                        deciding=game.pending.kind if mine and game.pending is not None else None,
                         deadline_left=deadlines.get(m) if mine else None,
                     )
             rows.append(row)

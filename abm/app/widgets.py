@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 
 import ipyvuetify
+import numpy as np
 import solara
 import traitlets
 from solara.components.file_drop import FileDropZone
@@ -138,16 +139,44 @@ class LiveEcharts(ipyvuetify.VuetifyTemplate):
         if not solara.settings.assets.proxy:
             return solara.settings.assets.cdn
 
+    buffers = traitlets.List([]).tag(sync=True)
+    """The points of the option's ``large`` series, as float32 bytes (see :func:`pack_large_series`)."""
+
     @traitlets.observe("source")
     def _push(self, change) -> None:
         if change.new is not None:
+            option, buffers = pack_large_series(change.new.option)
             with self.hold_sync():
                 self.serial = change.new.serial
-                self.option = change.new.option
+                self.buffers = buffers
+                self.option = option
 
     def vue_drawn(self, serial) -> None:
         if self.on_drawn is not None:
             self.on_drawn(int(serial))
+
+
+def pack_large_series(option: dict) -> tuple[dict, list[bytes]]:
+    """The option with each ``large`` series' points moved into a binary buffer.
+
+    A market map's thousands of [x, y] points, sent as JSON, cost the server a walk over every
+    number (ipywidgets' serialisation) each month: the slowest part of a Step. As float32
+    bytes they travel as one binary WebSocket frame; ``live_echarts.vue`` puts them back
+    (``{"buffer": k, "columns": c}`` marks where)."""
+    series = option.get("series")
+    if not isinstance(series, list) or not any(isinstance(s, dict) and s.get("large") for s in series):
+        return option, []
+    buffers: list[bytes] = []
+    packed = []
+    for s in series:
+        data = s.get("data") if isinstance(s, dict) and s.get("large") else None
+        if data is not None and len(data) > 0:
+            points = np.asarray(data, dtype=np.float32)
+            if points.ndim == 2:
+                s = {**s, "data": {"buffer": len(buffers), "columns": int(points.shape[1])}}
+                buffers.append(points.tobytes())
+        packed.append(s)
+    return {**option, "series": packed}, buffers
 
 
 @solara.component

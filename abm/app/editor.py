@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,7 +168,18 @@ def edit(scenario: Scenario, path: str, value: Any) -> Scenario:
     Raises:
         ScenarioError: the loader's message for a value or combination it refuses.
     """
-    return scenario.with_overrides({path: value})
+    changes = {path: value}
+    renamed = re.fullmatch(r"partners\[(\d+)\]\.name", path)
+    if renamed and isinstance(value, str) and int(renamed.group(1)) < len(scenario.partners):
+        old = scenario.partners[int(renamed.group(1))].name  # an entrant that prefers it follows the new name
+        changes.update(
+            {
+                f"entrants[{i}].preferred_partner": value
+                for i, e in enumerate(scenario.entrants)
+                if e.preferred_partner == old
+            }
+        )
+    return scenario.with_overrides(changes)
 
 
 def items_of(scenario: Scenario, section: str) -> list[Section]:
@@ -212,8 +224,3 @@ def remove_item(scenario: Scenario, section: str, index: int) -> Scenario:
     if not 0 <= index < len(items):
         raise ScenarioError(section, index, f"an index below {len(items)}")
     return scenario.with_overrides({section: [x.to_dict() for i, x in enumerate(items) if i != index]})
-
-
-def field_of_error(exc: ScenarioError) -> str:
-    """The path a loader message names, without the file's name a loaded file puts first."""
-    return str(exc.field)

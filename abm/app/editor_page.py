@@ -38,7 +38,8 @@ def EditorField(spec: ed.FieldSpec, path: str, value, error: str | None):
     hint = spec.doc + (f" — allowed: {spec.allowed}" if spec.allowed else "")
 
     def take(value):
-        state.apply_edit(path, lambda s: ed.edit(s, path, ed.parse(spec, value)))
+        value = ed.parse(spec, value)
+        state.apply_edit(path, lambda s: ed.edit(s, path, value), f"{path} = {value!r}")
 
     with solara.Column(gap="0px", classes=["abm-field", f"abm-field-{_css_name(spec.name)}"]):
         if spec.kind == "yes-no":
@@ -60,11 +61,11 @@ def ItemPicker(spec: ed.SectionSpec, items: list):
     index = min(item_index.value, len(items) - 1) if items else 0
 
     def add():
-        if state.apply_edit(spec.key, lambda s: ed.add_item(s, spec.key)):
+        if state.apply_edit(spec.key, lambda s: ed.add_item(s, spec.key), f"Added a {spec.singular}"):
             item_index.value = len(items)
 
     def remove():
-        if state.apply_edit(spec.key, lambda s: ed.remove_item(s, spec.key, index)):
+        if state.apply_edit(spec.key, lambda s: ed.remove_item(s, spec.key, index), f"Removed {names[index]}"):
             item_index.value = max(0, index - 1)
 
     with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}, classes=["abm-editor-items"]):
@@ -135,6 +136,8 @@ def EditorPage():
         )
         Message(state.message.value)
         Message(state.notice.value, kind="success")
+        if state.edit_status.value:
+            solara.Text(state.edit_status.value, classes=["abm-editor-status"])
         with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}, classes=["abm-editor-files"]):
             with solara.Div(classes=["abm-save-toml"]):
                 solara.FileDownload(

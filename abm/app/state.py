@@ -52,6 +52,8 @@ notice: solara.Reactive[str | None] = solara.reactive(None)
 """A readable note (e.g. a scenario file loaded)."""
 edit_errors: solara.Reactive[dict[str, str]] = solara.reactive({})
 """The editor's refusals: dotted path of a field -> the loader's message for its last value."""
+edit_status: solara.Reactive[str | None] = solara.reactive(None)
+"""The editor's last change taken, in words."""
 edit_generation = solara.reactive(0)
 """Grows when the scenario changes outside the editor (a preset, a file, a link): the editor's
 boxes then show the new scenario's values, not text typed for the last one."""
@@ -108,6 +110,7 @@ def restart() -> None:
 def _outside_edit() -> None:
     """The scenario changed outside the editor: its refusals and typed text are void."""
     edit_errors.value = {}
+    edit_status.value = None
     edit_generation.value += 1
 
 
@@ -120,7 +123,7 @@ def editor_scenario() -> Scenario:
         return base_scenario()
 
 
-def apply_edit(path: str, make) -> bool:
+def apply_edit(path: str, make, what: str = "") -> bool:
     """The editor's change: ``make(scenario)`` returns the edited scenario (checked by the
     loader's own checks). When it passes and a run builds from it, it becomes the base
     scenario, the controls start at its values and the run restarts at month 0. When not,
@@ -150,6 +153,7 @@ def apply_edit(path: str, make) -> bool:
     message.value, notice.value = None, None
     live.value, frame.value = run, run.frame()
     edit_errors.value = errors
+    edit_status.value = f"{what or 'Changed ' + path}: the run starts again at month 0."
     if old is not None and old is not run:
         old.close()
     return True

@@ -41,8 +41,11 @@ def EditorField(spec: ed.FieldSpec, path: str, value, error: str | None):
         value = ed.parse(spec, value)
         state.apply_edit(path, lambda s: ed.edit(s, path, value), f"{path} = {value!r}")
 
-    with solara.Column(gap="0px", classes=["abm-field", f"abm-field-{_css_name(spec.name)}"]):
-        if spec.kind == "yes-no":
+    wide = ["abm-field-wide"] if spec.long_text else []
+    with solara.Column(gap="0px", classes=["abm-field", f"abm-field-{_css_name(spec.name)}", *wide]):
+        if spec.long_text:
+            solara.InputTextArea(label, value=ed.shown(value), on_value=take, message=hint, error=bool(error), rows=3)
+        elif spec.kind == "yes-no":
             solara.Checkbox(label=label, value=bool(value), on_value=take)
             solara.Text(hint, classes=["abm-field-hint"])
         elif spec.kind == "choice":

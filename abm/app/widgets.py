@@ -54,6 +54,7 @@ CSS = """
 .abm-verdict-wrong { color: #a33f00; font-weight: 700; }
 .v-btn { font-size: 1rem !important; }
 .abm-editor-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(290px, 1fr)); gap: 4px 18px; }
+.abm-field-wide { grid-column: 1 / -1; }
 .abm-field-hint { font-size: 0.82rem; color: #444; }
 .abm-field .v-messages__message { font-size: 0.82rem; line-height: 1.2; color: #444; }
 .abm-field-error { color: #B00020; font-weight: 600; font-size: 0.95rem; }

@@ -30,9 +30,10 @@ from test_app_views import SCREENS, _bottom, _download, _screens, _scroll_height
 from abm.scenario import Scenario
 
 
-def _tab(pg, label: str) -> None:
+def _tab(pg, label: str, key: str) -> None:
+    """Open a section's tab and wait for its form (the server draws it)."""
     pg.click(f".abm-editor-sections button:has-text('{label}')")
-    pg.wait_for_selector(f".abm-editor-sections button.v-item--active:has-text('{label}')")
+    pg.wait_for_selector(f".abm-editor-form-{key}.abm-editor-index-0", timeout=30_000)
 
 
 def _set(pg, field: str, value: str, path: str) -> None:
@@ -49,6 +50,59 @@ def _set(pg, field: str, value: str, path: str) -> None:
     )
 
 
+def _shows(pg, field: str, value: str) -> None:
+    pg.wait_for_function(
+        "([f, v]) => { const e = document.querySelector('.abm-field-' + f + ' input'); return e && e.value === v; }",
+        arg=[field, value],
+        timeout=30_000,
+    )
+
+
+FRESH = """
+import json, sys, tempfile
+from playwright.sync_api import sync_playwright
+link, month, chromium, args = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+base = link.split("/?")[0]
+outside, problems = [], []
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path=chromium, args=args)
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith((base, base.replace("http", "ws")))
+                  else (outside.append(r.request.url), r.abort()))
+    page = context.new_page()
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(link, wait_until="networkidle")
+    page.wait_for_function(
+        "(m) => document.querySelector('.abm-month') && "
+        "document.querySelector('.abm-month').innerText.startsWith('Month ' + m + ' ')",
+        arg=month, timeout=120_000,
+    )
+    page.wait_for_selector(".abm-play:has-text('Play')")
+    page.wait_for_timeout(300)
+    print(json.dumps({"kpis": page.inner_text(".abm-kpi-block"), "title": page.inner_text(".abm-title"),
+                      "outside": outside, "problems": problems}))
+    browser.close()
+"""
+"""Opens a link in a browser of its own (another process: Playwright's sync API runs one per
+process) and reports what the page shows at the month the link names."""
+
+
+def _in_a_fresh_browser(link: str, month: int) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", FRESH, link, str(month), CHROMIUM, json.dumps(CHROMIUM_ARGS)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -60,18 +114,20 @@ def _is_number(text: str) -> bool:
 def _describe_the_vietnam_case(pg) -> None:
     _open(pg, "/editor")
     pg.wait_for_selector(".abm-editor-grid", timeout=60_000)
-    _tab(pg, "Case")
+    _tab(pg, "Case", "case")
     _set(pg, "title", "Müller Technik enters Vietnam", "title")
     _set(pg, "months", "60", "months")
-    _tab(pg, "Market")
+    _tab(pg, "Market", "market")
     _set(pg, "host_country", "VIE", "market.host_country")
-    _tab(pg, "Entrants")
+    _tab(pg, "Entrants", "entrants")
     _set(pg, "name", "Müller Technik", "entrants[0].name")
     _set(pg, "home_country", "GER", "entrants[0].home_country")
-    _tab(pg, "Partners")
+    _tab(pg, "Partners", "partners")
+    _shows(pg, "name", "Beta Tech")
     _set(pg, "name", "Saigon Distribution", "partners[0].name")
     pg.click(".abm-add-partner")
-    pg.wait_for_selector(".abm-editor-item button.v-item--active:has-text('Partner 2')")
+    pg.wait_for_selector(".abm-editor-form-partners.abm-editor-index-1", timeout=30_000)
+    _shows(pg, "name", "Partner 2")
     _set(pg, "name", "Hanoi Trading", "partners[1].name")
     _set(pg, "regulatory_ties", "0.9", "partners[1].regulatory_ties")
     _set(pg, "commitment", "0.6", "partners[1].commitment")
@@ -109,6 +165,7 @@ def test_an_analyst_describes_saves_reloads_compares_and_shares_the_vietnam_case
     file.write_text(saved, encoding="utf-8")
     page.context.clear_cookies()
     again = page.context.new_page()
+    again.base = page.base
     try:
         _open(again, "/editor")
         again.wait_for_selector(".abm-editor-grid", timeout=60_000)
@@ -139,24 +196,10 @@ def test_an_analyst_describes_saves_reloads_compares_and_shares_the_vietnam_case
     page.wait_for_selector(".abm-share-link")
     link = page.input_value(".abm-share-link")
     assert "scenario=" in link and "month=18" in link, link
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            other = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
-            other.goto(link, wait_until="networkidle")
-            other.wait_for_function(
-                "document.querySelector('.abm-month') && "
-                "document.querySelector('.abm-month').innerText.startsWith('Month 18 ')",
-                timeout=120_000,
-            )
-            other.wait_for_selector(".abm-play:has-text('Play')")
-            time.sleep(0.3)
-            assert other.inner_text(".abm-kpi-block") == sent
-            assert "Müller Technik enters Vietnam" in other.inner_text(".abm-title")
-        finally:
-            browser.close()
+    shown = _in_a_fresh_browser(link, 18)
+    assert shown["kpis"] == sent
+    assert "Müller Technik enters Vietnam" in shown["title"]
+    assert shown["outside"] == [] and shown["problems"] == []
     assert page.problems == []
 
 
@@ -204,6 +247,6 @@ def test_results_and_editor_views_at_projector_and_monitor_size(page):
     _screens(page, "results")
     _open(page, "/editor")
     page.wait_for_selector(".abm-editor-grid", timeout=60_000)
-    _tab(page, "Market")
+    _tab(page, "Market", "market")
     _screens(page, "editor")
     assert page.problems == []

@@ -116,7 +116,8 @@ def SectionForm(spec: ed.SectionSpec, scenario, generation: int):
     else:
         target = scenario
     errors = state.edit_errors.value
-    with solara.Div(classes=["abm-editor-grid"]):
+    form = [f"abm-editor-form-{spec.key or 'case'}", f"abm-editor-index-{index if index is not None else 0}"]
+    with solara.Div(classes=["abm-editor-grid", *form]):
         for f in ed.fields_of(spec.cls):
             path = ed.path_of(spec.key, index, f.name)
             EditorField(f, path, getattr(target, f.name), errors.get(path)).key(f"{generation}:{path}")

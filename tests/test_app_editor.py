@@ -10,7 +10,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from abm import presets
+from abm import limits, presets
 from abm.app import editor as ed
 from abm.app import links
 from abm.app.widgets import pack_large_series
@@ -49,6 +49,8 @@ def test_every_field_of_every_section_is_in_a_form():
     assert kinds["entry_mode"] == "choice" and kinds["cultural_distance"] == "optional-number"
     assert kinds["build_months"] == "whole" and kinds["capital"] == "number" and kinds["name"] == "text"
     assert _field(ed.Regulator, "requires_local_entity").kind == "yes-no"
+    assert _field(ed.Market, "consumers").allowed == f"[50, {limits.MAX_CONSUMERS:,}]"
+    assert _field(ed.Market, "choice_noise").allowed == "(0, 20]"
 
 
 @pytest.mark.parametrize(

@@ -117,12 +117,16 @@ def fields_of(cls: type[Section]) -> list[FieldSpec]:
 def _allowed_words(meta: dict) -> str:
     lo, hi = meta["lo"], meta["hi"]
     if lo is not None and hi is not None:
-        return f"{'(' if meta['open_lo'] else '['}{lo:g}, {hi:g}]"
+        return f"{'(' if meta['open_lo'] else '['}{_number(lo)}, {_number(hi)}]"
     if lo is not None:
-        return f"{'>' if meta['open_lo'] else '>='} {lo:g}"
+        return f"{'>' if meta['open_lo'] else '>='} {_number(lo)}"
     if hi is not None:
-        return f"<= {hi:g}"
+        return f"<= {_number(hi)}"
     return ""
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def path_of(section: str, index: int | None, name: str) -> str:

@@ -1,3 +1,5 @@
+# ruff: noqa: F811
+# (the fixture session comes from test_app by import)
 """The scenario editor's logic and actions, without a browser (the browser walkthrough is in
 test_app_editor_browser.py): every field is editable, each refusal is the TOML loader's own
 message, an impossible edit keeps the last good case and run, lists grow and shrink, and the
@@ -9,6 +11,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from test_app import session  # noqa: F401 - the fixture
 
 from abm import limits, presets
 from abm.app import editor as ed
@@ -16,22 +19,6 @@ from abm.app import links
 from abm.app.widgets import pack_large_series
 from abm.scenario import Scenario, ScenarioError
 from abm.simulation import simulate
-
-
-@pytest.fixture
-def session():
-    from abm.app import state
-
-    state.base_choice.value = presets.DEFAULT
-    state.file_scenario.value = None
-    state.settings.value = None
-    state.message.value = None
-    state.edit_errors.value = {}
-    state.live.value = None
-    state.restart()
-    yield state
-    if state.live.value is not None:
-        state.live.value.close()
 
 
 def _field(cls, name: str) -> ed.FieldSpec:
@@ -49,8 +36,10 @@ def test_every_field_of_every_section_is_in_a_form():
     assert kinds["entry_mode"] == "choice" and kinds["cultural_distance"] == "optional-number"
     assert kinds["build_months"] == "whole" and kinds["capital"] == "number" and kinds["name"] == "text"
     assert _field(ed.Regulator, "requires_local_entity").kind == "yes-no"
-    assert _field(ed.Market, "consumers").allowed == f"[50, {limits.MAX_CONSUMERS:,}]"
-    assert _field(ed.Market, "choice_noise").allowed == "(0, 20]"
+    assert _field(ed.Market, "consumers").allowed == f"a number in [50, {limits.MAX_CONSUMERS}]"
+    assert (
+        _field(ed.Market, "choice_noise").allowed == "a number in (0, 20]" and _field(ed.Entrant, "name").allowed == ""
+    )
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from abm.scenario import (
     Scenario,
     ScenarioError,
     Section,
+    _describe_range,
 )
 
 
@@ -109,24 +110,14 @@ def fields_of(cls: type[Section]) -> list[FieldSpec]:
         else:
             kind = "text"
         out.append(
-            FieldSpec(f.name, kind, tuple(meta["choices"] or ()), meta["doc"], meta["unit"], _allowed_words(meta))
+            FieldSpec(f.name, kind, tuple(meta["choices"] or ()), meta["doc"], meta["unit"], _allowed(kind, meta))
         )
     return out
 
 
-def _allowed_words(meta: dict) -> str:
-    lo, hi = meta["lo"], meta["hi"]
-    if lo is not None and hi is not None:
-        return f"{'(' if meta['open_lo'] else '['}{_number(lo)}, {_number(hi)}]"
-    if lo is not None:
-        return f"{'>' if meta['open_lo'] else '>='} {_number(lo)}"
-    if hi is not None:
-        return f"<= {_number(hi)}"
-    return ""
-
-
-def _number(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+def _allowed(kind: str, meta: dict) -> str:
+    """The range in the loader's words (``a number in [0, 1]``); nothing for text, lists and switches."""
+    return _describe_range(meta) if kind in ("number", "whole", "optional-number") else ""
 
 
 def path_of(section: str, index: int | None, name: str) -> str:

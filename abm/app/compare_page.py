@@ -236,7 +236,7 @@ def ComparePage():
     with solara.Column(gap="10px", classes=["abm-page", "abm-compare"]):
         solara.HTML(tag="h2", unsafe_innerHTML="Compare entry modes and partners")
         solara.Text(
-            f"Scenario: {scenario_line}. Change it in Simulate. Master seed {state.current_settings().seed}; "
+            f"Scenario: {scenario_line}. Change it in Simulate or the Editor. Master seed {state.current_settings().seed}; "
             "replication r of every variant uses the same seed, so variants differ by their setting, not by luck.",
             classes=["abm-lead"],
         )

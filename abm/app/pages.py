@@ -14,6 +14,7 @@ import solara
 from abm.app import state
 from abm.app.classroom_page import ClassroomPage
 from abm.app.compare_page import ComparePage
+from abm.app.editor_page import EditorPage
 from abm.app.mesa_page import MesaPage
 from abm.app.results_page import ResultsPage
 from abm.app.simulate_page import SimulatePage
@@ -25,6 +26,7 @@ TITLE = "abm: entering a foreign market"
 
 VIEWS = [
     ("/", SimulatePage, "Simulate"),
+    ("editor", EditorPage, "Editor"),
     ("compare", ComparePage, "Compare"),
     ("classroom", ClassroomPage, "Classroom"),
     ("results", ResultsPage, "Results"),

@@ -19,7 +19,7 @@ from abm.app import access, charts, debrief, state
 from abm.app.live import events_csv, kpi_csv
 from abm.app.play_panel import PlayPanel
 from abm.app.settings import ANY_PARTNER, MODE_LABELS, commitment_partner, settings_from
-from abm.app.widgets import Chart, Message, event_log_html, kpi_html
+from abm.app.widgets import Chart, Message, ScenarioFile, event_log_html, kpi_html
 from abm.culture import countries
 from abm.errors import InputError
 from abm.simulation import collect
@@ -57,11 +57,8 @@ def ScenarioControls():
             on_value=state.choose_base,
             classes=["abm-preset"],
         )
-        solara.FileDrop(
-            label="Drop a scenario file (.toml) here",
-            lazy=True,  # the size is checked before the file is transferred (abm/app/access.py)
-            on_file=access.load_upload,
-        )
+        # a button or a drop; the size is checked before the file is transferred (abm/app/access.py)
+        ScenarioFile(on_file=access.load_upload, label="or drop a scenario file (.toml) here")
         if access.typed_paths_allowed():  # only on 127.0.0.1 with --allow-paths (abm/app/access.py)
             solara.InputText(
                 "...or the path of a scenario file",

@@ -50,6 +50,15 @@ message: solara.Reactive[str | None] = solara.reactive(None)
 """A readable error for the Simulate view (bad file, impossible settings, a run that raised)."""
 notice: solara.Reactive[str | None] = solara.reactive(None)
 """A readable note (e.g. a scenario file loaded)."""
+edit_errors: solara.Reactive[dict[str, str]] = solara.reactive({})
+"""The editor's refusals: dotted path of a field -> the loader's message for its last value."""
+edit_status: solara.Reactive[str | None] = solara.reactive(None)
+"""The editor's last change taken, in words."""
+edit_generation = solara.reactive(0)
+"""Grows when the scenario changes outside the editor (a preset, a file, a link): the editor's
+boxes then show the new scenario's values, not text typed for the last one."""
+EDITED = "edited in the app"
+"""The scenario choice's name (after ``FILE_PREFIX``) for a scenario changed in the editor."""
 
 
 def bigger_text(step: int) -> None:
@@ -98,6 +107,58 @@ def restart() -> None:
         old.close()
 
 
+def _outside_edit() -> None:
+    """The scenario changed outside the editor: its refusals and typed text are void."""
+    edit_errors.value = {}
+    edit_status.value = None
+    edit_generation.value += 1
+
+
+def editor_scenario() -> Scenario:
+    """The scenario the editor shows and saves: the one that runs (the base scenario with the
+    controls applied), or the base scenario while the controls cannot run."""
+    try:
+        return current_scenario()
+    except InputError:
+        return base_scenario()
+
+
+def apply_edit(path: str, make, what: str = "") -> bool:
+    """The editor's change: ``make(scenario)`` returns the edited scenario (checked by the
+    loader's own checks). When it passes and a run builds from it, it becomes the base
+    scenario, the controls start at its values and the run restarts at month 0. When not,
+    the loader's message goes beside the field (``edit_errors[path]``) and the scenario and
+    the run stay in their last good state.
+
+    Returns:
+        True when the edit was taken.
+    """
+    errors = {k: v for k, v in edit_errors.value.items() if k != path}
+    try:
+        new = make(editor_scenario())
+        start = settings_from(new, seed=current_settings().seed)
+        run = LiveRun(new, start.seed)
+    except InputError as exc:
+        edit_errors.value = {**errors, path: str(exc)}
+        return False
+    except Exception as exc:  # a model that fails to build: say so beside the field, keep the last good run
+        log.error("building the edited run failed:\n%s", traceback.format_exc())
+        edit_errors.value = {**errors, path: f"The run could not start: {type(exc).__name__}: {exc}"}
+        return False
+    playing.value = False
+    old = live.value
+    file_scenario.value = new
+    base_choice.value = FILE_PREFIX + EDITED
+    settings.value = start
+    message.value, notice.value = None, None
+    live.value, frame.value = run, run.frame()
+    edit_errors.value = errors
+    edit_status.value = f"{what or 'Changed ' + path}: the run starts again at month 0."
+    if old is not None and old is not run:
+        old.close()
+    return True
+
+
 def ensure_run() -> None:
     """Start a run if this session has none yet (first visit)."""
     if live.value is None and message.value is None:
@@ -108,6 +169,7 @@ def choose_base(choice: str) -> None:
     """Pick a preset (or the loaded file); the controls go back to its own values."""
     base_choice.value = choice
     notice.value = None
+    _outside_edit()
     try:
         settings.value = settings_from(base_scenario(), seed=current_settings().seed)
     except InputError as exc:
@@ -151,6 +213,7 @@ def load_scenario_text(text: str | bytes, source: str) -> bool:
     file_scenario.value = scenario
     base_choice.value = FILE_PREFIX + source
     settings.value = start
+    _outside_edit()
     restart()
     if message.value is None:
         notice.value = f"Loaded {source}: {scenario.title}"
@@ -245,6 +308,7 @@ def apply_link(query: str | None) -> None:
         assert asked.preset is not None  # a link names a preset or carries a scenario
         base_choice.value = asked.preset
     settings.value = asked.settings
+    _outside_edit()
     present.value = asked.present
     font_scale.value = asked.font
     restart()

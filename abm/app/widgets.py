@@ -11,8 +11,10 @@ import math
 from collections.abc import Callable
 
 import ipyvuetify
+import numpy as np
 import solara
 import traitlets
+from solara.components.file_drop import FileDropZone
 
 from abm.app.live import EntrantStatus, Frame
 from abm.app.settings import MODE_LABELS
@@ -51,6 +53,12 @@ CSS = """
 .abm-verdict-right { color: #006b4f; font-weight: 700; }
 .abm-verdict-wrong { color: #a33f00; font-weight: 700; }
 .v-btn { font-size: 1rem !important; }
+.abm-editor-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(290px, 1fr)); gap: 4px 18px; }
+.abm-field-wide { grid-column: 1 / -1; }
+.abm-field-hint { font-size: 0.82rem; color: #444; }
+.abm-field .v-messages__message { font-size: 0.82rem; line-height: 1.2; color: #444; }
+.abm-field-error { color: #B00020; font-weight: 600; font-size: 0.95rem; }
+.abm-editor-sections .v-btn, .abm-editor-item .v-btn { text-transform: none; }
 .abm-export button { font-size: 0.75rem; padding: 0 5px; border: 1px solid #999; border-radius: 3px;
                      background: rgba(255,255,255,0.9); color: #0b3c6b; }
 """
@@ -132,16 +140,44 @@ class LiveEcharts(ipyvuetify.VuetifyTemplate):
         if not solara.settings.assets.proxy:
             return solara.settings.assets.cdn
 
+    buffers = traitlets.List([]).tag(sync=True)
+    """The points of the option's ``large`` series, as float32 bytes (see :func:`pack_large_series`)."""
+
     @traitlets.observe("source")
     def _push(self, change) -> None:
         if change.new is not None:
+            option, buffers = pack_large_series(change.new.option)
             with self.hold_sync():
                 self.serial = change.new.serial
-                self.option = change.new.option
+                self.buffers = buffers
+                self.option = option
 
     def vue_drawn(self, serial) -> None:
         if self.on_drawn is not None:
             self.on_drawn(int(serial))
+
+
+def pack_large_series(option: dict) -> tuple[dict, list[bytes]]:
+    """The option with each ``large`` series' points moved into a binary buffer.
+
+    A market map's thousands of [x, y] points, sent as JSON, cost the server a walk over every
+    number (ipywidgets' serialisation) each month: the slowest part of a Step. As float32
+    bytes they travel as one binary WebSocket frame; ``live_echarts.vue`` puts them back
+    (``{"buffer": k, "columns": c}`` marks where)."""
+    series = option.get("series")
+    if not isinstance(series, list) or not any(isinstance(s, dict) and s.get("large") for s in series):
+        return option, []
+    buffers: list[bytes] = []
+    packed = []
+    for s in series:
+        data = s.get("data") if isinstance(s, dict) and s.get("large") else None
+        if data is not None and len(data) > 0:
+            points = np.asarray(data, dtype=np.float32)
+            if points.ndim == 2:
+                s = {**s, "data": {"buffer": len(buffers), "columns": int(points.shape[1])}}
+                buffers.append(points.tobytes())
+        packed.append(s)
+    return {**option, "series": packed}, buffers
 
 
 @solara.component
@@ -386,3 +422,39 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return "" if math.isnan(value) else f"{value:.4g}"
     return str(value)
+
+
+class ScenarioFileZone(FileDropZone):
+    """Solara's drop zone with a "Browse..." button that opens the system's file dialog (same
+    lazy, chunked transfer: nothing is read until the server asks for it)."""
+
+    template_file = (__file__, "scenario_file.vue")
+
+
+@solara.component
+def ScenarioFile(on_file: Callable[[dict], object], label: str = "or drop a scenario file (.toml) here"):
+    """Choose a scenario file with a button or by dropping it; ``on_file`` gets Solara's file
+    dict (name, declared size, a lazy ``file_obj``), e.g. :func:`abm.app.access.load_upload`,
+    which refuses a file over the upload limit from its declared size before reading it."""
+    picked, set_picked = solara.use_state(None)
+    files, set_files = solara.use_state(None)
+    zone = ScenarioFileZone.element(label=label, on_file_info=set_picked, multiple=False)
+
+    def wire():
+        if not picked:
+            return
+        real = solara.get_widget(zone)
+        real.version += 1  # as Solara's FileDrop: a new file invalidates the last one's reader
+        real.reset_stats()
+        set_files(real.get_files())
+
+    solara.use_effect(wire, [picked])
+
+    def deliver(cancel):
+        if files:
+            info = dict(files[0])
+            info["data"] = None
+            on_file(info)
+
+    solara.use_thread(deliver, [files])
+    return zone

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,7 +116,7 @@ def fields_of(cls: type[Section]) -> list[FieldSpec]:
     return out
 
 
-def _allowed(kind: str, meta: dict) -> str:
+def _allowed(kind: str, meta: Mapping[str, Any]) -> str:
     """The range in the loader's words (``a number in [0, 1]``); nothing for text, lists and switches."""
     return _describe_range(meta) if kind in ("number", "whole", "optional-number") else ""
 
@@ -177,7 +178,8 @@ def edit(scenario: Scenario, path: str, value: Any) -> Scenario:
     return scenario.with_overrides(changes)
 
 
-def items_of(scenario: Scenario, section: str) -> list[Section]:
+def items_of(scenario: Scenario, section: str) -> list[Any]:
+    """The named firms of a list section (entrants, partners, incumbents, regulators)."""
     return getattr(scenario, section)
 
 
@@ -193,7 +195,7 @@ def add_item(scenario: Scenario, section: str) -> Scenario:
     items = items_of(scenario, section)
     if len(items) >= limits.MAX_LIST_ITEMS:
         raise ScenarioError(section, f"{len(items)} items", f"at most {limits.MAX_LIST_ITEMS} items")
-    item = spec.cls()
+    item: Any = spec.cls()
     taken = {x.name for key in ("entrants", "partners", "incumbents", "regulators") for x in items_of(scenario, key)}
     n = len(items) + 1
     while f"{spec.singular.capitalize()} {n}" in taken:

@@ -123,6 +123,11 @@ def SectionForm(spec: ed.SectionSpec, scenario, generation: int):
             EditorField(f, path, getattr(target, f.name), errors.get(path)).key(f"{generation}:{path}")
 
 
+def _show_section(key: str) -> None:
+    section_key.set(key)
+    item_index.set(0)
+
+
 @solara.component
 def EditorPage():
     solara.use_effect(state.ensure_run, [])
@@ -158,7 +163,7 @@ def EditorPage():
         solara.ToggleButtonsSingle(
             value=current.label,
             values=list(specs),
-            on_value=lambda label: (section_key.set(specs[label].key), item_index.set(0)),
+            on_value=lambda label: _show_section(specs[label].key),
             classes=["abm-editor-sections"],
         )
         SectionForm(current, scenario, state.edit_generation.value)

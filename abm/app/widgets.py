@@ -140,7 +140,7 @@ class LiveEcharts(ipyvuetify.VuetifyTemplate):
         if not solara.settings.assets.proxy:
             return solara.settings.assets.cdn
 
-    buffers = traitlets.List([]).tag(sync=True)
+    buffers: traitlets.List = traitlets.List([]).tag(sync=True)
     """The points of the option's ``large`` series, as float32 bytes (see :func:`pack_large_series`)."""
 
     @traitlets.observe("source")

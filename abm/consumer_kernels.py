@@ -1,0 +1,206 @@
+"""Compiled (numba) loops of the consumer month: the same arithmetic as the numpy path of
+``abm.consumers``, in one pass over the population and without temporaries.
+
+Bit for bit the same results as the numpy path, seed by seed (``tests/test_fast_kernel.py``
+checks it): every random number still comes from the model's numpy generator, in the same
+order and the same amounts (the compiled loops only receive them), and every floating-point
+operation is the numpy path's, in its order and precision (float32 weights, float64 rates;
+numba does not reassociate or contract without ``fastmath``, which is off).
+
+The compiled path is used when numba imports and ``ABM_NUMBA`` is not ``0``; otherwise
+``abm.consumers`` runs its numpy path (tests run both). Compiled code is cached on disk
+(``cache=True``, in ``__pycache__`` beside this file, or ``NUMBA_CACHE_DIR``): the first
+process on a machine compiles once (about 2-4 s), later processes load it (see README,
+*Performance*).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:  # numba is a dependency, but the model runs (slower) without it
+    if os.environ.get("ABM_NUMBA", "1").strip() == "0":
+        raise ImportError("disabled by ABM_NUMBA=0")
+    from numba import njit
+except ImportError:  # pragma: no cover - exercised with ABM_NUMBA=0 in a subprocess
+    njit = None
+
+ENABLED = njit is not None
+"""True when the compiled kernels are in use."""
+
+
+def _compiled(fn):
+    return njit(cache=True, nogil=True)(fn) if ENABLED else None
+
+
+def _segment_counts(aware, seg_start, n, cell_first_seg, aware_in, cell_aware, total):
+    """Aware consumers per brand and segment, per brand and cell, and per brand."""
+    n_brands, n_seg = aware_in.shape
+    n_cells = cell_first_seg.shape[0]
+    for b in range(n_brands):
+        row = aware[b].view(np.uint8)
+        for g in range(n_seg):
+            stop = seg_start[g + 1] if g + 1 < n_seg else n
+            c = 0
+            for i in range(seg_start[g], stop):
+                c += row[i]
+            aware_in[b, g] = c
+        t = 0
+        for c_ in range(n_cells):
+            stop = cell_first_seg[c_ + 1] if c_ + 1 < n_cells else n_seg
+            s = 0
+            for g in range(cell_first_seg[c_], stop):
+                s += aware_in[b, g]
+            cell_aware[b, c_] = s
+            t += s
+        total[b] = t
+
+
+def _learn_rates(learners, cell_aware, cell_size, total, pull, seg_cell_index, seg_size, aware_in, w, mix, q12):
+    """Per learner and segment: the awareness rate and the unaware count (numpy path's
+    ``rate[:, seg_cell_index]`` and ``seg_size - aware_in[learners]``, same operations)."""
+    n_l = learners.shape[0]
+    n_seg = seg_cell_index.shape[0]
+    n_cells = cell_size.shape[0]
+    rate = np.empty((n_l, n_seg))
+    counts = np.empty((n_l, n_seg), dtype=np.int64)
+    by_cell = np.empty(n_cells)
+    for r in range(n_l):
+        b = learners[r]
+        for c in range(n_cells):
+            neighbours = w * float(cell_aware[b, c]) / float(cell_size[c]) + mix * float(total[b])
+            by_cell[c] = pull[b] + q12 * neighbours
+        for g in range(n_seg):
+            rate[r, g] = by_cell[seg_cell_index[g]]
+            counts[r, g] = seg_size[g] - aware_in[b, g]
+    return rate, counts
+
+
+def _chunk_lengths(rate, counts, g0, g1):
+    """Interval length of each (row, segment) of a chunk, their running sum, and the total."""
+    length = np.empty(rate.shape[0] * (g1 - g0))
+    ends = np.empty_like(length)
+    k = 0
+    acc = 0.0
+    for r in range(rate.shape[0]):
+        for g in range(g0, g1):
+            x = rate[r, g] * counts[r, g]
+            length[k] = x
+            acc += x
+            ends[k] = acc
+            k += 1
+    return length, ends, acc
+
+
+def _place_hits(at, ends, length, rate, counts, g0, g1, rows, seg_start, seg_size, aware, eligible_value, set_to):
+    """Turn Poisson points into consumers and set their awareness to ``set_to``.
+
+    A point at ``at`` falls in the interval of one (row, segment) and, within it, on the
+    ``within``-th eligible consumer of that segment (eligible: ``aware == eligible_value``),
+    counted on the state before any of this chunk's points is applied, as the numpy path's
+    ``flatnonzero(eligible)[rank]`` does.
+    """
+    m = ends.shape[0]
+    width = g1 - g0
+    hit_brand = np.empty(at.shape[0], dtype=np.int64)
+    hit_consumer = np.empty(at.shape[0], dtype=np.int64)
+    n_hits = 0
+    for h in range(at.shape[0]):
+        a = at[h]
+        run = np.searchsorted(ends[:m], a, side="right")
+        if run >= m:
+            continue
+        r = run // width
+        g = g0 + run % width
+        within = int((a - (ends[run] - length[run])) / rate[r, g])
+        count = counts[r, g]
+        if within > count - 1:
+            within = count - 1
+        if within < 0:
+            within = 0
+        b = rows[r]
+        seen = -1
+        start = seg_start[g]
+        for i in range(start, start + seg_size[g]):
+            if aware[b, i] == eligible_value:
+                seen += 1
+                if seen == within:
+                    hit_brand[n_hits] = b
+                    hit_consumer[n_hits] = i
+                    n_hits += 1
+                    break
+    for h in range(n_hits):
+        aware[hit_brand[h], hit_consumer[h]] = set_to
+
+
+def _choose_chunk(
+    appeal, covered, aware, rows, loyalty_factor, last, start, stop, bits, nested, outside_power, work, draw, picked
+):
+    """Logit choice of consumers ``start:stop`` by inverse CDF, one uniform each.
+
+    The weights are the numpy path's, in float32 and in its order: outside option 1 (or the
+    brands' sum to the power ``1 - lam``), brand j ``appeal_j x available``, times
+    ``1 + expm1(bonus_j)`` when bought last month; cumulated in ``work`` (rows 0..k); the
+    pick is the number of cumulative weights below ``u x total``. Loops run brand by brand
+    over contiguous rows, so that the compiler vectorises them; ``draw`` (float32) and
+    ``picked`` (int32) are work rows of the chunk's width. Returns consumers per option.
+    """
+    k = rows.shape[0]
+    width = stop - start
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    scale = np.float32(2.0**-24)
+    previous = last[start:stop]
+    for j in range(k):
+        b = rows[j]
+        label = previous.dtype.type(b)
+        factor = loyalty_factor[j]
+        a = appeal[b, start:stop]
+        cov = covered[b, start:stop].view(np.uint8)
+        awa = aware[b, start:stop].view(np.uint8)
+        x_row = work[j + 1]
+        for i in range(width):
+            x = a[i] * np.float32(cov[i] & awa[i])
+            x_row[i] = x * (np.float32(previous[i] == label) * factor + one)
+    outside = work[0]
+    if nested:  # the outside option against the brands' nest: D^(1 - lam), D summed brand by brand
+        for i in range(width):
+            outside[i] = work[1, i] if k > 0 else zero
+        for j in range(2, k + 1):
+            x_row = work[j]
+            for i in range(width):
+                outside[i] = outside[i] + x_row[i]
+        for i in range(width):
+            outside[i] = outside[i] ** outside_power
+    else:
+        for i in range(width):
+            outside[i] = one
+    for j in range(1, k + 1):  # cumulative weights
+        x_row = work[j]
+        prev_row = work[j - 1]
+        for i in range(width):
+            x_row[i] = x_row[i] + prev_row[i]
+    total = work[k]
+    for i in range(width):
+        u = np.float32(bits[i] >> np.uint32(8)) * scale
+        draw[i] = u * total[i]
+        picked[i] = 0
+    for j in range(k):
+        cum = work[j]
+        for i in range(width):
+            picked[i] += np.int32(cum[i] < draw[i])
+    counts = np.zeros(k + 1, dtype=np.int64)
+    for i in range(width):
+        p = picked[i]
+        previous[i] = -1 if p == 0 else rows[p - 1]
+        counts[p] += 1
+    return counts
+
+
+segment_counts = _compiled(_segment_counts)
+learn_rates = _compiled(_learn_rates)
+chunk_lengths = _compiled(_chunk_lengths)
+place_hits = _compiled(_place_hits)
+choose_chunk = _compiled(_choose_chunk)

@@ -155,7 +155,6 @@ def _choose_chunk(
     previous = last[start:stop]
     for j in range(k):
         b = rows[j]
-        label = previous.dtype.type(b)
         factor = loyalty_factor[j]
         a = appeal[b, start:stop]
         cov = covered[b, start:stop].view(np.uint8)
@@ -163,7 +162,7 @@ def _choose_chunk(
         x_row = work[j + 1]
         for i in range(width):
             x = a[i] * np.float32(cov[i] & awa[i])
-            x_row[i] = x * (np.float32(previous[i] == label) * factor + one)
+            x_row[i] = x * (np.float32(previous[i] == b) * factor + one)
     outside = work[0]
     if nested:  # the outside option against the brands' nest: D^(1 - lam), D summed brand by brand
         for i in range(width):
@@ -199,8 +198,33 @@ def _choose_chunk(
     return counts
 
 
+def _cover(rank, covered, brand, at, seg_start, seg_size):
+    """``covered[brand] = rank[brand] < at[segment]`` consumer by consumer; the count."""
+    ranks = rank[brand]
+    out = covered[brand]
+    count = 0
+    for g in range(seg_start.shape[0]):
+        threshold = at[g]
+        for i in range(seg_start[g], seg_start[g] + seg_size[g]):
+            inside = ranks[i] < threshold
+            out[i] = inside
+            count += inside
+    return count
+
+
+def _appeal_exponent(taste_s, price_weight_s, base, position, price, out):
+    """``base - ((taste - position)^2 + beta x price)`` in float32, the numpy path's order."""
+    for i in range(out.shape[0]):
+        d = taste_s[i] - position
+        d = d * d
+        d = d + price_weight_s[i] * price
+        out[i] = base - d
+
+
 segment_counts = _compiled(_segment_counts)
 learn_rates = _compiled(_learn_rates)
 chunk_lengths = _compiled(_chunk_lengths)
 place_hits = _compiled(_place_hits)
 choose_chunk = _compiled(_choose_chunk)
+cover = _compiled(_cover)
+appeal_exponent = _compiled(_appeal_exponent)

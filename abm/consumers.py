@@ -384,6 +384,12 @@ class ConsumerMarket:
         changed = np.flatnonzero((coverage != self._covered_for).any(axis=1))
         for brand in changed:
             at = coverage[brand, self._seg_region].astype(np.float32)
+            if self.compiled:
+                self._covered_count[brand] = kernels.cover(
+                    self._rank, self._covered, brand, at, self._seg_start, self._seg_size
+                )
+                self._covered_for[brand] = coverage[brand]
+                continue
             for start, stop, g0, g1 in self._chunks:
                 np.less(
                     self._rank[brand, start:stop],
@@ -423,7 +429,11 @@ class ConsumerMarket:
             return
         stale = selling[stale_mask]
         base, position, price, _ = self._utility_terms(offer, stale)
-        for start, stop, _, _ in self._chunks:
+        for r, brand in enumerate(stale if self.compiled else ()):
+            row = self._appeal[brand]
+            kernels.appeal_exponent(self._taste_s, self._price_weight_s, base[r, 0], position[r, 0], price[r, 0], row)
+            np.exp(row, out=row)
+        for start, stop, _, _ in self._chunks if not self.compiled else ():
             appeal = self._appeal[stale, start:stop]
             spare = self._spare[: len(stale), : stop - start]
             np.subtract(self._taste_s[start:stop], position, out=appeal)
@@ -571,4 +581,4 @@ class ConsumerMarket:
 
     def awareness(self) -> np.ndarray:
         """Share of all consumers aware of each brand."""
-        return np.array([np.count_nonzero(row) for row in self._aware]) / self.n
+        return np.count_nonzero(self._aware, axis=1) / self.n

@@ -7,11 +7,19 @@ order and the same amounts (the compiled loops only receive them), and every flo
 operation is the numpy path's, in its order and precision (float32 weights, float64 rates;
 numba does not reassociate or contract without ``fastmath``, which is off).
 
-The compiled path is used when numba imports and ``ABM_NUMBA`` is not ``0``; otherwise
-``abm.consumers`` runs its numpy path (tests run both). Compiled code is cached on disk
-(``cache=True``, in ``__pycache__`` beside this file, or ``NUMBA_CACHE_DIR``): the first
-process on a machine compiles once (about 2-4 s), later processes load it (see README,
-*Performance*).
+When the compiled path runs (``ABM_NUMBA``, default ``auto``):
+
+- ``auto``: a process starts on the numpy path and loads the compiled loops once it has
+  simulated ``AUTO_AFTER`` consumer-months (about 17 default runs): loading numba and the
+  cached machine code costs about a second of CPU, more than one run saves, so single
+  runs, the CLI and most tests never pay it, while sweeps and comparisons switch early.
+  ``abm.executors`` loads them before it forks a pool, so that its workers inherit them.
+- ``1``: from the first run (benchmarks); ``0``: never (the numpy path).
+
+Results do not depend on the path (the same bits), so switching between runs is invisible.
+Compiled code is cached on disk (``cache=True``: ``__pycache__`` beside this file, else
+numba's user-wide cache or ``NUMBA_CACHE_DIR``): the first process on a machine compiles
+(several seconds, once); later processes load it (README, *Performance*).
 """
 
 from __future__ import annotations
@@ -20,19 +28,59 @@ import os
 
 import numpy as np
 
-try:  # numba is a dependency, but the model runs (slower) without it
-    if os.environ.get("ABM_NUMBA", "1").strip() == "0":
-        raise ImportError("disabled by ABM_NUMBA=0")
+MODE = os.environ.get("ABM_NUMBA", "auto").strip().lower()
+"""``auto``, ``1`` (from the first run) or ``0`` (never), read at import."""
+
+AUTO_AFTER = 10_000_000
+"""Consumer-months a process simulates on the numpy path before ``auto`` loads the loops."""
+
+ENABLED = False
+"""True once the compiled loops are loaded: models built from then on use them."""
+
+_plain_work = [0]
+
+
+def available() -> bool:
+    """Whether the compiled loops can be used here (numba imports, ``ABM_NUMBA`` is not 0)."""
+    if MODE in ("0", "off", "false", "no"):
+        return False
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def enable() -> bool:
+    """Load the compiled loops (from the cache, else compile them) and use them from the next
+    model on; False where they are not available."""
+    global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, choose_chunk, cover, appeal_exponent
+    if ENABLED:
+        return True
+    if not available():
+        return False
     from numba import njit
-except ImportError:  # pragma: no cover - exercised with ABM_NUMBA=0 in a subprocess
-    njit = None
 
-ENABLED = njit is not None
-"""True when the compiled kernels are in use."""
+    def compiled(fn):
+        return njit(cache=True, nogil=True)(fn)
+
+    segment_counts = compiled(_segment_counts)
+    learn_rates = compiled(_learn_rates)
+    chunk_lengths = compiled(_chunk_lengths)
+    place_hits = compiled(_place_hits)
+    choose_chunk = compiled(_choose_chunk)
+    cover = compiled(_cover)
+    appeal_exponent = compiled(_appeal_exponent)
+    ENABLED = True
+    return True
 
 
-def _compiled(fn):
-    return njit(cache=True, nogil=True)(fn) if ENABLED else None
+def count_plain(consumer_months: int) -> None:
+    """Note work done on the numpy path; in ``auto`` mode, load the loops past ``AUTO_AFTER``."""
+    _plain_work[0] += consumer_months
+    if MODE == "auto" and _plain_work[0] >= AUTO_AFTER:
+        _plain_work[0] = -(1 << 62)  # decide once
+        enable()
 
 
 def _segment_counts(aware, seg_start, n, cell_first_seg, aware_in, cell_aware, total):
@@ -221,10 +269,8 @@ def _appeal_exponent(taste_s, price_weight_s, base, position, price, out):
         out[i] = base - d
 
 
-segment_counts = _compiled(_segment_counts)
-learn_rates = _compiled(_learn_rates)
-chunk_lengths = _compiled(_chunk_lengths)
-place_hits = _compiled(_place_hits)
-choose_chunk = _compiled(_choose_chunk)
-cover = _compiled(_cover)
-appeal_exponent = _compiled(_appeal_exponent)
+segment_counts = learn_rates = chunk_lengths = place_hits = choose_chunk = cover = appeal_exponent = None
+"""The compiled loops, set by :func:`enable`."""
+
+if MODE in ("1", "on", "true", "yes"):
+    enable()

@@ -537,6 +537,8 @@ class ConsumerMarket:
                 last[picked == 0] = -1
             customers[selling] += np.bincount(picked, minlength=k + 1)[1:]
         self._set_customers(customers)
+        if not self.compiled:
+            kernels.count_plain(self.n)
         return self.customers
 
     def _shifted_weights(

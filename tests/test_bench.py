@@ -156,7 +156,8 @@ def _logit_probabilities(c: ConsumerMarket, offer: BrandOffer, last: np.ndarray)
 
 
 COMPILED = pytest.mark.parametrize(
-    "compiled", [pytest.param(True, marks=pytest.mark.skipif(not consumer_kernels.ENABLED, reason="no numba")), False]
+    "compiled",
+    [pytest.param(True, marks=pytest.mark.skipif(not consumer_kernels.available(), reason="no numba")), False],
 )
 """Each draw test on the compiled (numba) path and the numpy path."""
 
@@ -166,7 +167,7 @@ COMPILED = pytest.mark.parametrize(
 def test_choice_follows_logit_probabilities_with_loyalty(noise, compiled):
     market = _market(choice_noise=noise)
     c = ConsumerMarket(market, 3, np.random.default_rng(5))
-    c.compiled = compiled
+    c.compiled = compiled and consumer_kernels.enable()
     offer = _offer()
     rng = np.random.default_rng(6)
     c.aware = rng.random((c.n, 3)) < 0.7
@@ -189,7 +190,7 @@ def test_choice_follows_logit_probabilities_with_loyalty(noise, compiled):
 @COMPILED
 def test_choice_counts_only_available_brands(compiled):
     c = ConsumerMarket(_market(), 3, np.random.default_rng(1))
-    c.compiled = compiled
+    c.compiled = compiled and consumer_kernels.enable()
     offer = _offer(on_sale=[True, False, True], coverage=0.5)
     c.aware = np.ones((c.n, 3), bool)
     c.choose(offer)
@@ -208,7 +209,7 @@ def test_awareness_gain_and_forgetting_follow_bass_hazard_and_decay(compiled):
     repeats, gained, forgotten = 30, np.zeros(3), 0.0
     start_rng = np.random.default_rng(11)
     c = ConsumerMarket(market, 3, np.random.default_rng(12))
-    c.compiled = compiled
+    c.compiled = compiled and consumer_kernels.enable()
     start = start_rng.random((c.n, 3)) < np.array([0.2, 0.5, 0.6])
     # expected gains: sum over unaware consumers of 1 - exp(-(p + q F)), F from their cell
     k = market.neighbourhoods**2

@@ -571,7 +571,12 @@ def _hardware_ceiling(workers: int, loops: int = 3_000_000) -> float:
 
 def _child(job: str, args: dict, timeout_s: float = 3600) -> dict:
     """Run ``job`` of this file in a fresh Python process; its JSON result."""
-    env = {**os.environ, "PYTHONHASHSEED": "0", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": "0",
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        "ABM_NUMBA": os.environ.get("ABM_NUMBA", "1"),  # compiled from the first run, unless switched off
+    }
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--child", job, json.dumps(args)],
         capture_output=True,
@@ -949,6 +954,9 @@ def run_suite(
     """Run the benchmarks; returns the JSON-ready result (figures, targets, details)."""
     s = QUICK if quick else FULL
     workers = workers or _cores()
+    from abm import consumer_kernels
+
+    consumer_kernels.enable()  # the compiled loops from the first run (a no-op with ABM_NUMBA=0)
     chosen = only or MEASUREMENTS
     say = progress or (lambda text: None)
     started = time.perf_counter()

@@ -10,7 +10,7 @@ numba does not reassociate or contract without ``fastmath``, which is off).
 When the compiled path runs (``ABM_NUMBA``, default ``auto``):
 
 - ``auto``: a process starts on the numpy path and loads the compiled loops once it has
-  simulated ``AUTO_AFTER`` consumer-months (about 17 default runs): loading numba and the
+  simulated ``AUTO_AFTER`` consumer-months (about 50 default runs): loading numba and the
   cached machine code costs about a second of CPU, more than one run saves, so single
   runs, the CLI and most tests never pay it, while sweeps and comparisons switch early.
   ``abm.executors`` loads them before it forks a pool, so that its workers inherit them.
@@ -31,8 +31,10 @@ import numpy as np
 MODE = os.environ.get("ABM_NUMBA", "auto").strip().lower()
 """``auto``, ``1`` (from the first run) or ``0`` (never), read at import."""
 
-AUTO_AFTER = 10_000_000
-"""Consumer-months a process simulates on the numpy path before ``auto`` loads the loops."""
+AUTO_AFTER = 30_000_000
+"""Consumer-months a process simulates on the numpy path before ``auto`` loads the loops: the
+loops save about 40 ns per consumer-month and cost about 1.3 s of CPU to load (numba itself
+about 1 s), so they pay off after about 30 million (ski rental: at most twice the best)."""
 
 ENABLED = False
 """True once the compiled loops are loaded: models built from then on use them."""

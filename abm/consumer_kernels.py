@@ -57,6 +57,7 @@ def enable() -> bool:
     """Load the compiled loops (from the cache, else compile them) and use them from the next
     model on; False where they are not available."""
     global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, choose_chunk, cover, appeal_exponent
+    global _points, awareness_month
     if ENABLED:
         return True
     if not available():
@@ -73,6 +74,8 @@ def enable() -> bool:
     choose_chunk = compiled(_choose_chunk)
     cover = compiled(_cover)
     appeal_exponent = compiled(_appeal_exponent)
+    _points = compiled(_points_py)
+    awareness_month = compiled(_awareness_month)
     ENABLED = True
     return True
 
@@ -271,7 +274,101 @@ def _appeal_exponent(taste_s, price_weight_s, base, position, price, out):
         out[i] = base - d
 
 
+def _awareness_month(
+    rng,
+    aware,
+    promoting,
+    on_sale,
+    pull,
+    decay,
+    forget_rate,
+    w,
+    mix,
+    q12,
+    seg_start,
+    seg_size,
+    cell_first_seg,
+    seg_cell_index,
+    cells_size,
+    chunks,
+    aware_in,
+    cell_aware,
+    total,
+):
+    """The numpy path's ``spread_awareness`` in one call: segment counts, rates, and chunk by
+    chunk the learners' then the forgetters' Poisson points drawn from ``rng`` (the model's
+    numpy generator; numba's ``poisson`` and ``random`` are numpy's algorithms on the same
+    state, so the draws are the same) and placed on consumers."""
+    n = aware.shape[1]
+    segment_counts(aware, seg_start, n, cell_first_seg, aware_in, cell_aware, total)
+    learners = np.flatnonzero(promoting)
+    forgetters = np.flatnonzero(~on_sale & (total > 0)) if decay else np.empty(0, dtype=np.int64)
+    n_seg = seg_start.shape[0]
+    learn_rate, unaware_in = learn_rates(
+        learners, cell_aware, cells_size, total, pull, seg_cell_index, seg_size, aware_in, w, mix, q12
+    )
+    forget_by_seg = np.full((forgetters.shape[0], n_seg), forget_rate)
+    aware_in_f = np.empty((forgetters.shape[0], n_seg), dtype=np.int64)
+    for r in range(forgetters.shape[0]):
+        for g in range(n_seg):
+            aware_in_f[r, g] = aware_in[forgetters[r], g]
+    for c in range(chunks.shape[0]):
+        g0, g1 = chunks[c, 2], chunks[c, 3]
+        learn_at = forget_at = np.empty(0)
+        if learners.shape[0]:
+            learn_length, learn_ends, _ = chunk_lengths(learn_rate, unaware_in, g0, g1)
+            learn_at = _points(rng, learn_ends)
+        if forgetters.shape[0]:
+            forget_length, forget_ends, _ = chunk_lengths(forget_by_seg, aware_in_f, g0, g1)
+            forget_at = _points(rng, forget_ends)
+        if learn_at.shape[0]:
+            place_hits(
+                learn_at,
+                learn_ends,
+                learn_length,
+                learn_rate,
+                unaware_in,
+                g0,
+                g1,
+                learners,
+                seg_start,
+                seg_size,
+                aware,
+                False,
+                True,
+            )
+        if forget_at.shape[0]:
+            place_hits(
+                forget_at,
+                forget_ends,
+                forget_length,
+                forget_by_seg,
+                aware_in_f,
+                g0,
+                g1,
+                forgetters,
+                seg_start,
+                seg_size,
+                aware,
+                True,
+                False,
+            )
+
+
+def _points_py(rng, ends):
+    """Poisson points over ``[0, ends[-1])`` as the numpy path draws them (none if empty)."""
+    if ends.shape[0] == 0 or not ends[-1] > 0:
+        return np.empty(0)
+    total = ends[-1]
+    hits = rng.poisson(total)
+    at = np.empty(hits)
+    for h in range(hits):
+        at[h] = rng.random() * total
+    return at
+
+
 segment_counts = learn_rates = chunk_lengths = place_hits = choose_chunk = cover = appeal_exponent = None
+_points = awareness_month = None
 """The compiled loops, set by :func:`enable`."""
 
 if MODE in ("1", "on", "true", "yes"):

@@ -130,6 +130,7 @@ class ConsumerMarket:
         self._spare = np.empty((n_brands, width), dtype=np.float32)
         self.compiled = kernels.ENABLED  # the numba loops (abm.consumer_kernels); same results
         self._cells_size = self.cell_size[self._cells]
+        self._chunk_table = np.array(self._chunks, dtype=np.int64).reshape(-1, 4)
         self._picked = np.empty(width, dtype=np.int32)
         self._aware_in = np.empty((n_brands, len(self._seg_start)), dtype=np.int32)
         self._cell_aware = np.empty((n_brands, len(self._cells)), dtype=np.int64)
@@ -267,80 +268,30 @@ class ConsumerMarket:
                 self._aware[forgetters[row], start + col] = False
 
     def _spread_awareness_compiled(self, offer: BrandOffer) -> None:
-        """``spread_awareness`` through the compiled loops: the same draws and arithmetic."""
+        """``spread_awareness`` in one compiled call: the same draws and arithmetic."""
         m = self.market
-        promoting = np.asarray(offer.promoting, dtype=bool)
-        on_sale = np.asarray(offer.on_sale, dtype=bool)
-        aware_in, total = self._aware_in, self._total_aware
-        kernels.segment_counts(
-            self._aware, self._seg_start, self.n, self._cell_first_seg, aware_in, self._cell_aware, total
+        w = m.local_word_of_mouth
+        kernels.awareness_month(
+            self.rng,
+            self._aware,
+            np.asarray(offer.promoting, dtype=bool),
+            np.asarray(offer.on_sale, dtype=bool),
+            np.asarray(offer.marketing_pull, dtype=float),
+            m.awareness_decay > 0,
+            float(-np.log1p(-min(m.awareness_decay, 1.0 - 1e-12))),
+            w,
+            (1.0 - w) / self.n,
+            m.bass_q / 12.0,
+            self._seg_start,
+            self._seg_size,
+            self._cell_first_seg,
+            self._seg_cell_index,
+            self._cells_size,
+            self._chunk_table,
+            self._aware_in,
+            self._cell_aware,
+            self._total_aware,
         )
-        learners = np.flatnonzero(promoting)
-        forgetters = np.flatnonzero(~on_sale & (total > 0)) if m.awareness_decay > 0 else learners[:0]
-        if len(learners):
-            w = m.local_word_of_mouth
-            learn_rate, unaware_in = kernels.learn_rates(
-                learners,
-                self._cell_aware,
-                self._cells_size,
-                total,
-                np.asarray(offer.marketing_pull, dtype=float),
-                self._seg_cell_index,
-                self._seg_size,
-                aware_in,
-                w,
-                (1.0 - w) / self.n,
-                m.bass_q / 12.0,
-            )
-        if len(forgetters):
-            forget_rate = -np.log1p(-min(m.awareness_decay, 1.0 - 1e-12))
-            forget_by_seg = np.full((len(forgetters), len(self._seg_start)), forget_rate)
-            aware_in_f = aware_in[forgetters].astype(np.int64)
-        for _, _, g0, g1 in self._chunks:
-            learn = forget = None
-            if len(learners):
-                learn = self._compiled_points(learn_rate, unaware_in, g0, g1)
-            if len(forgetters):
-                forget = self._compiled_points(forget_by_seg, aware_in_f, g0, g1)
-            if learn is not None:
-                kernels.place_hits(
-                    *learn,
-                    learn_rate,
-                    unaware_in,
-                    g0,
-                    g1,
-                    learners,
-                    self._seg_start,
-                    self._seg_size,
-                    self._aware,
-                    False,
-                    True,
-                )
-            if forget is not None:
-                kernels.place_hits(
-                    *forget,
-                    forget_by_seg,
-                    aware_in_f,
-                    g0,
-                    g1,
-                    forgetters,
-                    self._seg_start,
-                    self._seg_size,
-                    self._aware,
-                    True,
-                    False,
-                )
-
-    def _compiled_points(self, rate: np.ndarray, counts: np.ndarray, g0: int, g1: int):
-        """The Poisson points of one chunk, drawn as ``_poisson_hits`` draws them:
-        ``(at, ends, length)``, or None."""
-        length, ends, _ = kernels.chunk_lengths(rate, counts, g0, g1)
-        if len(ends) == 0 or not ends[-1] > 0:
-            return None
-        hits = self.rng.poisson(ends[-1])
-        if hits == 0:
-            return None
-        return self.rng.random(hits) * ends[-1], ends, length
 
     def _poisson_hits(self, eligible: np.ndarray, counts: np.ndarray, rate: np.ndarray):
         """Eligible cells that a unit Poisson process hits, each cell on an interval ``rate``.

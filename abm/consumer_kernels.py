@@ -57,7 +57,7 @@ def enable() -> bool:
     """Load the compiled loops (from the cache, else compile them) and use them from the next
     model on; False where they are not available."""
     global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, choose_chunk, cover, appeal_exponent
-    global _points, awareness_month
+    global _points, awareness_month, prepare_choice
     if ENABLED:
         return True
     if not available():
@@ -76,6 +76,7 @@ def enable() -> bool:
     appeal_exponent = compiled(_appeal_exponent)
     _points = compiled(_points_py)
     awareness_month = compiled(_awareness_month)
+    prepare_choice = compiled(_prepare_choice)
     ENABLED = True
     return True
 
@@ -355,6 +356,89 @@ def _awareness_month(
             )
 
 
+def _prepare_choice(
+    on_sale,
+    quality,
+    position,
+    price,
+    loyalty,
+    coverage,
+    covered_for,
+    covered_count,
+    rank,
+    covered,
+    seg_region,
+    seg_start,
+    seg_size,
+    appeal_for,
+    appeal,
+    taste_s,
+    price_weight_s,
+    u0,
+    s,
+    sqrt_fit_s,
+    switching_s,
+    fast_range,
+):
+    """The numpy path's bookkeeping before a choice, in one call: coverage masks of brands
+    whose coverage changed; the brands on sale and their loyalty bonus (float32); whether
+    unshifted weights are safe; and, if so, ``u / s`` without loyalty for brands whose
+    quality, position or price changed, written into their ``appeal`` rows (the caller
+    takes ``np.exp`` of those rows, as the numpy path does).
+
+    Returns ``(selling, bonus, fast, stale, coverage_changed)``.
+    """
+    n_brands, n_regions = coverage.shape
+    n_seg = seg_start.shape[0]
+    coverage_changed = False
+    at = np.empty(n_seg, dtype=np.float32)
+    for b in range(n_brands):
+        differs = False
+        for r in range(n_regions):
+            if coverage[b, r] != covered_for[b, r]:
+                differs = True
+        if differs:
+            for g in range(n_seg):
+                at[g] = np.float32(coverage[b, seg_region[g]])
+            covered_count[b] = cover(rank, covered, b, at, seg_start, seg_size)
+            for r in range(n_regions):
+                covered_for[b, r] = coverage[b, r]
+            coverage_changed = True
+    selling = np.flatnonzero(on_sale)
+    k = selling.shape[0]
+    bonus = np.empty(k, dtype=np.float32)
+    stale = np.empty(k, dtype=np.int64)
+    if k == 0:
+        return selling, bonus, False, stale[:0], coverage_changed
+    best = quality[selling[0]]
+    top_bonus = -np.inf
+    for j in range(k):
+        b = selling[j]
+        bonus[j] = np.float32(switching_s * loyalty[b])
+        best = max(best, quality[b])
+        top_bonus = max(top_bonus, float(bonus[j]))
+    fast = (best - u0) / s + max(top_bonus, 0.0) <= fast_range
+    n_stale = 0
+    if fast:
+        for j in range(k):
+            b = selling[j]
+            if quality[b] != appeal_for[b, 0] or position[b] != appeal_for[b, 1] or price[b] != appeal_for[b, 2]:
+                appeal_exponent(
+                    taste_s,
+                    price_weight_s,
+                    np.float32((quality[b] - u0) / s),
+                    np.float32(position[b] * sqrt_fit_s),
+                    np.float32(price[b]),
+                    appeal[b],
+                )
+                appeal_for[b, 0] = quality[b]
+                appeal_for[b, 1] = position[b]
+                appeal_for[b, 2] = price[b]
+                stale[n_stale] = b
+                n_stale += 1
+    return selling, bonus, fast, stale[:n_stale], coverage_changed
+
+
 def _points_py(rng, ends):
     """Poisson points over ``[0, ends[-1])`` as the numpy path draws them (none if empty)."""
     if ends.shape[0] == 0 or not ends[-1] > 0:
@@ -368,7 +452,7 @@ def _points_py(rng, ends):
 
 
 segment_counts = learn_rates = chunk_lengths = place_hits = choose_chunk = cover = appeal_exponent = None
-_points = awareness_month = None
+_points = awareness_month = prepare_choice = None
 """The compiled loops, set by :func:`enable`."""
 
 if MODE in ("1", "on", "true", "yes"):

@@ -400,6 +400,8 @@ class ConsumerMarket:
 
     def choose(self, offer: BrandOffer) -> np.ndarray:
         """Every consumer buys one brand or nothing; returns customers per brand."""
+        if self.compiled and self._choose_compiled(offer):
+            return self.customers
         self._update_coverage(offer.coverage)
         selling = np.flatnonzero(np.asarray(offer.on_sale, dtype=bool))
         customers = np.zeros(self.n_brands, dtype=np.int64)
@@ -426,32 +428,6 @@ class ConsumerMarket:
             label = np.concatenate([[-1], selling]).astype(self.last_choice.dtype)
         brand_ids = selling.astype(self.last_choice.dtype)[:, None]
         loyalty_factor = np.expm1(bonus) if fast else None  # the shifted path adds the bonus itself
-        if fast and self.compiled:
-            picks = np.zeros(k + 1, dtype=np.int64)
-            lam = np.float32(1.0 - self.nest)
-            factor = np.ascontiguousarray(loyalty_factor[:, 0])
-            for start, stop, _, _ in self._chunks:
-                width = stop - start
-                bits = self.rng.bit_generator.random_raw((width + 1) // 2).view(np.uint32)[:width]
-                picks += kernels.choose_chunk(
-                    self._appeal,
-                    self._covered,
-                    self._aware,
-                    selling,
-                    factor,
-                    self.last_choice,
-                    start,
-                    stop,
-                    bits,
-                    nested,
-                    lam,
-                    self._work,
-                    self._spare[0],
-                    self._picked,
-                )
-            customers[selling] += picks[1:]
-            self._set_customers(customers)
-            return self.customers
         for start, stop, _, _ in self._chunks:
             width = stop - start
             weight = self._work[: k + 1, :width]  # row 0: the outside option
@@ -491,6 +467,73 @@ class ConsumerMarket:
         if not self.compiled:
             kernels.count_plain(self.n)
         return self.customers
+
+    def _choose_compiled(self, offer: BrandOffer) -> bool:
+        """``choose`` through the compiled loops; False (nothing drawn) where utilities span
+        too wide a range for unshifted weights, which the numpy path's shifted weights take."""
+        m = self.market
+        s = self._scale
+        selling, bonus, fast, stale, coverage_changed = kernels.prepare_choice(
+            np.asarray(offer.on_sale, dtype=bool),
+            np.asarray(offer.quality, dtype=float),
+            np.asarray(offer.position, dtype=float),
+            np.asarray(offer.price, dtype=float),
+            np.asarray(offer.loyalty, dtype=float),
+            np.asarray(offer.coverage, dtype=float),
+            self._covered_for,
+            self._covered_count,
+            self._rank,
+            self._covered,
+            self._seg_region,
+            self._seg_start,
+            self._seg_size,
+            self._appeal_for,
+            self._appeal,
+            self._taste_s,
+            self._price_weight_s,
+            m.no_purchase_utility,
+            s,
+            float(np.sqrt(m.fit_weight / s)),
+            m.switching_cost / s,
+            _FAST_RANGE,
+        )
+        if coverage_changed:
+            self.reached = self._covered_count / self.n
+        k = len(selling)
+        customers = np.zeros(self.n_brands, dtype=np.int64)
+        if k == 0:
+            self.last_choice.fill(-1)
+            self._set_customers(customers)
+            return True
+        if not fast:
+            return False
+        for brand in stale:
+            np.exp(self._appeal[brand], out=self._appeal[brand])
+        factor = np.expm1(bonus)
+        nested = self.nest != 1.0
+        lam = np.float32(1.0 - self.nest)
+        for start, stop, _, _ in self._chunks:
+            width = stop - start
+            bits = self.rng.bit_generator.random_raw((width + 1) // 2).view(np.uint32)[:width]
+            picks = kernels.choose_chunk(
+                self._appeal,
+                self._covered,
+                self._aware,
+                selling,
+                factor,
+                self.last_choice,
+                start,
+                stop,
+                bits,
+                nested,
+                lam,
+                self._work,
+                self._spare[0],
+                self._picked,
+            )
+            customers[selling] += picks[1:]
+        self._set_customers(customers)
+        return True
 
     def _shifted_weights(
         self, weight, spare, avail, loyal, base, position, price, bonus, start: int, stop: int

@@ -380,11 +380,7 @@ class ConsumerMarket:
             return
         stale = selling[stale_mask]
         base, position, price, _ = self._utility_terms(offer, stale)
-        for r, brand in enumerate(stale if self.compiled else ()):
-            row = self._appeal[brand]
-            kernels.appeal_exponent(self._taste_s, self._price_weight_s, base[r, 0], position[r, 0], price[r, 0], row)
-            np.exp(row, out=row)
-        for start, stop, _, _ in self._chunks if not self.compiled else ():
+        for start, stop, _, _ in self._chunks:
             appeal = self._appeal[stale, start:stop]
             spare = self._spare[: len(stale), : stop - start]
             np.subtract(self._taste_s[start:stop], position, out=appeal)

@@ -44,6 +44,10 @@ bool; consumers are numbered by neighbourhood cell and region, so that neighbour
 are segment sums and per-region coverage spreads to consumers by ``np.repeat``; and the
 monthly work walks the population in chunks that fit in cache, which also bounds every
 temporary. The public ``aware`` and ``reach_rank`` are ``(n, n_brands)`` views.
+
+Compiled loops (``abm/consumer_kernels.py``, numba) do the same monthly work in a few calls
+once loaded (``ABM_NUMBA``; see that module): the same random numbers, the same arithmetic,
+the same results bit for bit; the numpy code below stays the reference and the fallback.
 """
 
 from __future__ import annotations

@@ -44,6 +44,10 @@ bool; consumers are numbered by neighbourhood cell and region, so that neighbour
 are segment sums and per-region coverage spreads to consumers by ``np.repeat``; and the
 monthly work walks the population in chunks that fit in cache, which also bounds every
 temporary. The public ``aware`` and ``reach_rank`` are ``(n, n_brands)`` views.
+
+Compiled loops (``abm/consumer_kernels.py``, numba) do the same monthly work in a few calls
+once loaded (``ABM_NUMBA``; see that module): the same random numbers, the same arithmetic,
+the same results bit for bit; the numpy code below stays the reference and the fallback.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from abm import consumer_kernels as kernels
 from abm.scenario import Market
 
 _CHUNK_ELEMENTS = 1 << 16
@@ -127,6 +132,13 @@ class ConsumerMarket:
         width = min(n, self._chunk)
         self._work = np.empty((n_brands + 1, width), dtype=np.float32)
         self._spare = np.empty((n_brands, width), dtype=np.float32)
+        self.compiled = kernels.ENABLED  # the numba loops (abm.consumer_kernels); same results
+        self._cells_size = self.cell_size[self._cells]
+        self._chunk_table = np.array(self._chunks, dtype=np.int64).reshape(-1, 4)
+        self._picked = np.empty(width, dtype=np.int32)
+        self._aware_in = np.empty((n_brands, len(self._seg_start)), dtype=np.int32)
+        self._cell_aware = np.empty((n_brands, len(self._cells)), dtype=np.int64)
+        self._total_aware = np.empty(n_brands, dtype=np.int64)
 
     def _locate(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Region (row-major over regions_x x regions_y) and neighbourhood cell of each point."""
@@ -208,6 +220,9 @@ class ConsumerMarket:
 
     def spread_awareness(self, offer: BrandOffer) -> None:
         """Bass-like awareness growth from marketing and neighbours; forgetting off sale."""
+        if self.compiled:
+            self._spread_awareness_compiled(offer)
+            return
         m = self.market
         promoting = np.asarray(offer.promoting, dtype=bool)
         on_sale = np.asarray(offer.on_sale, dtype=bool)
@@ -256,6 +271,32 @@ class ConsumerMarket:
                 row, col = forget
                 self._aware[forgetters[row], start + col] = False
 
+    def _spread_awareness_compiled(self, offer: BrandOffer) -> None:
+        """``spread_awareness`` in one compiled call: the same draws and arithmetic."""
+        m = self.market
+        w = m.local_word_of_mouth
+        kernels.awareness_month(
+            self.rng,
+            self._aware,
+            np.asarray(offer.promoting, dtype=bool),
+            np.asarray(offer.on_sale, dtype=bool),
+            np.asarray(offer.marketing_pull, dtype=float),
+            m.awareness_decay > 0,
+            float(-np.log1p(-min(m.awareness_decay, 1.0 - 1e-12))),
+            w,
+            (1.0 - w) / self.n,
+            m.bass_q / 12.0,
+            self._seg_start,
+            self._seg_size,
+            self._cell_first_seg,
+            self._seg_cell_index,
+            self._cells_size,
+            self._chunk_table,
+            self._aware_in,
+            self._cell_aware,
+            self._total_aware,
+        )
+
     def _poisson_hits(self, eligible: np.ndarray, counts: np.ndarray, rate: np.ndarray):
         """Eligible cells that a unit Poisson process hits, each cell on an interval ``rate``.
 
@@ -298,6 +339,12 @@ class ConsumerMarket:
         changed = np.flatnonzero((coverage != self._covered_for).any(axis=1))
         for brand in changed:
             at = coverage[brand, self._seg_region].astype(np.float32)
+            if self.compiled:
+                self._covered_count[brand] = kernels.cover(
+                    self._rank, self._covered, brand, at, self._seg_start, self._seg_size
+                )
+                self._covered_for[brand] = coverage[brand]
+                continue
             for start, stop, g0, g1 in self._chunks:
                 np.less(
                     self._rank[brand, start:stop],
@@ -353,6 +400,8 @@ class ConsumerMarket:
 
     def choose(self, offer: BrandOffer) -> np.ndarray:
         """Every consumer buys one brand or nothing; returns customers per brand."""
+        if self.compiled and self._choose_compiled(offer):
+            return self.customers
         self._update_coverage(offer.coverage)
         selling = np.flatnonzero(np.asarray(offer.on_sale, dtype=bool))
         customers = np.zeros(self.n_brands, dtype=np.int64)
@@ -416,7 +465,76 @@ class ConsumerMarket:
                 last[picked == 0] = -1
             customers[selling] += np.bincount(picked, minlength=k + 1)[1:]
         self._set_customers(customers)
+        if not self.compiled:
+            kernels.count_plain(self.n)
         return self.customers
+
+    def _choose_compiled(self, offer: BrandOffer) -> bool:
+        """``choose`` through the compiled loops; False (nothing drawn) where utilities span
+        too wide a range for unshifted weights, which the numpy path's shifted weights take."""
+        m = self.market
+        s = self._scale
+        selling, bonus, fast, stale, coverage_changed = kernels.prepare_choice(
+            np.asarray(offer.on_sale, dtype=bool),
+            np.asarray(offer.quality, dtype=float),
+            np.asarray(offer.position, dtype=float),
+            np.asarray(offer.price, dtype=float),
+            np.asarray(offer.loyalty, dtype=float),
+            np.asarray(offer.coverage, dtype=float),
+            self._covered_for,
+            self._covered_count,
+            self._rank,
+            self._covered,
+            self._seg_region,
+            self._seg_start,
+            self._seg_size,
+            self._appeal_for,
+            self._appeal,
+            self._taste_s,
+            self._price_weight_s,
+            m.no_purchase_utility,
+            s,
+            float(np.sqrt(m.fit_weight / s)),
+            m.switching_cost / s,
+            _FAST_RANGE,
+        )
+        if coverage_changed:
+            self.reached = self._covered_count / self.n
+        k = len(selling)
+        customers = np.zeros(self.n_brands, dtype=np.int64)
+        if k == 0:
+            self.last_choice.fill(-1)
+            self._set_customers(customers)
+            return True
+        if not fast:
+            return False
+        for brand in stale:
+            np.exp(self._appeal[brand], out=self._appeal[brand])
+        factor = np.expm1(bonus)
+        nested = self.nest != 1.0
+        lam = np.float32(1.0 - self.nest)
+        for start, stop, _, _ in self._chunks:
+            width = stop - start
+            bits = self.rng.bit_generator.random_raw((width + 1) // 2).view(np.uint32)[:width]
+            picks = kernels.choose_chunk(
+                self._appeal,
+                self._covered,
+                self._aware,
+                selling,
+                factor,
+                self.last_choice,
+                start,
+                stop,
+                bits,
+                nested,
+                lam,
+                self._work,
+                self._spare[0],
+                self._picked,
+            )
+            customers[selling] += picks[1:]
+        self._set_customers(customers)
+        return True
 
     def _shifted_weights(
         self, weight, spare, avail, loyal, base, position, price, bonus, start: int, stop: int
@@ -460,4 +578,4 @@ class ConsumerMarket:
 
     def awareness(self) -> np.ndarray:
         """Share of all consumers aware of each brand."""
-        return np.array([np.count_nonzero(row) for row in self._aware]) / self.n
+        return np.count_nonzero(self._aware, axis=1) / self.n

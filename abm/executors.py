@@ -99,6 +99,7 @@ def _pool(
     fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], workers: int, limit: int
 ) -> Iterator[tuple[int, Any]]:
     extra: dict[str, Any] = {"initializer": _nice, "initargs": (_NICENESS[0],)} if _NICENESS[0] else {}
+    _load_compiled_kernels()
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), **extra) as pool:
         pending: dict[Future, int] = {}
         try:
@@ -106,6 +107,18 @@ def _pool(
         finally:
             if pending:  # stopped early (cancelled, an error): drop what has not started
                 pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _load_compiled_kernels() -> None:
+    """Load the model's compiled consumer loops (abm.consumer_kernels) before forking, once per
+    process, so that every worker inherits them instead of loading them itself; a no-op
+    where they are switched off (``ABM_NUMBA=0``) or numba is missing."""
+    if _context().get_start_method() != "fork":
+        return
+    from abm import consumer_kernels
+
+    if consumer_kernels.MODE != "0":
+        consumer_kernels.enable()
 
 
 def _drain(

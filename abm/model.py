@@ -47,6 +47,41 @@ def _brand_share(model: MarketEntryModel, brand: int) -> float:
     return float(model.consumers.customers[brand]) / model.consumers.n
 
 
+class MonthlyCollector(DataCollector):
+    """Mesa's DataCollector for the model's reporters (``MarketEntryModel._reporters``), at a
+    fraction of its cost: ``collect`` keeps the month's figures in one tuple (the customers
+    array is the consumers' own, replaced, never written, each month), and ``model_vars``
+    lays them out as Mesa's lists when read. Same values as Mesa's collector."""
+
+    def __init__(self, model: MarketEntryModel, model_reporters: dict):
+        self._brands = [(f"Share: {firm.name}", firm.brand) for firm in model.firms]
+        self._names = list(model_reporters)
+        self._snapshots: list[tuple] = []
+        super().__init__(model_reporters=model_reporters)
+
+    @property
+    def model_vars(self) -> dict[str, list]:
+        columns: dict[str, list] = {name: [] for name in self._names}
+        for month, no_purchase, customers, n, trust, cash in self._snapshots:
+            columns["Month"].append(month)
+            columns["No purchase"].append(no_purchase)
+            for name, brand in self._brands:
+                columns[name].append(float(customers[brand]) / n)
+            columns["Trust"].append(trust)
+            columns["Cash"].append(cash)
+        return columns
+
+    @model_vars.setter
+    def model_vars(self, value: dict) -> None:  # Mesa's __init__ sets it; the snapshots hold the data
+        pass
+
+    def collect(self, model: MarketEntryModel) -> None:
+        c = model.consumers
+        self._snapshots.append(
+            (model.month, c.no_purchase_share, c.customers, c.n, model.focal_trust, model.focal_cash)
+        )
+
+
 class MarketEntryModel(mesa.Model):
     """Entrants, local partners, incumbents and regulators on a consumer market.
 
@@ -86,7 +121,7 @@ class MarketEntryModel(mesa.Model):
         self._entered = False
         self._worker: threading.Thread | None = None
         self._pending: policies.Decision | None = None
-        self.datacollector = DataCollector(model_reporters=self._reporters())
+        self.datacollector = MonthlyCollector(self, self._reporters())
         self.running = True
         if not self.external:  # an external decider takes the entry decisions in run_until_decision
             self._enter_and_record()
@@ -342,26 +377,41 @@ class MarketEntryModel(mesa.Model):
     # ---- read-outs -------------------------------------------------------------------
 
     def brand_offer(self) -> BrandOffer:
-        firms = self.firms
-        on_sale = np.array([f.on_sale for f in firms])
-        pull = np.zeros(len(firms))
-        for f in firms:
-            if f.on_sale:
-                pull[f.brand] = (
+        """What every brand puts before consumers this month. The arrays live as long as the
+        model and are refilled each month (copy them to keep a month's offer)."""
+        offer = getattr(self, "_offer", None)
+        if offer is None:
+            f = len(self.firms)
+            on_sale = np.zeros(f, dtype=bool)
+            offer = self._offer = BrandOffer(
+                on_sale=on_sale,
+                promoting=on_sale,
+                quality=np.zeros(f),
+                price=np.zeros(f),
+                position=np.zeros(f),
+                loyalty=np.zeros(f),
+                marketing_pull=np.zeros(f),
+                coverage=np.zeros((f, self.n_regions)),
+            )
+        market = self.scenario.market
+        for f in self.firms:
+            b = f.brand
+            sale = f.on_sale
+            offer.on_sale[b] = sale
+            if sale:
+                offer.marketing_pull[b] = (
                     f.marketing_pull()
                     if isinstance(f, Entrant) and f.brand_owner == f.name
-                    else (self.scenario.market.bass_p / 12.0) * f.marketing / self.scenario.market.reference_marketing
+                    else (market.bass_p / 12.0) * f.marketing / market.reference_marketing
                 )
-        return BrandOffer(
-            on_sale=on_sale,
-            promoting=on_sale,
-            quality=np.array([f.quality for f in firms]),
-            price=np.array([f.price for f in firms]),
-            position=np.array([f.position for f in firms]),
-            loyalty=np.array([f.loyalty for f in firms]),
-            marketing_pull=pull,
-            coverage=np.stack([f.coverage for f in firms]),
-        )
+            else:
+                offer.marketing_pull[b] = 0.0
+            offer.quality[b] = f.quality
+            offer.price[b] = f.price
+            offer.position[b] = f.position
+            offer.loyalty[b] = f.loyalty
+            offer.coverage[b] = f.coverage
+        return offer
 
     def close_brand(self, firm: Firm) -> None:
         """A venture closed down: its customers are released and its brand is forgotten;

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 
+from abm import consumer_kernels
 from abm.benchmarks.commands import load_suite
 from abm.consumers import BrandOffer, ConsumerMarket
 from abm.scenario import Market
@@ -25,6 +26,8 @@ REQUIRED = (
     "consumer_scaling_exponent",
     "parallel_efficiency",
     "memory_growth_2k_to_20k",
+    "worker_memory_growth",
+    "sobol_minutes_16_cores",
     "speedup_vs_batch_run",
     "memory_ratio_vs_batch_run",
 )
@@ -52,11 +55,27 @@ def test_quick_bench_writes_every_figure_finite(tmp_path):
         value = result[key]
         assert isinstance(value, (int, float)) and math.isfinite(value), (key, value, result["details"])
         assert result["figures"][key] == value
-    assert "app_step_render_ms" in result  # a number, or null with the reason in details
-    if result["app_step_render_ms"] is None:
-        assert result["details"]["app"]["reason"]
+    for key, part in (("app_step_render_ms", "app"), ("app_compare_s", "compare")):
+        assert key in result  # a number, or null with the reason in details
+        if result[key] is None:
+            assert result["details"][part]["reason"]
+    for name, target in result["targets"].items():  # every target with its verdict
+        assert target["holds"] in (True, False, None) and target["op"] in ("<=", ">=")
+        assert target["holds"] is None or target["holds"] == (
+            result[name] <= target["bound"] if target["op"] == "<=" else result[name] >= target["bound"]
+        )
     assert result["mode"] == "quick" and result["machine"]["cores"] >= 1
-    assert set(result["targets"]) >= {"speedup_vs_mesa_agents", "overhead_vs_numpy", "parallel_efficiency"}
+    assert set(result["targets"]) >= {
+        "speedup_vs_mesa_agents",
+        "overhead_vs_numpy",
+        "parallel_efficiency",
+        "app_compare_s",
+        "sobol_minutes_16_cores",
+        "memory_growth_2k_to_20k",
+        "worker_memory_growth",
+    }
+    assert result["targets"]["overhead_vs_numpy"]["bound"] == 0.7
+    assert result["targets"]["speedup_vs_mesa_agents"]["bound"] == 100
     for name in REQUIRED:
         assert name in p.stdout  # the printed table
 
@@ -136,10 +155,19 @@ def _logit_probabilities(c: ConsumerMarket, offer: BrandOffer, last: np.ndarray)
     return p / p.sum(axis=1, keepdims=True)
 
 
+COMPILED = pytest.mark.parametrize(
+    "compiled",
+    [pytest.param(True, marks=pytest.mark.skipif(not consumer_kernels.available(), reason="no numba")), False],
+)
+"""Each draw test on the compiled (numba) path and the numpy path."""
+
+
+@COMPILED
 @pytest.mark.parametrize("noise", [1.0, 0.03])  # 0.03: utilities span > 80 noise units, the shifted path
-def test_choice_follows_logit_probabilities_with_loyalty(noise):
+def test_choice_follows_logit_probabilities_with_loyalty(noise, compiled):
     market = _market(choice_noise=noise)
     c = ConsumerMarket(market, 3, np.random.default_rng(5))
+    c.compiled = compiled and consumer_kernels.enable()
     offer = _offer()
     rng = np.random.default_rng(6)
     c.aware = rng.random((c.n, 3)) < 0.7
@@ -159,8 +187,10 @@ def test_choice_follows_logit_probabilities_with_loyalty(noise):
     assert np.abs(no_loyalty - expected).max() > 10 * sd.max() / draws
 
 
-def test_choice_counts_only_available_brands():
+@COMPILED
+def test_choice_counts_only_available_brands(compiled):
     c = ConsumerMarket(_market(), 3, np.random.default_rng(1))
+    c.compiled = compiled and consumer_kernels.enable()
     offer = _offer(on_sale=[True, False, True], coverage=0.5)
     c.aware = np.ones((c.n, 3), bool)
     c.choose(offer)
@@ -172,12 +202,14 @@ def test_choice_counts_only_available_brands():
     assert np.allclose(c.reached, covered.mean(axis=0))
 
 
-def test_awareness_gain_and_forgetting_follow_bass_hazard_and_decay():
+@COMPILED
+def test_awareness_gain_and_forgetting_follow_bass_hazard_and_decay(compiled):
     market = _market(awareness_decay=0.2)
     offer = _offer(on_sale=[True, True, False])
     repeats, gained, forgotten = 30, np.zeros(3), 0.0
     start_rng = np.random.default_rng(11)
     c = ConsumerMarket(market, 3, np.random.default_rng(12))
+    c.compiled = compiled and consumer_kernels.enable()
     start = start_rng.random((c.n, 3)) < np.array([0.2, 0.5, 0.6])
     # expected gains: sum over unaware consumers of 1 - exp(-(p + q F)), F from their cell
     k = market.neighbourhoods**2

@@ -81,14 +81,15 @@ def register(subparsers) -> None:
         help="benchmark single runs, sweeps and the app against the performance targets",
         description="Measure ms per run, the speed-up over per-consumer Mesa agents, the overhead over a bare "
         "numpy kernel, scaling in consumers and firms, sweep throughput, Dask overhead and memory, "
-        "mesa.batch_run, and the app's step time. Writes <out>/<date>.json and prints a table.",
+        "mesa.batch_run, the app's step time and Compare, and a projected Sobol study on 16 cores. Writes <out>/<date>.json and prints a table.",
     )
     p.add_argument("--quick", action="store_true", help="smaller sizes, under a minute on 2 cores (the CI smoke test)")
     p.add_argument("--out", default="results/benchmarks", help="folder for <date>.json (default results/benchmarks)")
     p.add_argument(
         "--only",
         default=None,
-        help="comma-separated subset: default, reference, kernel, scaling, parallel, memory, batch_run, app",
+        help="comma-separated subset: default, reference, kernel, scaling, parallel, sobol, memory, batch_run, app, "
+        "compare",
     )
     p.add_argument("--workers", default=None, help="processes for the parallel figures (default: all usable cores)")
     p.set_defaults(func=cmd_bench)

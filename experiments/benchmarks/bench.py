@@ -50,16 +50,19 @@ import reference_mesa_agents  # noqa: E402
 FIGURES = {
     "ms_per_default_run": ("ms", "default scenario, 5,000 consumers x 120 months, one run", None),
     "us_per_consumer_month": ("us", "the same, per consumer-month", None),
-    "speedup_vs_mesa_agents": ("x", "per-consumer Mesa agents with shuffle_do / our kernel", (">=", 30.0)),
-    "overhead_vs_numpy": ("x", "whole model / bare numpy kernel of the consumer update", ("<=", 2.0)),
+    "speedup_vs_mesa_agents": ("x", "per-consumer Mesa agents with shuffle_do / our kernel", (">=", 100.0)),
+    "overhead_vs_numpy": ("x", "whole default run / reference numpy kernel of the consumer update", ("<=", 0.7)),
     "consumer_scaling_exponent": ("", "d log(time per month) / d log(consumers), 10k and up", ("<=", 1.1)),
     "firm_scaling_exponent": ("", "d log(time per month) / d log(firms), largest market", ("<=", 1.1)),
     "parallel_efficiency": ("", "sweep runs/s on all cores / (serial runs/s x cores)", (">=", 0.85)),
     "dask_overhead_ms_per_run": ("ms", "Dask LocalCluster vs local processes, per run", None),
+    "sobol_minutes_16_cores": ("min", "225,000-run Sobol study on 16 cores with Dask, projected", ("<=", 10.0)),
     "memory_growth_2k_to_20k": ("", "peak memory of a 20k-run sweep / a 2k-run sweep - 1", ("<=", 0.20)),
+    "worker_memory_growth": ("", "a sweep worker's memory, last tenth / second tenth of its life - 1", ("<=", 0.10)),
     "speedup_vs_batch_run": ("x", "our sweep runs/s / mesa.batch_run runs/s, same grid", (">=", 1.5)),
     "memory_ratio_vs_batch_run": ("x", "our sweep's peak memory / mesa.batch_run's", ("<=", 0.3)),
-    "app_step_render_ms": ("ms", "app: one month stepped and its charts built", None),
+    "app_step_render_ms": ("ms", "app: one month stepped and its charts built", ("<=", 150.0)),
+    "app_compare_s": ("s", "app: Compare of 3 modes x 100 runs, as the app runs it (wall)", ("<=", 3.0)),
 }
 """Headline figures: unit, what it is, target (comparison, bound) or None."""
 
@@ -88,6 +91,9 @@ class Settings:
     short_months: int  # runs of the memory and batch_run sweeps
     short_consumers: int
     app_steps: int
+    compare_replications: int  # the app's Compare: runs per mode (the figure is per 100)
+    compare_repeats: int
+    sobol_timing_runs: int  # default runs timed, summaries only, for the Sobol projection
 
 
 QUICK = Settings(
@@ -111,6 +117,9 @@ QUICK = Settings(
     short_months=6,
     short_consumers=200,
     app_steps=12,
+    compare_replications=10,
+    compare_repeats=1,
+    sobol_timing_runs=5,
 )
 FULL = Settings(
     mode="full",
@@ -133,6 +142,9 @@ FULL = Settings(
     short_months=12,
     short_consumers=500,
     app_steps=60,
+    compare_replications=100,
+    compare_repeats=3,
+    sobol_timing_runs=20,
 )
 
 
@@ -559,7 +571,12 @@ def _hardware_ceiling(workers: int, loops: int = 3_000_000) -> float:
 
 def _child(job: str, args: dict, timeout_s: float = 3600) -> dict:
     """Run ``job`` of this file in a fresh Python process; its JSON result."""
-    env = {**os.environ, "PYTHONHASHSEED": "0", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": "0",
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        "ABM_NUMBA": os.environ.get("ABM_NUMBA", "1"),  # compiled from the first run, unless switched off
+    }
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--child", job, json.dumps(args)],
         capture_output=True,
@@ -574,11 +591,14 @@ def _child(job: str, args: dict, timeout_s: float = 3600) -> dict:
 
 
 class _PeakMemory:
-    """Samples the summed resident memory of this process and all its descendants."""
+    """Samples the summed resident memory of this process and all its descendants, and keeps
+    each descendant's samples (``workers``: pid -> [(seconds, bytes), ...])."""
 
     def __init__(self, every_s: float = 0.02):
         self.every_s = every_s
         self.peak = 0
+        self.workers: dict[int, list[tuple[float, int]]] = {}
+        self._start = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -589,9 +609,13 @@ class _PeakMemory:
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         me = psutil.Process()
         total = 0
+        now = time.perf_counter() - self._start
         for proc in [me, *me.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):
-                total += proc.memory_info().rss
+                rss = proc.memory_info().rss
+                total += rss
+                if proc.pid != me.pid:
+                    self.workers.setdefault(proc.pid, []).append((now, rss))
         return total
 
     def _watch(self) -> None:
@@ -608,6 +632,21 @@ class _PeakMemory:
         self._thread.join()
         self.peak = max(self.peak, self._now())
 
+    def worker_growth(self) -> dict[str, float] | None:
+        """Each worker's median memory in the last tenth of its life / in the second tenth,
+        minus 1 (the first tenth is start-up: imports, first runs); None without workers."""
+        growth = {}
+        for pid, samples in self.workers.items():
+            if len(samples) < 20:
+                continue
+            t0, t1 = samples[0][0], samples[-1][0]
+            span = t1 - t0
+            early = [rss for t, rss in samples if t0 + 0.1 * span <= t < t0 + 0.2 * span]
+            late = [rss for t, rss in samples if t >= t0 + 0.9 * span]
+            if early and late:
+                growth[str(pid)] = statistics.median(late) / statistics.median(early) - 1.0
+        return growth or None
+
 
 def child_sweep(args: dict) -> dict:
     """In a fresh process: one sweep through ``abm.sweep``; runs/s and peak memory."""
@@ -623,6 +662,7 @@ def child_sweep(args: dict) -> dict:
         "seconds": elapsed,
         "runs_per_s": args["runs"] / elapsed,
         "peak_tree_rss_mb": memory.peak / 2**20,
+        "worker_memory_growth": memory.worker_growth(),
     }
 
 
@@ -670,8 +710,10 @@ def measure_sweep_memory(s: Settings, workers: int) -> dict:
     args = {"months": s.short_months, "consumers": s.short_consumers, "workers": workers}
     a = _child("sweep", {**args, "name": "bench-memory-small", "runs": small})
     b = _child("sweep", {**args, "name": "bench-memory-large", "runs": large})
+    growth = b.get("worker_memory_growth")
     return {
         "memory_growth_2k_to_20k": b["peak_tree_rss_mb"] / a["peak_tree_rss_mb"] - 1.0,
+        "worker_memory_growth": max(growth.values()) if growth else None,
         "details": {
             "small": a,
             "large": b,
@@ -748,9 +790,114 @@ def measure_app(s: Settings) -> dict:
     }
 
 
+def measure_app_compare(s: Settings) -> dict:
+    """The app's Compare as the app runs it: ``abm.app.jobs.run_compare`` (the server's queue,
+    its pool of ``app_workers()`` processes at lower priority, steps kept for the fan chart,
+    the page's tables built) on the default scenario, 3 entry modes x ``compare_replications``;
+    wall clock. In quick mode the figure is scaled to 100 runs per mode (``details`` has the
+    measured time)."""
+    try:
+        from abm.app import comparison, jobs
+        from abm.presets import resolve_scenario
+    except Exception as exc:
+        return {"app_compare_s": None, "details": {"reason": f"app not importable: {type(exc).__name__}: {exc}"}}
+    scenario = resolve_scenario(None)
+    variants = comparison.variants_for(scenario, "modes", ("alone", "alliance", "joint_venture"))
+    reps = s.compare_replications
+    times = []
+    for r in range(s.compare_repeats):
+        start = time.perf_counter()
+        outcome = jobs.run_compare(scenario, variants, replications=reps, master_seed=1 + r, session="bench")
+        times.append(time.perf_counter() - start)
+        runs = len(outcome.comparison.summary)
+    seconds = _median(times)
+    return {
+        "app_compare_s": seconds * 100 / reps,
+        "details": {
+            "modes": list(variants),
+            "replications": reps,
+            "runs": runs,
+            "workers": jobs.app_workers(),
+            "seconds_all": times,
+            "seconds_measured": seconds,
+            "ms_per_run_wall": seconds * 1e3 / runs,
+            "scaled_to_100_runs_per_mode": reps != 100,
+        },
+    }
+
+
+SOBOL = {"parameters": 10, "N": 1024, "replications": 10, "cores": 16}
+"""The study the issue projects: Saltelli's design with second-order indices, N (2D + 2)
+points, each replicated."""
+
+CEILING_16_CORES = 0.63
+"""Parallel efficiency of independent pure-Python processes on the 16-core Xeon host,
+measured by this suite on 2026-11-23 (experiments/benchmarks/README.md): the most a runner
+gets there. The 16-core device machine is not lent to this task, so it stands in."""
+
+
+def measure_sobol(s: Settings, parallel: dict | None) -> dict:
+    """Project a 225,000-run Sobol study on 16 cores with Dask from what is measured here: a
+    default run's serial CPU time as sweeps run it (summary only), the parallel efficiency (the
+    lower of this machine's and the 16-core host's ceiling), and Dask's cost as the ratio of
+    local-process to Dask throughput measured side by side in ``parallel``, plus its start-up."""
+    from abm.presets import resolve_scenario
+    from abm.sweeps.runner import run_outcomes
+
+    scenario = resolve_scenario(None)
+    run_outcomes(scenario.copy(), 0)
+    times, cpu = [], []
+    for i in range(s.sobol_timing_runs):
+        start = time.process_time()
+        times.append(_timed(lambda i=i: run_outcomes(scenario.copy(), 3000 + i)))
+        cpu.append(time.process_time() - start)
+    # a dedicated worker's wall clock is its CPU time; on a shared machine the wall clock also
+    # counts the other processes' turns, so the projection reads CPU time (wall in details)
+    t_run, t_wall = _median(cpu), _median(times)
+    p = SOBOL["parameters"]
+    runs = SOBOL["N"] * (2 * p + 2) * SOBOL["replications"]
+    cores = SOBOL["cores"]
+    details = parallel or {}
+    measured = details.get("efficiency")
+    efficiency = min(measured, CEILING_16_CORES) if measured else CEILING_16_CORES
+    dask_rate, local_rate = details.get("dask_runs_per_s"), details.get("local_runs_per_s_beside_dask")
+    dask_factor = max(1.0, local_rate / dask_rate) if dask_rate and local_rate else None
+    startup = details.get("dask_startup_s") or 0.0
+    seconds = runs * t_run / (cores * efficiency) * (dask_factor or 1.0) + startup
+    return {
+        "sobol_minutes_16_cores": seconds / 60,
+        "details": {
+            **SOBOL,
+            "runs": runs,
+            "ms_per_run_summary_only": t_run * 1e3,
+            "ms_per_run_summary_only_wall": t_wall * 1e3,
+            "ms_per_run_all_wall": [t * 1e3 for t in times],
+            "projected_minutes_from_wall": (runs * t_wall / (cores * efficiency) * (dask_factor or 1.0) + startup) / 60,
+            "efficiency_used": efficiency,
+            "efficiency_measured_here": measured,
+            "ceiling_16_cores": CEILING_16_CORES,
+            "dask_slowdown_vs_local_processes": dask_factor,
+            "dask_startup_s": startup,
+            "minutes_at_perfect_efficiency_no_dask": runs * t_run / cores / 60,
+            "device_machine": "not lent to this task: projected, not measured on 16 cores",
+        },
+    }
+
+
 # ---- the suite --------------------------------------------------------------------------------
 
-MEASUREMENTS = ("default", "reference", "kernel", "scaling", "parallel", "memory", "batch_run", "app")
+MEASUREMENTS = (
+    "default",
+    "reference",
+    "kernel",
+    "scaling",
+    "parallel",
+    "sobol",
+    "memory",
+    "batch_run",
+    "app",
+    "compare",
+)
 """Names accepted by ``only``, in the order they run."""
 
 
@@ -777,7 +924,19 @@ def machine() -> dict:
         "numpy": np.__version__,
         "mesa": mesa.__version__,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "numba": _numba(),
     }
+
+
+def _numba() -> str | None:
+    """The numba version when the compiled consumer kernels are in use, else None."""
+    from abm import consumer_kernels
+
+    if not consumer_kernels.ENABLED:
+        return None
+    import numba
+
+    return numba.__version__
 
 
 def _commit() -> str | None:
@@ -803,6 +962,9 @@ def run_suite(
     """Run the benchmarks; returns the JSON-ready result (figures, targets, details)."""
     s = QUICK if quick else FULL
     workers = workers or _cores()
+    from abm import consumer_kernels
+
+    consumer_kernels.enable()  # the compiled loops from the first run (a no-op with ABM_NUMBA=0)
     chosen = only or MEASUREMENTS
     say = progress or (lambda text: None)
     started = time.perf_counter()
@@ -818,15 +980,18 @@ def run_suite(
     figures: dict[str, Any] = dict.fromkeys(FIGURES)
     details: dict[str, Any] = {}
     default = None
+    parallel: dict | None = None
     steps: list[tuple[str, Callable[[], dict]]] = [
         ("default", lambda: measure_default_run(s)),
         ("reference", lambda: measure_mesa_reference(s, default)),
         ("kernel", lambda: measure_numpy_kernel(s)),
         ("scaling", lambda: measure_scaling(s)),
         ("parallel", lambda: measure_parallel(s, workers)),
+        ("sobol", lambda: measure_sobol(s, parallel)),
         ("memory", lambda: measure_sweep_memory(s, workers)),
         ("batch_run", lambda: measure_batch_run(s, workers)),
         ("app", lambda: measure_app(s)),
+        ("compare", lambda: measure_app_compare(s)),
     ]
     for name, measure in steps:
         if name not in chosen:
@@ -842,6 +1007,8 @@ def run_suite(
         if name == "default":
             default = part
         details[name] = {**part.pop("details", {}), "seconds": time.perf_counter() - t0}
+        if name == "parallel":
+            parallel = {**details[name], "efficiency": part["parallel_efficiency"], **part}
         figures.update(part)
     result["figures"] = figures
     result["targets"] = {

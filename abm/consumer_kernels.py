@@ -1,0 +1,459 @@
+"""Compiled (numba) loops of the consumer month: the same arithmetic as the numpy path of
+``abm.consumers``, in one pass over the population and without temporaries.
+
+Bit for bit the same results as the numpy path, seed by seed (``tests/test_fast_kernel.py``
+checks it): every random number still comes from the model's numpy generator, in the same
+order and the same amounts (the compiled loops only receive them), and every floating-point
+operation is the numpy path's, in its order and precision (float32 weights, float64 rates;
+numba does not reassociate or contract without ``fastmath``, which is off).
+
+When the compiled path runs (``ABM_NUMBA``, default ``auto``):
+
+- ``auto``: a process starts on the numpy path and loads the compiled loops once it has
+  simulated ``AUTO_AFTER`` consumer-months (about 50 default runs): loading numba and the
+  cached machine code costs about a second of CPU, more than one run saves, so single
+  runs, the CLI and most tests never pay it, while sweeps and comparisons switch early.
+  ``abm.executors`` loads them before it forks a pool, so that its workers inherit them.
+- ``1``: from the first run (benchmarks); ``0``: never (the numpy path).
+
+Results do not depend on the path (the same bits), so switching between runs is invisible.
+Compiled code is cached on disk (``cache=True``: ``__pycache__`` beside this file, else
+numba's user-wide cache or ``NUMBA_CACHE_DIR``): the first process on a machine compiles
+(several seconds, once); later processes load it (README, *Performance*).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+MODE = os.environ.get("ABM_NUMBA", "auto").strip().lower()
+"""``auto``, ``1`` (from the first run) or ``0`` (never), read at import."""
+
+AUTO_AFTER = 30_000_000
+"""Consumer-months a process simulates on the numpy path before ``auto`` loads the loops: the
+loops save about 40 ns per consumer-month and cost about 1.3 s of CPU to load (numba itself
+about 1 s), so they pay off after about 30 million (ski rental: at most twice the best)."""
+
+ENABLED = False
+"""True once the compiled loops are loaded: models built from then on use them."""
+
+_plain_work = [0]
+
+
+def available() -> bool:
+    """Whether the compiled loops can be used here (numba imports, ``ABM_NUMBA`` is not 0)."""
+    if MODE in ("0", "off", "false", "no"):
+        return False
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def enable() -> bool:
+    """Load the compiled loops (from the cache, else compile them) and use them from the next
+    model on; False where they are not available."""
+    global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, choose_chunk, cover, appeal_exponent
+    global _points, awareness_month, prepare_choice
+    if ENABLED:
+        return True
+    if not available():
+        return False
+    from numba import njit
+
+    def compiled(fn):
+        return njit(cache=True, nogil=True)(fn)
+
+    segment_counts = compiled(_segment_counts)
+    learn_rates = compiled(_learn_rates)
+    chunk_lengths = compiled(_chunk_lengths)
+    place_hits = compiled(_place_hits)
+    choose_chunk = compiled(_choose_chunk)
+    cover = compiled(_cover)
+    appeal_exponent = compiled(_appeal_exponent)
+    _points = compiled(_points_py)
+    awareness_month = compiled(_awareness_month)
+    prepare_choice = compiled(_prepare_choice)
+    ENABLED = True
+    return True
+
+
+def count_plain(consumer_months: int) -> None:
+    """Note work done on the numpy path; in ``auto`` mode, load the loops past ``AUTO_AFTER``."""
+    _plain_work[0] += consumer_months
+    if MODE == "auto" and _plain_work[0] >= AUTO_AFTER:
+        _plain_work[0] = -(1 << 62)  # decide once
+        enable()
+
+
+def _segment_counts(aware, seg_start, n, cell_first_seg, aware_in, cell_aware, total):
+    """Aware consumers per brand and segment, per brand and cell, and per brand."""
+    n_brands, n_seg = aware_in.shape
+    n_cells = cell_first_seg.shape[0]
+    for b in range(n_brands):
+        row = aware[b].view(np.uint8)
+        for g in range(n_seg):
+            stop = seg_start[g + 1] if g + 1 < n_seg else n
+            c = 0
+            for i in range(seg_start[g], stop):
+                c += row[i]
+            aware_in[b, g] = c
+        t = 0
+        for c_ in range(n_cells):
+            stop = cell_first_seg[c_ + 1] if c_ + 1 < n_cells else n_seg
+            s = 0
+            for g in range(cell_first_seg[c_], stop):
+                s += aware_in[b, g]
+            cell_aware[b, c_] = s
+            t += s
+        total[b] = t
+
+
+def _learn_rates(learners, cell_aware, cell_size, total, pull, seg_cell_index, seg_size, aware_in, w, mix, q12):
+    """Per learner and segment: the awareness rate and the unaware count (numpy path's
+    ``rate[:, seg_cell_index]`` and ``seg_size - aware_in[learners]``, same operations)."""
+    n_l = learners.shape[0]
+    n_seg = seg_cell_index.shape[0]
+    n_cells = cell_size.shape[0]
+    rate = np.empty((n_l, n_seg))
+    counts = np.empty((n_l, n_seg), dtype=np.int64)
+    by_cell = np.empty(n_cells)
+    for r in range(n_l):
+        b = learners[r]
+        for c in range(n_cells):
+            neighbours = w * float(cell_aware[b, c]) / float(cell_size[c]) + mix * float(total[b])
+            by_cell[c] = pull[b] + q12 * neighbours
+        for g in range(n_seg):
+            rate[r, g] = by_cell[seg_cell_index[g]]
+            counts[r, g] = seg_size[g] - aware_in[b, g]
+    return rate, counts
+
+
+def _chunk_lengths(rate, counts, g0, g1):
+    """Interval length of each (row, segment) of a chunk, their running sum, and the total."""
+    length = np.empty(rate.shape[0] * (g1 - g0))
+    ends = np.empty_like(length)
+    k = 0
+    acc = 0.0
+    for r in range(rate.shape[0]):
+        for g in range(g0, g1):
+            x = rate[r, g] * counts[r, g]
+            length[k] = x
+            acc += x
+            ends[k] = acc
+            k += 1
+    return length, ends, acc
+
+
+def _place_hits(at, ends, length, rate, counts, g0, g1, rows, seg_start, seg_size, aware, eligible_value, set_to):
+    """Turn Poisson points into consumers and set their awareness to ``set_to``.
+
+    A point at ``at`` falls in the interval of one (row, segment) and, within it, on the
+    ``within``-th eligible consumer of that segment (eligible: ``aware == eligible_value``),
+    counted on the state before any of this chunk's points is applied, as the numpy path's
+    ``flatnonzero(eligible)[rank]`` does.
+    """
+    m = ends.shape[0]
+    width = g1 - g0
+    hit_brand = np.empty(at.shape[0], dtype=np.int64)
+    hit_consumer = np.empty(at.shape[0], dtype=np.int64)
+    n_hits = 0
+    for h in range(at.shape[0]):
+        a = at[h]
+        run = np.searchsorted(ends[:m], a, side="right")
+        if run >= m:
+            continue
+        r = run // width
+        g = g0 + run % width
+        within = int((a - (ends[run] - length[run])) / rate[r, g])
+        count = counts[r, g]
+        if within > count - 1:
+            within = count - 1
+        if within < 0:
+            within = 0
+        b = rows[r]
+        seen = -1
+        start = seg_start[g]
+        for i in range(start, start + seg_size[g]):
+            if aware[b, i] == eligible_value:
+                seen += 1
+                if seen == within:
+                    hit_brand[n_hits] = b
+                    hit_consumer[n_hits] = i
+                    n_hits += 1
+                    break
+    for h in range(n_hits):
+        aware[hit_brand[h], hit_consumer[h]] = set_to
+
+
+def _choose_chunk(
+    appeal, covered, aware, rows, loyalty_factor, last, start, stop, bits, nested, outside_power, work, draw, picked
+):
+    """Logit choice of consumers ``start:stop`` by inverse CDF, one uniform each.
+
+    The weights are the numpy path's, in float32 and in its order: outside option 1 (or the
+    brands' sum to the power ``1 - lam``), brand j ``appeal_j x available``, times
+    ``1 + expm1(bonus_j)`` when bought last month; cumulated in ``work`` (rows 0..k); the
+    pick is the number of cumulative weights below ``u x total``. Loops run brand by brand
+    over contiguous rows, so that the compiler vectorises them; ``draw`` (float32) and
+    ``picked`` (int32) are work rows of the chunk's width. Returns consumers per option.
+    """
+    k = rows.shape[0]
+    width = stop - start
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    scale = np.float32(2.0**-24)
+    previous = last[start:stop]
+    for j in range(k):
+        b = rows[j]
+        factor = loyalty_factor[j]
+        a = appeal[b, start:stop]
+        cov = covered[b, start:stop].view(np.uint8)
+        awa = aware[b, start:stop].view(np.uint8)
+        x_row = work[j + 1]
+        for i in range(width):
+            x = a[i] * np.float32(cov[i] & awa[i])
+            x_row[i] = x * (np.float32(previous[i] == b) * factor + one)
+    outside = work[0]
+    if nested:  # the outside option against the brands' nest: D^(1 - lam), D summed brand by brand
+        for i in range(width):
+            outside[i] = work[1, i] if k > 0 else zero
+        for j in range(2, k + 1):
+            x_row = work[j]
+            for i in range(width):
+                outside[i] = outside[i] + x_row[i]
+        for i in range(width):
+            outside[i] = outside[i] ** outside_power
+    else:
+        for i in range(width):
+            outside[i] = one
+    for j in range(1, k + 1):  # cumulative weights
+        x_row = work[j]
+        prev_row = work[j - 1]
+        for i in range(width):
+            x_row[i] = x_row[i] + prev_row[i]
+    total = work[k]
+    for i in range(width):
+        u = np.float32(bits[i] >> np.uint32(8)) * scale
+        draw[i] = u * total[i]
+        picked[i] = 0
+    for j in range(k):
+        cum = work[j]
+        for i in range(width):
+            picked[i] += np.int32(cum[i] < draw[i])
+    counts = np.zeros(k + 1, dtype=np.int64)
+    for i in range(width):
+        p = picked[i]
+        previous[i] = -1 if p == 0 else rows[p - 1]
+        counts[p] += 1
+    return counts
+
+
+def _cover(rank, covered, brand, at, seg_start, seg_size):
+    """``covered[brand] = rank[brand] < at[segment]`` consumer by consumer; the count."""
+    ranks = rank[brand]
+    out = covered[brand]
+    count = 0
+    for g in range(seg_start.shape[0]):
+        threshold = at[g]
+        for i in range(seg_start[g], seg_start[g] + seg_size[g]):
+            inside = ranks[i] < threshold
+            out[i] = inside
+            count += inside
+    return count
+
+
+def _appeal_exponent(taste_s, price_weight_s, base, position, price, out):
+    """``base - ((taste - position)^2 + beta x price)`` in float32, the numpy path's order."""
+    for i in range(out.shape[0]):
+        d = taste_s[i] - position
+        d = d * d
+        d = d + price_weight_s[i] * price
+        out[i] = base - d
+
+
+def _awareness_month(
+    rng,
+    aware,
+    promoting,
+    on_sale,
+    pull,
+    decay,
+    forget_rate,
+    w,
+    mix,
+    q12,
+    seg_start,
+    seg_size,
+    cell_first_seg,
+    seg_cell_index,
+    cells_size,
+    chunks,
+    aware_in,
+    cell_aware,
+    total,
+):
+    """The numpy path's ``spread_awareness`` in one call: segment counts, rates, and chunk by
+    chunk the learners' then the forgetters' Poisson points drawn from ``rng`` (the model's
+    numpy generator; numba's ``poisson`` and ``random`` are numpy's algorithms on the same
+    state, so the draws are the same) and placed on consumers."""
+    n = aware.shape[1]
+    segment_counts(aware, seg_start, n, cell_first_seg, aware_in, cell_aware, total)
+    learners = np.flatnonzero(promoting)
+    forgetters = np.flatnonzero(~on_sale & (total > 0)) if decay else np.empty(0, dtype=np.int64)
+    n_seg = seg_start.shape[0]
+    learn_rate, unaware_in = learn_rates(
+        learners, cell_aware, cells_size, total, pull, seg_cell_index, seg_size, aware_in, w, mix, q12
+    )
+    forget_by_seg = np.full((forgetters.shape[0], n_seg), forget_rate)
+    aware_in_f = np.empty((forgetters.shape[0], n_seg), dtype=np.int64)
+    for r in range(forgetters.shape[0]):
+        for g in range(n_seg):
+            aware_in_f[r, g] = aware_in[forgetters[r], g]
+    for c in range(chunks.shape[0]):
+        g0, g1 = chunks[c, 2], chunks[c, 3]
+        learn_at = forget_at = np.empty(0)
+        if learners.shape[0]:
+            learn_length, learn_ends, _ = chunk_lengths(learn_rate, unaware_in, g0, g1)
+            learn_at = _points(rng, learn_ends)
+        if forgetters.shape[0]:
+            forget_length, forget_ends, _ = chunk_lengths(forget_by_seg, aware_in_f, g0, g1)
+            forget_at = _points(rng, forget_ends)
+        if learn_at.shape[0]:
+            place_hits(
+                learn_at,
+                learn_ends,
+                learn_length,
+                learn_rate,
+                unaware_in,
+                g0,
+                g1,
+                learners,
+                seg_start,
+                seg_size,
+                aware,
+                False,
+                True,
+            )
+        if forget_at.shape[0]:
+            place_hits(
+                forget_at,
+                forget_ends,
+                forget_length,
+                forget_by_seg,
+                aware_in_f,
+                g0,
+                g1,
+                forgetters,
+                seg_start,
+                seg_size,
+                aware,
+                True,
+                False,
+            )
+
+
+def _prepare_choice(
+    on_sale,
+    quality,
+    position,
+    price,
+    loyalty,
+    coverage,
+    covered_for,
+    covered_count,
+    rank,
+    covered,
+    seg_region,
+    seg_start,
+    seg_size,
+    appeal_for,
+    appeal,
+    taste_s,
+    price_weight_s,
+    u0,
+    s,
+    sqrt_fit_s,
+    switching_s,
+    fast_range,
+):
+    """The numpy path's bookkeeping before a choice, in one call: coverage masks of brands
+    whose coverage changed; the brands on sale and their loyalty bonus (float32); whether
+    unshifted weights are safe; and, if so, ``u / s`` without loyalty for brands whose
+    quality, position or price changed, written into their ``appeal`` rows (the caller
+    takes ``np.exp`` of those rows, as the numpy path does).
+
+    Returns ``(selling, bonus, fast, stale, coverage_changed)``.
+    """
+    n_brands, n_regions = coverage.shape
+    n_seg = seg_start.shape[0]
+    coverage_changed = False
+    at = np.empty(n_seg, dtype=np.float32)
+    for b in range(n_brands):
+        differs = False
+        for r in range(n_regions):
+            if coverage[b, r] != covered_for[b, r]:
+                differs = True
+        if differs:
+            for g in range(n_seg):
+                at[g] = np.float32(coverage[b, seg_region[g]])
+            covered_count[b] = cover(rank, covered, b, at, seg_start, seg_size)
+            for r in range(n_regions):
+                covered_for[b, r] = coverage[b, r]
+            coverage_changed = True
+    selling = np.flatnonzero(on_sale)
+    k = selling.shape[0]
+    bonus = np.empty(k, dtype=np.float32)
+    stale = np.empty(k, dtype=np.int64)
+    if k == 0:
+        return selling, bonus, False, stale[:0], coverage_changed
+    best = quality[selling[0]]
+    top_bonus = -np.inf
+    for j in range(k):
+        b = selling[j]
+        bonus[j] = np.float32(switching_s * loyalty[b])
+        best = max(best, quality[b])
+        top_bonus = max(top_bonus, float(bonus[j]))
+    fast = (best - u0) / s + max(top_bonus, 0.0) <= fast_range
+    n_stale = 0
+    if fast:
+        for j in range(k):
+            b = selling[j]
+            if quality[b] != appeal_for[b, 0] or position[b] != appeal_for[b, 1] or price[b] != appeal_for[b, 2]:
+                appeal_exponent(
+                    taste_s,
+                    price_weight_s,
+                    np.float32((quality[b] - u0) / s),
+                    np.float32(position[b] * sqrt_fit_s),
+                    np.float32(price[b]),
+                    appeal[b],
+                )
+                appeal_for[b, 0] = quality[b]
+                appeal_for[b, 1] = position[b]
+                appeal_for[b, 2] = price[b]
+                stale[n_stale] = b
+                n_stale += 1
+    return selling, bonus, fast, stale[:n_stale], coverage_changed
+
+
+def _points_py(rng, ends):
+    """Poisson points over ``[0, ends[-1])`` as the numpy path draws them (none if empty)."""
+    if ends.shape[0] == 0 or not ends[-1] > 0:
+        return np.empty(0)
+    total = ends[-1]
+    hits = rng.poisson(total)
+    at = np.empty(hits)
+    for h in range(hits):
+        at[h] = rng.random() * total
+    return at
+
+
+segment_counts = learn_rates = chunk_lengths = place_hits = choose_chunk = cover = appeal_exponent = None
+_points = awareness_month = prepare_choice = None
+"""The compiled loops, set by :func:`enable`."""
+
+if MODE in ("1", "on", "true", "yes"):
+    enable()

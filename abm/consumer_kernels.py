@@ -25,6 +25,7 @@ numba's user-wide cache or ``NUMBA_CACHE_DIR``): the first process on a machine 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -451,9 +452,17 @@ def _points_py(rng, ends):
     return at
 
 
-segment_counts = learn_rates = chunk_lengths = place_hits = choose_chunk = cover = appeal_exponent = None
-_points = awareness_month = prepare_choice = None
-"""The compiled loops, set by :func:`enable`."""
+# The compiled loops, set by :func:`enable` (``Any``: numba's dispatchers are not typed).
+segment_counts: Any = None
+learn_rates: Any = None
+chunk_lengths: Any = None
+place_hits: Any = None
+choose_chunk: Any = None
+cover: Any = None
+appeal_exponent: Any = None
+_points: Any = None
+awareness_month: Any = None
+prepare_choice: Any = None
 
 if MODE in ("1", "on", "true", "yes"):
     enable()

@@ -125,7 +125,7 @@ def read_observed(data: Any, horizon: int, field_name: str = "DATA.csv") -> pd.D
     months = frame["month"].to_numpy(float)
     if np.any(months != np.round(months)) or np.any(months < 0):
         row = int(np.flatnonzero((months != np.round(months)) | (months < 0))[0])
-        raise InputError(f"month (row {row + 1})", frame["month"].iloc[row], "a whole number of months >= 0")
+        raise InputError(f"month (row {row + 1})", float(months[row]), "a whole number of months >= 0")
     if np.any(np.diff(months) <= 0):
         row = int(np.flatnonzero(np.diff(months) <= 0)[0]) + 1
         raise InputError(
@@ -146,7 +146,7 @@ def read_observed(data: Any, horizon: int, field_name: str = "DATA.csv") -> pd.D
             v = frame[col].to_numpy(float)
             if np.any((v < 0) | (v > 1)):
                 row = int(np.flatnonzero((v < 0) | (v > 1))[0])
-                raise InputError(f"{col} (row {row + 1})", v[row], "a share in [0, 1] (e.g. 0.05 for 5 %)")
+                raise InputError(f"{col} (row {row + 1})", float(v[row]), "a share in [0, 1] (e.g. 0.05 for 5 %)")
     if "licence_month" in frame:
         lic = pd.to_numeric(frame["licence_month"], errors="coerce")
         raw = frame["licence_month"]

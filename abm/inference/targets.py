@@ -50,16 +50,25 @@ class Target:
 
 
 INF = math.inf
-_B = (0.3784, 0.6427)  # Bleeke & Ernst 25/49 Wilson; checked against facts.BLEEKE_ERNST in the tests
-_F = (0.2120, 0.4676)
+
+
+def _bleeke_ernst(key: str) -> tuple[float, float]:
+    from abm.validation.facts import BLEEKE_ERNST
+
+    return BLEEKE_ERNST[key]
+
 
 TARGETS: dict[str, Target] = {
     t.key: t
     for t in (
         Target("jv_goals_met", 0.60, 0.70, "level", "share", ("joint_ventures",)),
         Target("alliances_fail", 0.30, 0.40, "level", "share", ("alliances",)),
-        Target("success_for_both", *_B, "level", "share", ("alliances", "joint_ventures")),
-        Target("failure_for_both", *_F, "level", "share", ("alliances", "joint_ventures")),
+        Target(
+            "success_for_both", *_bleeke_ernst("success_for_both"), "level", "share", ("alliances", "joint_ventures")
+        ),
+        Target(
+            "failure_for_both", *_bleeke_ernst("failure_for_both"), "level", "share", ("alliances", "joint_ventures")
+        ),
         Target("jv_durations", 0.50, 1.00, "level", "share", ("joint_ventures",)),
         Target("incumbent_reactions", 0.50, 1.00, "level", "share", ("alliances", "joint_ventures")),
         Target("setup_saving", 0.35, 0.45, "level", "ratio", ("alpha_beta",)),

@@ -47,16 +47,18 @@ def bass_spec(scenario: str, bands: dict, **design) -> dict:
 
 @pytest.fixture(scope="module")
 def synthetic_bands(small_case):
-    """What the diffusion runs give at the known (p, q): the synthetic observation."""
+    """What diffusion runs at the known (p, q) give: the synthetic observation, as its 95 %
+    interval doubled in width (the observation's noise and that of the design points)."""
     spec = load_spec(bass_spec(small_case, {"bass_p": (0.0, 1.0), "bass_q": (0.0, 1.0)}))
-    conditions = conditions_for(spec.targets, 8)
+    conditions = conditions_for(spec.targets, 12)
     truth = {"market.bass_p": TRUE_P, "market.bass_q": TRUE_Q}
     rows = [run_one(task) for _, task in point_tasks(small_case, truth, conditions, 99, 0)]
-    measured = estimate(rows, conditions, spec.targets, 99)
-    return {
-        "bass_p": (measured["bass_p"] - 0.004, measured["bass_p"] + 0.004),
-        "bass_q": (measured["bass_q"] - 0.04, measured["bass_q"] + 0.04),
-    }
+    m = estimate(rows, conditions, spec.targets, 99)
+    bands = {}
+    for key in ("bass_p", "bass_q"):
+        half = (m[f"{key}__high"] - m[f"{key}__low"]) / 2
+        bands[key] = (m[f"{key}__low"] - half, m[f"{key}__high"] + half)
+    return bands
 
 
 @pytest.fixture(scope="module")

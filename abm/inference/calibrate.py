@@ -131,9 +131,10 @@ def latin_hypercube(bounds: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 
 def refocus(spec: CalibrationSpec, emulator: Emulator, wave: int) -> tuple[np.ndarray, float]:
-    """The next wave's points: prior draws no target rules out (max I < cutoff); where fewer
-    survive than points are wanted, the least implausible are added. Returns the points and
-    the share of the prior still non-implausible."""
+    """The next wave's points: prior draws no target rules out (max I < cutoff). Where fewer
+    survive than points are wanted, the wave is drawn from the least implausible 5 % of the
+    candidates (no parameter value meets every target: the wave looks where they are missed
+    least). Returns the points and the share of the prior still non-implausible."""
     d = spec.design
     bounds = spec.bounds()
     candidates = latin_hypercube(bounds, int(d["candidates"]), spec.master_seed * 1000 + wave)
@@ -144,8 +145,8 @@ def refocus(spec: CalibrationSpec, emulator: Emulator, wave: int) -> tuple[np.nd
     if len(keep) >= n:
         chosen = rng.choice(keep, n, replace=False)
     else:
-        rest = np.argsort(imax)
-        chosen = np.concatenate([keep, [i for i in rest if i not in set(keep)][: n - len(keep)]])
+        pool = np.argsort(imax, kind="stable")[: max(n, len(candidates) // 20)]
+        chosen = rng.choice(pool, n, replace=False)
     return candidates[np.sort(chosen)], float(len(keep) / len(candidates))
 
 
@@ -321,7 +322,8 @@ def fit_emulator(spec: CalibrationSpec, evaluations: pd.DataFrame) -> Emulator:
     bands = {k: (t.low, t.high) for k, t in spec.targets.items()}
     x = evaluations[spec.names].to_numpy(float)
     values = {k: evaluations[k].to_numpy(float) for k in spec.targets}
-    return Emulator(spec.bounds(), bands, seed=spec.master_seed).fit(x, values)
+    discrepancy = {k: t.discrepancy for k, t in spec.targets.items()}
+    return Emulator(spec.bounds(), bands, seed=spec.master_seed, discrepancy=discrepancy).fit(x, values)
 
 
 def posterior_sample(spec: CalibrationSpec, emulator: Emulator) -> tuple[pd.DataFrame, float, float]:

@@ -11,6 +11,7 @@ A target says the value lies in a band ``[a, b]`` (a direction: ``(0, inf)`` or
 ``(-inf, 0)``). Then
 
     implausibility   I_t(x) = max(0, a - m_t(x), m_t(x) - b) / s_t(x)
+    with             s_t(x)^2 = sd_emulator_t(x)^2 + discrepancy_t^2
     likelihood       L_t(x) = Phi((b - m_t(x)) / s_t(x)) - Phi((a - m_t(x)) / s_t(x))
 
 ``I_t`` is the number of emulator standard deviations the value lies outside its band
@@ -33,9 +34,16 @@ MIN_SD = 1e-9
 class Emulator:
     """One GP per target, on parameters scaled to the unit box of the prior."""
 
-    def __init__(self, bounds: np.ndarray, bands: dict[str, tuple[float, float]], seed: int = 0):
+    def __init__(
+        self,
+        bounds: np.ndarray,
+        bands: dict[str, tuple[float, float]],
+        seed: int = 0,
+        discrepancy: dict[str, float] | None = None,
+    ):
         self.bounds = np.asarray(bounds, dtype=float)
         self.bands = bands
+        self.discrepancy = discrepancy or {}
         self.seed = seed
         self.models: dict[str, object] = {}
         self.scale: dict[str, float] = {}
@@ -65,13 +73,14 @@ class Emulator:
         return self
 
     def predict(self, x: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """``{target: (mean, sd)}`` of the population value, without the white-noise term."""
+        """``{target: (mean, sd)}`` of the population value: the emulator's uncertainty (without
+        the white-noise term) and the target's model discrepancy, in quadrature."""
         u = self.unit(x)
         out = {}
         for key, gp in self.models.items():
             mean, sd = gp.predict(u, return_std=True)
             noise = _white_level(gp) * (gp._y_train_std**2 if getattr(gp, "normalize_y", False) else 1.0)
-            sd = np.sqrt(np.maximum(sd**2 - noise, MIN_SD**2))
+            sd = np.sqrt(np.maximum(sd**2 - noise, MIN_SD**2) + self.discrepancy.get(key, 0.0) ** 2)
             out[key] = (mean, sd)
         return out
 

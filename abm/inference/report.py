@@ -270,7 +270,19 @@ def write_calibration_report(result, spec, emulator) -> None:
     if in_band is not None:
         for point, r in in_band.iterrows():
             check_lines.append(f"- {point}: {int(r['sum'])} of {int(r['count'])} targets in their band")
-    targets = "\n".join(f"| {k} | {t.kind} | {t.band_text} | {t.unit} |" for k, t in spec.targets.items())
+    targets = "\n".join(
+        f"| {k} | {t.kind} | {t.band_text} | {t.unit} | {t.discrepancy:g} |" for k, t in spec.targets.items()
+    )
+    region = info.get("nonimplausible_share", float("nan"))
+    warning = (
+        "\n**No part of the prior box meets every target**: at every parameter value some target lies "
+        f"{d['cutoff']:g} or more emulator standard deviations outside its band. The posterior below is then "
+        "where the targets are missed least, not a region that reproduces them: the model, with these "
+        "parameters in these ranges, cannot meet these facts together (free other parameters, widen the "
+        "ranges, or state a model discrepancy per target).\n"
+        if region == 0
+        else ""
+    )
     text = f"""# Calibration: {spec.name}
 
 Scenario `{spec.scenario}`; {len(spec.names)} parameters, uniform priors; {len(spec.targets)} targets.
@@ -283,8 +295,8 @@ in {result.elapsed_s:.0f} s on {result.executor}.
 
 ## Targets
 
-| target | kind | band | unit |
-|---|---|---|---|
+| target | kind | band | unit | model discrepancy (sd) |
+|---|---|---|---|---|
 {targets}
 
 ## Waves
@@ -296,7 +308,7 @@ in {result.elapsed_s:.0f} s on {result.executor}.
 After the last wave: {info.get("nonimplausible_share", float("nan")):.1%} of the prior box is
 non-implausible (max implausibility < {d["cutoff"]:g}); posterior: {len(result.posterior)} draws
 resampled from {int(d["candidates"]):,} prior points, effective sample size {info.get("ess", float("nan")):.0f}.
-
+{warning}
 ## Posterior and identifiability
 
 ![marginals](marginals.png)

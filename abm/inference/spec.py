@@ -88,7 +88,9 @@ class CalibrationSpec:
             "scenario": scenario,
             "seed": self.master_seed,
             "parameters": self.parameters,
-            "targets": {k: [t.low, t.high] for k, t in self.targets.items()},
+            "targets": {
+                k: [t.low, t.high] + ([t.discrepancy] if t.discrepancy else []) for k, t in self.targets.items()
+            },
             "design": self.design,
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -183,8 +185,10 @@ def check_targets(targets: Any) -> dict[str, Target]:
         target = TARGETS[key]
         if options is None:
             options = {}
-        if not isinstance(options, dict) or set(options) - {"band"}:
-            raise InputError(f"targets.{key}", options, "{} (the report's band) or { band = [low, high] }")
+        if not isinstance(options, dict) or set(options) - {"band", "discrepancy"}:
+            raise InputError(
+                f"targets.{key}", options, "{} (the report's band), { band = [low, high] } and/or { discrepancy = SD }"
+            )
         if "band" in options:
             band = options["band"]
             if not isinstance(band, list | tuple) or len(band) != 2:
@@ -193,6 +197,11 @@ def check_targets(targets: Any) -> dict[str, Target]:
             if not lo < hi:
                 raise InputError(f"targets.{key}.band", list(band), "[low, high] with low < high (empty or inverted)")
             target = target.with_band(lo, hi)
+        if "discrepancy" in options:
+            sd = _number(f"targets.{key}.discrepancy", options["discrepancy"])
+            if sd < 0:
+                raise InputError(f"targets.{key}.discrepancy", sd, "a standard deviation >= 0 (in the target's units)")
+            target = target.with_discrepancy(sd)
         out[key] = target
     return out
 

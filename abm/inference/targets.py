@@ -28,6 +28,9 @@ class Target:
         kind: ``level`` or ``direction``.
         unit: as in the report (share, months, per year, ratio).
         conditions: validation conditions whose runs the fact is computed from.
+        discrepancy: standard deviation of the model's structural error on this target (its
+            units; 0 by default): how far the model may miss the band for reasons no
+            parameter of the calibration can fix (Kennedy & O'Hagan 2001).
     """
 
     key: str
@@ -36,9 +39,13 @@ class Target:
     kind: str
     unit: str
     conditions: tuple[str, ...]
+    discrepancy: float = 0.0
 
     def with_band(self, low: float, high: float) -> Target:
         return replace(self, low=low, high=high, kind="level")
+
+    def with_discrepancy(self, sd: float) -> Target:
+        return replace(self, discrepancy=sd)
 
     @property
     def band_text(self) -> str:

@@ -67,6 +67,7 @@ def recovered(small_case, synthetic_bands, tmp_path_factory):
     return calibrate(bass_spec(small_case, synthetic_bands), out=out, workers=2, progress=False, echo=False)
 
 
+@pytest.mark.slow
 def test_posterior_covers_the_true_values_and_is_narrower_than_the_prior(recovered):
     post = recovered.posterior
     for name, truth in (("market.bass_p", TRUE_P), ("market.bass_q", TRUE_Q)):
@@ -80,6 +81,7 @@ def test_posterior_covers_the_true_values_and_is_narrower_than_the_prior(recover
     assert not recovered.defaults.set_index("parameter").in_90_interval.any()
 
 
+@pytest.mark.slow
 def test_calibration_writes_report_posterior_and_charts(recovered):
     path = recovered.path
     for name in ("report.md", "posterior.parquet", "marginals.png", "pairs.png", "predictive.png", "defaults.parquet"):
@@ -90,6 +92,7 @@ def test_calibration_writes_report_posterior_and_charts(recovered):
     assert recovered.total_runs == 20 * 4 + 2 * 4  # 2 waves x 10 points x 4 runs, check: 1 draw + defaults
 
 
+@pytest.mark.slow
 def test_second_wave_is_focused_on_the_non_implausible_region(recovered):
     ev = recovered.evaluations
     first = ev[ev.wave == 0]["market.bass_p"]
@@ -102,6 +105,7 @@ def tiny_spec(scenario: str) -> dict:
     return bass_spec(scenario, {"bass_p": (0.02, 0.04), "bass_q": (0.3, 0.5)}, points=5, entries=2, check_draws=0)
 
 
+@pytest.mark.slow
 def test_interrupted_calibration_resumes_to_the_same_result(small_case, tmp_path):
     whole = calibrate(tiny_spec(small_case), out=tmp_path / "whole", workers=1, progress=False, echo=False)
 

@@ -45,6 +45,7 @@ def band_stats(records, truths, revealed: int, capital: float, level: float = 0.
     return float(np.mean(covered)), float(np.mean(widths)), float(np.mean(prior_widths))
 
 
+@pytest.mark.slow
 def test_forecast_bands_cover_hidden_months_near_their_nominal_rate(tables, quick_case):
     records, truths = tables
     coverage, width, prior_width = band_stats(records, truths, 12, quick_case.entrants[0].capital)
@@ -54,6 +55,7 @@ def test_forecast_bands_cover_hidden_months_near_their_nominal_rate(tables, quic
     assert width < 0.85 * prior_width, (width, prior_width)
 
 
+@pytest.mark.slow
 def test_bands_narrow_as_more_months_are_revealed(tables, quick_case):
     records, truths = tables
     capital = quick_case.entrants[0].capital
@@ -72,6 +74,7 @@ def test_bands_narrow_as_more_months_are_revealed(tables, quick_case):
     assert width(24) < 0.9 * width(6)
 
 
+@pytest.mark.slow
 def test_conditioning_picks_runs_like_the_observed_one(tables, quick_case):
     records, truths = tables
     truth = truths[0]
@@ -84,6 +87,7 @@ def test_conditioning_picks_runs_like_the_observed_one(tables, quick_case):
     assert dist[picked].max() <= np.sort(dist)[len(picked) - 1] + 1e-12
 
 
+@pytest.mark.slow
 def test_forecast_writes_fan_chart_and_table(quick_case, tmp_path):
     data = tmp_path / "obs.csv"
     pd.DataFrame(

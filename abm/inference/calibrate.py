@@ -38,6 +38,8 @@ from abm.inference.spec import CalibrationSpec, default_values, load_spec
 from abm.inference.targets import conditions_for, estimate, point_tasks, run_one
 
 STATE = "state"
+ZOOMS = 3
+"""Times the posterior's draw is repeated in the box where the likelihood lives (see posterior_sample)."""
 CHECK_SEED_OFFSET = 1
 """The predictive check uses master seed + this: entries no design point was measured on."""
 
@@ -275,8 +277,11 @@ def calibrate(
             picks = posterior.drop_duplicates(subset=names).head(int(d["check_draws"]))
             wanted = [(f"posterior {i + 1}", r[names].to_numpy(float)) for i, (_, r) in enumerate(picks.iterrows())]
             wanted.append(("defaults", np.array([scenario_defaults[n] for n in names])))
-            have = {r["point"] for r in check_rows}
-            todo = [(label, x) for label, x in wanted if label not in have]
+            # a stored check is reused only for the same values (a rebuilt posterior may differ)
+            have = {(r["point"], tuple(round(float(r[n]), 12) for n in names)) for r in check_rows}
+            todo = [(label, x) for label, x in wanted if (label, tuple(round(float(v), 12) for v in x)) not in have]
+            stale = {label for label, _ in todo}
+            check_rows[:] = [r for r in check_rows if r["point"] not in stale]
             if todo:
                 say(f"posterior predictive check: {len(todo)} points on fresh entries")
 
@@ -291,7 +296,7 @@ def calibrate(
     elapsed = time.perf_counter() - started
     from abm.inference import report
 
-    ident, corr = report.identifiability(spec, posterior)
+    ident, corr = report.identifiability(spec, posterior, region_share)
     predictive = report.predictive_table(spec, pd.DataFrame(check_rows))
     defaults = report.defaults_table(spec, posterior, emulator, scenario_defaults, pd.DataFrame(check_rows))
     total_runs = len(evaluations) * spec.runs_per_point() + (
@@ -322,18 +327,43 @@ def fit_emulator(spec: CalibrationSpec, evaluations: pd.DataFrame) -> Emulator:
     bands = {k: (t.low, t.high) for k, t in spec.targets.items()}
     x = evaluations[spec.names].to_numpy(float)
     values = {k: evaluations[k].to_numpy(float) for k in spec.targets}
-    discrepancy = {k: t.discrepancy for k, t in spec.targets.items()}
+    discrepancy = {k: math.hypot(t.discrepancy, sampling_sd(evaluations, k)) for k, t in spec.targets.items()}
     return Emulator(spec.bounds(), bands, seed=spec.master_seed, discrepancy=discrepancy).fit(x, values)
+
+
+def sampling_sd(evaluations: pd.DataFrame, key: str) -> float:
+    """Standard error of a target's estimate from the design's finite set of entries (the median
+    over points of its 95 % interval / 3.92). Every point runs the same entries, so their
+    sampling error is shared: the emulator cannot average it away, and it joins the discrepancy."""
+    width = (evaluations[f"{key}__high"] - evaluations[f"{key}__low"]).to_numpy(float)
+    width = width[np.isfinite(width)]
+    return float(np.median(width) / 3.92) if len(width) else 0.0
 
 
 def posterior_sample(spec: CalibrationSpec, emulator: Emulator) -> tuple[pd.DataFrame, float, float]:
     """Resampled posterior draws (uniform prior x emulator likelihood), the non-implausible
-    share of the prior, and the effective sample size of the weights."""
+    share of the prior, and the effective sample size of the weights.
+
+    Draws of ``candidates`` points: over the whole prior box, then (ZOOMS times) over the
+    smallest box holding every point of the previous draw whose likelihood is within e^-10 of
+    the best, widened by a quarter of its width on each side (within the prior). The prior is uniform, so inside that
+    box the posterior is the likelihood alone, and the second draw spends every point where
+    the posterior lives instead of on the 99 % of the prior the targets rule out."""
     d = spec.design
-    x = latin_hypercube(spec.bounds(), int(d["candidates"]), spec.master_seed * 1000 + 999)
-    imp = emulator.implausibility(x)
-    imax = np.max(np.vstack(list(imp.values())), axis=0)
+    bounds = spec.bounds()
+    n = int(d["candidates"])
+    x = latin_hypercube(bounds, n, spec.master_seed * 1000 + 999)
+    imax = np.max(np.vstack(list(emulator.implausibility(x).values())), axis=0)
+    region = float(np.mean(imax < d["cutoff"]))
     loglik = emulator.log_likelihood(x)
+    for step in range(ZOOMS):
+        near = x[loglik >= loglik.max() - 10.0]
+        lo, hi = near.min(axis=0), near.max(axis=0)
+        pad = 0.25 * (hi - lo) + 0.01 * (bounds[:, 1] - bounds[:, 0])
+        box = np.column_stack([np.maximum(bounds[:, 0], lo - pad), np.minimum(bounds[:, 1], hi + pad)])
+        x = latin_hypercube(box, n, spec.master_seed * 1000 + 998 - step)
+        imax = np.max(np.vstack(list(emulator.implausibility(x).values())), axis=0)
+        loglik = emulator.log_likelihood(x)
     w = np.exp(loglik - loglik.max())
     w /= w.sum()
     ess = float(1.0 / np.sum(w**2))
@@ -342,7 +372,7 @@ def posterior_sample(spec: CalibrationSpec, emulator: Emulator) -> tuple[pd.Data
     frame = pd.DataFrame(x[pick], columns=spec.names)
     frame["log_likelihood"] = loglik[pick]
     frame["max_implausibility"] = imax[pick]
-    return frame, float(np.mean(imax < d["cutoff"])), ess
+    return frame, region, ess
 
 
 def non_implausible(spec: CalibrationSpec, emulator: Emulator) -> float:

@@ -11,7 +11,7 @@ A target says the value lies in a band ``[a, b]`` (a direction: ``(0, inf)`` or
 ``(-inf, 0)``). Then
 
     implausibility   I_t(x) = max(0, a - m_t(x), m_t(x) - b) / s_t(x)
-    with             s_t(x)^2 = sd_emulator_t(x)^2 + discrepancy_t^2
+    with             s_t(x)^2 = sd_emulator_t(x)^2 + sd_sampling_t^2 + discrepancy_t^2
     likelihood       L_t(x) = Phi((b - m_t(x)) / s_t(x)) - Phi((a - m_t(x)) / s_t(x))
 
 ``I_t`` is the number of emulator standard deviations the value lies outside its band

@@ -470,7 +470,7 @@ def fan_chart_png(result: Forecast, title: str, path: Path) -> None:
         if col in b:
             ax.plot(b.month, b[col], "o", color="black", ms=3, label="observed")
         ax.axvline(last, color="grey", ls=":", lw=1)
-        ax.text(last, ax.get_ylim()[1] * 0.97, " forecast ->", fontsize=8, va="top", color="grey")
+        ax.text(last, 0.02, " forecast ->", fontsize=8, va="bottom", color="grey", transform=ax.get_xaxis_transform())
         ax.set_xlabel("month")
         ax.set_ylabel("market share" if name == "share" else "awareness")
         ax.set_xlim(0, b.month.max())

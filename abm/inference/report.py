@@ -18,8 +18,10 @@ TRADE_OFF = 0.3
 """Posterior correlations at least this large (in absolute value) are listed as trade-offs."""
 
 
-def identifiability(spec, posterior: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Posterior vs prior width per parameter, and the pairs that trade off."""
+def identifiability(spec, posterior: pd.DataFrame, region: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Posterior vs prior width per parameter, and the pairs that trade off. Where no part of
+    the prior meets every target (``region`` 0), the posterior only marks where they are
+    missed least, and no verdict is given."""
     names = spec.names
     corr = posterior[names].corr().fillna(0.0)
     rows = []
@@ -29,6 +31,8 @@ def identifiability(spec, posterior: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         q05, q50, q95 = np.percentile(v, [5, 50, 95])
         ratio = (q95 - q05) / (0.9 * (hi - lo))
         verdict = "constrained" if ratio < CONSTRAINED else "weakly constrained" if ratio < WEAK else "not constrained"
+        if region == 0:
+            verdict = "none: no region meets every target"
         partners = corr[n].drop(n)
         partners = partners[partners.abs() >= TRADE_OFF].sort_values(key=np.abs, ascending=False)
         rows.append(

@@ -55,7 +55,9 @@ def predictive_table(spec, check: pd.DataFrame) -> pd.DataFrame:
     """One row per re-run point and target: the measured value, its 95 % interval, in band?"""
     rows = []
     if check is None or check.empty:
-        return pd.DataFrame(columns=["point", "target", "estimate", "ci_low", "ci_high", "band", "in_band"])
+        return pd.DataFrame(
+            columns=["point", "target", "estimate", "ci_low", "ci_high", "band", "in_band", "consistent"]
+        )
     for _, r in check.iterrows():
         for key, t in spec.targets.items():
             est = float(r[key])
@@ -68,6 +70,7 @@ def predictive_table(spec, check: pd.DataFrame) -> pd.DataFrame:
                     "ci_high": float(r[f"{key}__high"]),
                     "band": t.band_text,
                     "in_band": bool(t.low <= est <= t.high) if math.isfinite(est) else False,
+                    "consistent": bool(float(r[f"{key}__high"]) >= t.low and float(r[f"{key}__low"]) <= t.high),
                 }
             )
     return pd.DataFrame(rows)
@@ -269,11 +272,13 @@ def write_calibration_report(result, spec, emulator) -> None:
     defaults = result.defaults
     imp = defaults.attrs.get("implausibility", {})
     pred = result.predictive
-    in_band = pred.groupby("point").in_band.agg(["sum", "count"]) if len(pred) else None
     check_lines = []
-    if in_band is not None:
-        for point, r in in_band.iterrows():
-            check_lines.append(f"- {point}: {int(r['sum'])} of {int(r['count'])} targets in their band")
+    if len(pred):
+        for point, g in pred.groupby("point", sort=False):
+            check_lines.append(
+                f"- {point}: {int(g.in_band.sum())} of {len(g)} targets in their band, "
+                f"{int(g.consistent.sum())} consistent (95 % interval overlaps the band)"
+            )
     targets = "\n".join(
         f"| {k} | {t.kind} | {t.band_text} | {t.unit} | {t.discrepancy:g} |" for k, t in spec.targets.items()
     )

@@ -50,10 +50,10 @@ class Target:
     @property
     def band_text(self) -> str:
         if math.isinf(self.high):
-            return f"> {self.low:g}"
+            return f"> {self.low:.3g}"
         if math.isinf(self.low):
-            return f"< {self.high:g}"
-        return f"{self.low:g} to {self.high:g}"
+            return f"< {self.high:.3g}"
+        return f"{self.low:.3g} to {self.high:.3g}"
 
 
 INF = math.inf

@@ -171,7 +171,8 @@ def measure(
     """Run every run of ``points`` (label, values); call ``on_point(label, values, measured)``
     as each point's last run finishes. Returns the number of runs made."""
     conditions = conditions_for(spec.targets, entries)
-    keys, tasks = [], []
+    keys: list[tuple[int, str, str, int]] = []
+    tasks: list[tuple[int, Any]] = []
     for p, (_, x) in enumerate(points):
         for key, task in point_tasks(spec.scenario, _overrides(spec, x), conditions, master_seed, p):
             tasks.append((len(tasks), task))
@@ -279,18 +280,26 @@ def calibrate(
             wanted.append(("defaults", np.array([scenario_defaults[n] for n in names])))
             # a stored check is reused only for the same values (a rebuilt posterior may differ)
             have = {(r["point"], tuple(round(float(r[n]), 12) for n in names)) for r in check_rows}
-            todo = [(label, x) for label, x in wanted if (label, tuple(round(float(v), 12) for v in x)) not in have]
-            stale = {label for label, _ in todo}
+            check_todo = [
+                (label, x) for label, x in wanted if (label, tuple(round(float(v), 12) for v in x)) not in have
+            ]
+            stale = {label for label, _ in check_todo}
             check_rows[:] = [r for r in check_rows if r["point"] not in stale]
-            if todo:
-                say(f"posterior predictive check: {len(todo)} points on fresh entries")
+            if check_todo:
+                say(f"posterior predictive check: {len(check_todo)} points on fresh entries")
 
             def keep_check(label, x, measured):
                 check_rows.append({"point": label, **_overrides(spec, x), **measured})
                 state.write("check", pd.DataFrame(check_rows))
 
             runs += measure(
-                spec, runner, todo, int(d["check_entries"]), spec.master_seed + CHECK_SEED_OFFSET, keep_check, "check"
+                spec,
+                runner,
+                check_todo,
+                int(d["check_entries"]),
+                spec.master_seed + CHECK_SEED_OFFSET,
+                keep_check,
+                "check",
             )
         executor = runner.describe()
     elapsed = time.perf_counter() - started

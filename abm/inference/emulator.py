@@ -24,6 +24,7 @@ band, integrated over the emulator's uncertainty.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 from scipy.stats import norm
@@ -45,7 +46,7 @@ class Emulator:
         self.bands = bands
         self.discrepancy = discrepancy or {}
         self.seed = seed
-        self.models: dict[str, object] = {}
+        self.models: dict[str, Any] = {}
         self.scale: dict[str, float] = {}
 
     def unit(self, x: np.ndarray) -> np.ndarray:

@@ -66,7 +66,7 @@ class Runner:
             bar.close()
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(path: Path, write: Callable[[Path], Any]) -> None:
     """Write a file through a temporary sibling and rename it into place: a kill leaves the
     old file or the new one, never half of one."""
     path = Path(path)

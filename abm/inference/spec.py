@@ -180,7 +180,7 @@ def check_targets(targets: Any) -> dict[str, Target]:
             raise InputError(
                 "targets",
                 key,
-                "a fact the validation report measures: " + ", ".join(TARGETS) + did_you_mean(key, TARGETS),
+                "a fact the validation report measures: " + ", ".join(TARGETS) + did_you_mean(key, list(TARGETS)),
             )
         target = TARGETS[key]
         if options is None:
@@ -214,7 +214,9 @@ def check_design(design: Any) -> dict[str, float]:
     out = dict(DESIGN_DEFAULTS)
     for key, value in design.items():
         if key not in DESIGN_DEFAULTS:
-            raise InputError("design", key, "one of " + ", ".join(DESIGN_DEFAULTS) + did_you_mean(key, DESIGN_DEFAULTS))
+            raise InputError(
+                "design", key, "one of " + ", ".join(DESIGN_DEFAULTS) + did_you_mean(key, list(DESIGN_DEFAULTS))
+            )
         lo, hi = DESIGN_BOUNDS[key]
         number = _number(f"design.{key}", value)
         whole = isinstance(DESIGN_DEFAULTS[key], int)

@@ -83,6 +83,8 @@ _EXPORTS = {
     "sweep": "abm.sweeps",
     "analyze": "abm.sweeps",
     "load_results": "abm.sweeps",
+    "calibrate": "abm.inference",
+    "forecast": "abm.inference",
 }
 
 

@@ -24,7 +24,13 @@ from typing import Any
 from abm import limits
 from abm.errors import InputError, shorten
 
-PLUGINS = ("abm.sweeps.commands", "abm.app.commands", "abm.validation.commands", "abm.benchmarks.commands")
+PLUGINS = (
+    "abm.sweeps.commands",
+    "abm.app.commands",
+    "abm.validation.commands",
+    "abm.benchmarks.commands",
+    "abm.inference.commands",  # calibrate, forecast
+)
 """Modules that add commands; one that is not installed is skipped."""
 
 

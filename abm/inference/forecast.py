@@ -491,6 +491,7 @@ def write_forecast(result: Forecast, case) -> None:
 
     from abm.folders import partial_dir
 
+    assert result.path is not None, "a forecast is written only where it has a folder"
     out = Path(result.path)
     tmp = partial_dir(out.parent)
     try:

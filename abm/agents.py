@@ -313,6 +313,14 @@ class Entrant(Firm):
         for regulator in self.model.regulators:
             regulator.withdraw(self.name)
         self.model.log(self.name, "left_market", f"{self.name} left the market: {cause}")
+        local = self.acquired
+        if local is not None and local.acquired_by is self:  # the acquired firm is sold on with the exit
+            local.acquired_by = None
+            if local.own_brand is not None:
+                local.own_brand.brand_owner = local.own_brand.name  # it earns and plans for itself again
+                self.model.log(
+                    local.name, "brand_sold_on", f"{local.own_brand.name} is sold on with {self.name}'s exit"
+                )
 
 
 class LocalPartner(Firm):

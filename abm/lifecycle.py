@@ -165,7 +165,8 @@ def commitment_values(model: MarketEntryModel, p: Partnership, results: float) -
     """The partner's options for its effort this quarter: ``{option: (level, value)}``
     (docs/ODD.md §7.7, ``abm.rules.commitment``). Its payoff at a level: its part of the
     gross margin on the share its channels help to reach (coverage ``1 - (1 - own)(1 -
-    network x promise x level)``), less its service cost and its own brand's diverted margin;
+    network x promise x level)``), less its service cost and the margin its own brand loses
+    beyond what the entrant would take from it alone;
     how long that lasts depends on how the entrant will read the effort; afterwards it falls
     back on its outside option."""
     partner = model.partner_by_name[p.partner]
@@ -180,7 +181,10 @@ def commitment_values(model: MarketEntryModel, p: Partnership, results: float) -
     cov = np.mean(1.0 - (1.0 - own)[None, :] * (1.0 - partner.network[None, :] * effort[:, None]), axis=1)
     share = np.minimum(est["cap"], est["conversion"] * cov)
     gross = est["margin"] * share
-    lost = np.array([brand_diversion(model, p, float(s)) for s in share])
+    # its brand's extra losses: beyond what the entrant would take from it alone
+    lost = np.array([brand_diversion(model, p, float(s)) for s in share]) - brand_diversion(
+        model, p, est["share_alone"]
+    )
     if p.kind == "alliance":
         flow = p.profit_share * gross - pcfg.service_cost * effort - lost
     else:

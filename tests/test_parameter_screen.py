@@ -117,8 +117,11 @@ WHERE: dict[str, tuple] = {
     # prices and costs screened where a price stays above its unit cost
     "partners[0].brand_price": ("alpha-beta", {"partners.brand_share": 0.12, "months": 48}, (16.0, 40.0)),
     "partners[0].brand_unit_cost": ("alpha-beta", {"partners.brand_share": 0.12, "months": 48}, (5.0, 20.0)),
-    "incumbents[0].price": ("alpha-beta", {}, (16.0, 40.0)),
-    "incumbents[0].unit_cost": ("alpha-beta", {}, (5.0, 20.0)),
+    # (an incumbent's price and cost act through its quarterly revisions: screened where
+    # revising is free, as in the first 48 months of the case the entrant seldom threatens
+    # the leader enough to pay for a change)
+    "incumbents[0].price": ("alpha-beta", {"incumbents.adjustment_cost": 0.0}, (16.0, 40.0)),
+    "incumbents[0].unit_cost": ("alpha-beta", {"incumbents.adjustment_cost": 0.0}, (5.0, 20.0)),
     # a brand off sale (its entrant has left) loses awareness
     "market.awareness_decay": ("alpha-beta", {"contract.review_month": 12, "policy": "screen-enders"}),
 }

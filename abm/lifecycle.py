@@ -250,6 +250,40 @@ def in_trouble(model: MarketEntryModel, p: Partnership) -> str:
 
 
 def estimates(model: MarketEntryModel, p: Partnership, as_kind: str | None = None) -> dict[str, float]:
+    """Each side's estimate of its options (:func:`_estimates`), computed once per month for
+    a given state of the partnership (a decision asks for them several times)."""
+    entrant = model.entrant_by_name[p.entrant]
+    key = (
+        model.month,
+        as_kind or p.kind,
+        p.kind,
+        p.trust_entrant,
+        p.trust_partner,
+        p.motivation,
+        p.profit_share,
+        p.stake,
+        p.promised_partner,
+        p.partner_know_how,
+        p.jv_equity,
+        entrant.build_progress,
+        entrant.partner_engagement,
+        entrant.conditions_cost,
+        entrant.licence_month,
+        entrant.on_sale,
+        entrant.taught,
+        entrant.invested,
+        len(entrant.share_history),
+    )
+    cache = p.estimates_cache
+    if cache.get("month") != model.month:
+        cache.clear()
+        cache["month"] = model.month
+    if key not in cache:
+        cache[key] = _estimates(model, p, as_kind)
+    return cache[key]
+
+
+def _estimates(model: MarketEntryModel, p: Partnership, as_kind: str | None = None) -> dict[str, float]:
     """Each side's estimate of its options, from what it observes (docs/ODD.md §7.5).
 
     Money in millions: present values over the planning horizon ``H`` at each side's cost of

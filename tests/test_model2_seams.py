@@ -203,3 +203,27 @@ def test_an_acquired_brand_earns_and_is_priced_for_its_owner_only_and_is_sold_on
     m.run(1)
     assert brand.cash == brand.cash_flow != 0.0  # it earns for itself again
     m.release()
+
+
+def test_default_runs_tell_varied_stories_past_the_review():
+    """Fault: 26 of 40 default runs deepened at month 24 and then ended in a buyout by the
+    partner (year-10 share 0 % for alliance and JV); no default run renegotiated. Over 40
+    default runs the stories now differ: some deepen, some renegotiate, some end, some go on;
+    no single path dominates."""
+    deepened = renegotiated = ended = going_on = partner_buyouts = at_24 = 0
+    for seed in range(40):
+        m = MarketEntryModel(seed=seed)
+        m.run()
+        kinds = [e[2] for e in m.events]
+        p = m.partnerships[0]
+        deepened += "upgraded_to_jv" in kinds
+        at_24 += any(e[2] == "upgraded_to_jv" and e[0] == 24 for e in m.events)
+        renegotiated += "renegotiated" in kinds or "renegotiation_failed" in kinds
+        ended += not p.active
+        going_on += p.active
+        partner_buyouts += p.exit_route == "buyout_by_partner"
+        m.release()
+    assert 4 <= deepened <= 28 and at_24 <= 20
+    assert renegotiated >= 2
+    assert ended >= 3 and going_on >= 10
+    assert partner_buyouts <= 8

@@ -546,7 +546,7 @@ def match_offer(model: MarketEntryModel, p: Partnership, est: dict[str, float], 
         entrant.name,
         "renegotiated",
         f"{entrant.name} keeps {partner.name}, which had an outside offer worth {offer:.1f}m: "
-        f"partner's profit share {old:.0%} -> {p.profit_share:.0%}",
+        f"partner's profit share {old:.1%} -> {p.profit_share:.1%}",
     )
     return True
 
@@ -644,7 +644,7 @@ def renegotiate(model: MarketEntryModel, p: Partnership, why: str) -> bool:
     if model.rng.random() < renegotiation_odds(p):
         old = p.profit_share
         _apply_new_terms(model, p, estimates(model, p))
-        terms = f"; partner's profit share {old:.0%} -> {p.profit_share:.0%}" if p.kind == "alliance" else ""
+        terms = f"; partner's profit share {old:.1%} -> {p.profit_share:.1%}" if p.kind == "alliance" else ""
         model.log(
             entrant.name,
             "renegotiated",
@@ -822,7 +822,7 @@ def term_ends(model: MarketEntryModel, p: Partnership) -> None:
             entrant.name,
             "alliance_renewed",
             f"alliance with {p.partner} renewed for {c.alliance_term_months} months; "
-            f"partner's profit share {old:.0%} -> {p.profit_share:.0%} (bargained anew)",
+            f"partner's profit share {old:.1%} -> {p.profit_share:.1%} (bargained anew)",
         )
         return
     end(model, p, "expired", then="leave" if choice == "leave" else "alone")

@@ -271,9 +271,8 @@ class Entrant(Firm):
     def own_coverage(self, progress: float | None = None) -> np.ndarray:
         """Coverage of its own network at ``progress`` of its build (default: now), by region."""
         progress = self.build_progress if progress is None else progress
-        own = self.config.own_reach * np.clip(
-            2.0 * progress - self.model.region_distance[self.config.base_region], 0.0, 1.0
-        )
+        reach = 2.0 * progress - self.model.region_distance[self.config.base_region]
+        own = self.config.own_reach * np.minimum(np.maximum(reach, 0.0), 1.0)  # clip, cheaper on 9 regions
         return np.maximum(own, self.inherited_coverage)
 
     def build_distribution(self) -> None:

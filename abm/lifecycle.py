@@ -182,9 +182,11 @@ def commitment_values(model: MarketEntryModel, p: Partnership, results: float) -
     share = np.minimum(est["cap"], est["conversion"] * cov)
     gross = est["margin"] * share
     # its brand's extra losses: beyond what the entrant would take from it alone
-    lost = np.array([brand_diversion(model, p, float(s)) for s in share]) - brand_diversion(
-        model, p, est["share_alone"]
-    )
+    lost = 0.0
+    if p.partner in model.partner_brands:
+        lost = np.array([brand_diversion(model, p, float(s)) for s in share]) - brand_diversion(
+            model, p, est["share_alone"]
+        )
     if p.kind == "alliance":
         flow = p.profit_share * gross - pcfg.service_cost * effort - lost
     else:
@@ -727,7 +729,7 @@ def year_review(model: MarketEntryModel, p: Partnership) -> None:
     elif choice == "pivot":
         renegotiate(model, p, "pivot at the review")
     elif choice == "end":
-        end(model, p, in_trouble(model, p) or "missed_objectives")
+        end(model, p, in_trouble(model, p) or "ended_by_entrant")
     else:
         word = "alliance" if p.kind == "alliance" else "joint venture"
         model.log(

@@ -729,7 +729,7 @@ def year_review(model: MarketEntryModel, p: Partnership) -> None:
     elif choice == "pivot":
         renegotiate(model, p, "pivot at the review")
     elif choice == "end":
-        end(model, p, in_trouble(model, p) or "ended_by_entrant")
+        end(model, p, in_trouble(model, p) or "missed_objectives")
     else:
         word = "alliance" if p.kind == "alliance" else "joint venture"
         model.log(

@@ -272,9 +272,8 @@ class Entrant(Firm):
     def own_coverage(self, progress: float | None = None) -> np.ndarray:
         """Coverage of its own network at ``progress`` of its build (default: now), by region."""
         progress = self.build_progress if progress is None else progress
-        own = self.config.own_reach * np.clip(
-            2.0 * progress - self.model.region_distance[self.config.base_region], 0.0, 1.0
-        )
+        reach = 2.0 * progress - self.model.region_distance[self.config.base_region]
+        own = self.config.own_reach * np.minimum(np.maximum(reach, 0.0), 1.0)  # clip, cheaper on 9 regions
         return np.maximum(own, self.inherited_coverage)
 
     def build_distribution(self) -> None:
@@ -314,6 +313,14 @@ class Entrant(Firm):
         for regulator in self.model.regulators:
             regulator.withdraw(self.name)
         self.model.log(self.name, "left_market", f"{self.name} left the market: {cause}")
+        local = self.acquired
+        if local is not None and local.acquired_by is self:  # the acquired firm is sold on with the exit
+            local.acquired_by = None
+            if local.own_brand is not None:
+                local.own_brand.brand_owner = local.own_brand.name  # it earns and plans for itself again
+                self.model.log(
+                    local.name, "brand_sold_on", f"{local.own_brand.name} is sold on with {self.name}'s exit"
+                )
 
 
 class LocalPartner(Firm):

@@ -158,16 +158,7 @@ def answered_shares(scenario: Scenario, entrant_utility: float, coverage: float)
         [i.capacity for i in rivals],
     )
     kinds = [i.reaction for i in rivals]
-    new_price, new_mkt = competition.best_response(
-        perceived,
-        share,
-        inside,
-        price,
-        mkt,
-        [k in ("price", "mixed") for k in kinds],
-        [k in ("marketing", "mixed") for k in kinds],
-    )
-    gain = competition.revision_value(perceived, share, inside, price, mkt, new_price, new_mkt)
+    new_price, new_mkt, gain = competition.review(perceived, share, inside, price, mkt, kinds)
     cost = np.array([i.adjustment_cost for i in rivals]) * price * m.buyers * share / 1e6
     moves = (gain > cost) & np.array([k != "none" for k in kinds])
     moved = moves & (mkt > 0)
@@ -405,6 +396,8 @@ def enter(model: MarketEntryModel, entrant: EntrantAgent) -> None:
         assert partner is not None
         entrant.acquired = partner
         partner.acquired_by = entrant
+        if partner.own_brand is not None:  # its brand is the entrant's now: it earns and is priced for it
+            partner.own_brand.brand_owner = entrant.name
         model.log(
             entrant.name,
             "acquisition",

@@ -166,7 +166,8 @@ def commitment_values(model: MarketEntryModel, p: Partnership, results: float) -
     """The partner's options for its effort this quarter: ``{option: (level, value)}``
     (docs/ODD.md §7.7, ``abm.rules.commitment``). Its payoff at a level: its part of the
     gross margin on the share its channels help to reach (coverage ``1 - (1 - own)(1 -
-    network x promise x level)``), less its service cost and its own brand's diverted margin;
+    network x promise x level)``), less its service cost and the margin its own brand loses
+    beyond what the entrant would take from it alone;
     how long that lasts depends on how the entrant will read the effort; afterwards it falls
     back on its outside option."""
     partner = model.partner_by_name[p.partner]
@@ -181,7 +182,12 @@ def commitment_values(model: MarketEntryModel, p: Partnership, results: float) -
     cov = np.mean(1.0 - (1.0 - own)[None, :] * (1.0 - partner.network[None, :] * effort[:, None]), axis=1)
     share = np.minimum(est["cap"], est["conversion"] * cov)
     gross = est["margin"] * share
-    lost = np.array([brand_diversion(model, p, float(s)) for s in share])
+    # its brand's extra losses: beyond what the entrant would take from it alone
+    lost = 0.0
+    if p.partner in model.partner_brands:
+        lost = np.array([brand_diversion(model, p, float(s)) for s in share]) - brand_diversion(
+            model, p, est["share_alone"]
+        )
     if p.kind == "alliance":
         flow = p.profit_share * gross - pcfg.service_cost * effort - lost
     else:
@@ -246,7 +252,41 @@ def in_trouble(model: MarketEntryModel, p: Partnership) -> Literal["trust_floor"
 # ---- what the options are worth to each side ------------------------------------------------
 
 
-def estimates(model: MarketEntryModel, p: Partnership) -> dict[str, float]:
+def estimates(model: MarketEntryModel, p: Partnership, as_kind: str | None = None) -> dict[str, float]:
+    """Each side's estimate of its options (:func:`_estimates`), computed once per month for
+    a given state of the partnership (a decision asks for them several times)."""
+    entrant = model.entrant_by_name[p.entrant]
+    key = (
+        model.month,
+        as_kind or p.kind,
+        p.kind,
+        p.trust_entrant,
+        p.trust_partner,
+        p.motivation,
+        p.profit_share,
+        p.stake,
+        p.promised_partner,
+        p.partner_know_how,
+        p.jv_equity,
+        entrant.build_progress,
+        entrant.partner_engagement,
+        entrant.conditions_cost,
+        entrant.licence_month,
+        entrant.on_sale,
+        entrant.taught,
+        entrant.invested,
+        len(entrant.share_history),
+    )
+    cache = p.estimates_cache
+    if cache.get("month") != model.month:
+        cache.clear()
+        cache["month"] = model.month
+    if key not in cache:
+        cache[key] = _estimates(model, p, as_kind)
+    return cache[key]
+
+
+def _estimates(model: MarketEntryModel, p: Partnership, as_kind: str | None = None) -> dict[str, float]:
     """Each side's estimate of its options, from what it observes (docs/ODD.md §7.5).
 
     Money in millions: present values over the planning horizon ``H`` at each side's cost of
@@ -280,8 +320,12 @@ def estimates(model: MarketEntryModel, p: Partnership) -> dict[str, float]:
     R = 6.0 + 36.0 * (1.0 - aware)
     if entrant.licence_month is None:
         R += 6.0  # the licence is still to come
+    kind = as_kind or p.kind
     coord = coordination_cost(model, p)
-    fixed = cfg.operating_cost + cfg.marketing + entrant.conditions_cost + coord
+    fixed_alone = cfg.operating_cost + cfg.marketing + entrant.conditions_cost
+    fixed = fixed_alone + coord
+    if kind == "joint_venture":  # the JV employs what the partner puts in
+        fixed += pcfg.service_cost * p.promised_partner * p.motivation
     a_e = valuation.annuity_factor(H, cfg.cost_of_capital)
     a_p = valuation.annuity_factor(H, pcfg.cost_of_capital)
     gc_e = c.valuation_multiple * 12 * (1.0 + cfg.cost_of_capital) ** (-H / 12)  # going concern at H
@@ -300,7 +344,12 @@ def estimates(model: MarketEntryModel, p: Partnership) -> dict[str, float]:
     step = 24.0 / cfg.build_months
     own_cont = entrant.own_coverage(progress=min(1.0, entrant.build_progress + 0.5 * step))
     own_alone = entrant.own_coverage(progress=min(1.0, entrant.build_progress + step))
-    cov_cont = float(np.mean(1.0 - (1.0 - own_cont) * (1.0 - partner.network * p.trust_entrant)))
+    # what the entrant counts on the partner's network delivering: as much as it trusts the
+    # partner in an alliance; what the partner promised in a JV, where the partner's equity
+    # is a hostage to its commitment (Kogut 1988; Hennart 1988; trust and equity as
+    # substitutes, Gulati 1995)
+    reliance = p.trust_entrant if kind == "alliance" else p.promised_partner
+    cov_cont = float(np.mean(1.0 - (1.0 - own_cont) * (1.0 - partner.network * reliance)))
     cap = 3.0 * cfg.target_share
     s_cont = min(cap, conv * cov_cont)
     s_alone0 = s0 * float(np.mean(own_now)) / cov_now
@@ -313,7 +362,7 @@ def estimates(model: MarketEntryModel, p: Partnership) -> dict[str, float]:
     rho = 1.0 - float(np.mean(own_now)) / cov_now
     full_pv = margin * share_pv(s0, s_cont)  # the partner knows what it will deliver
     gross_pv, gross_end = full_pv, margin * s_cont
-    if p.kind == "alliance":
+    if kind == "alliance":
         e_pv = (1.0 - p.profit_share) * gross_pv - fixed * a_e
         e_end = (1.0 - p.profit_share) * gross_end - fixed
         p_end = p.profit_share * gross_end - pcfg.service_cost * p.promised_partner
@@ -328,21 +377,29 @@ def estimates(model: MarketEntryModel, p: Partnership) -> dict[str, float]:
     build_left = max(1.0, step * cfg.build_months - 0.0) if entrant.build_progress < 1.0 else 1.0
     slower = 1.0 + 0.5 * pcfg.consumer_knowledge * entrant.partner_engagement
     r_alone = float(valuation.ramp_factor(H, max(R * slower, build_left), cfg.cost_of_capital))
-    fixed_alone = fixed - coord  # no partner: no coordination cost
     alone_end = margin * s_alone1 - fixed_alone
     whole_alone = margin * share_pv(s_alone0, s_alone1, r_alone) - fixed_alone * a_e
     whole_alone += max(0.0, alone_end) * gc_e
     s1 = s_cont
     salvage = c.salvage_fraction * (p.jv_equity * p.stake if p.kind == "joint_venture" else entrant.invested)
-    # the partner running the venture itself: its channels, the product as far as it learned it
-    partner_alone_end = margin * s1 * (0.5 + 0.5 * p.partner_know_how) - fixed
-    partner_alone = (margin * share_pv(s0, s1) * (0.5 + 0.5 * p.partner_know_how) - fixed * a_e) * a_p / a_e
+    # the partner running the venture itself: its own channels only (the entrant's network
+    # leaves with the entrant, as the partner's leaves with the partner when the entrant goes
+    # alone), the product as far as it learned it, no coordination across cultures
+    cov_partner = float(np.mean(partner.network))
+    product = 0.5 + 0.5 * p.partner_know_how
+    s_partner0 = s0 * min(1.0, cov_partner / cov_now)
+    s_partner1 = min(cap, conv * cov_partner)
+    partner_alone_end = (margin * s_partner1 * product) - fixed_alone
+    partner_alone = (margin * product * share_pv(s_partner0, s_partner1) - fixed_alone * a_e) * a_p / a_e
     partner_alone += max(0.0, partner_alone_end) * gc_p
     gross_value = full_pv + max(0.0, gross_end) * gc_e
     return {
         "share": s1,
         "rho": rho,
         "conversion": float(conv),
+        "share_alone": float(s_alone1),
+        "gross_pv": float(full_pv),
+        "gross_end": float(gross_end),
         "cap": float(cap),
         "margin": float(margin),
         "fixed": float(fixed),
@@ -359,6 +416,16 @@ def estimates(model: MarketEntryModel, p: Partnership) -> dict[str, float]:
         "salvage_whole": float(c.salvage_fraction * max(p.jv_equity, entrant.invested)),
         "uncertainty": float(1.0 - 0.5 * (p.trust_entrant + p.fit)),
     }
+
+
+def venture_costs(model: MarketEntryModel, p: Partnership) -> float:
+    """Monthly costs a partnership adds to the venture's fixed costs: the coordination cost
+    across cultures, and in a JV the partner's service cost at the commitment it delivers
+    (the JV employs what the partner puts in; in an alliance the partner bears it)."""
+    cost = coordination_cost(model, p)
+    if p.kind == "joint_venture":
+        cost += model.partner_by_name[p.partner].config.service_cost * p.delivered_partner
+    return cost
 
 
 def coordination_cost(model: MarketEntryModel, p: Partnership) -> float:
@@ -403,10 +470,18 @@ def partner_exit_cost(model: MarketEntryModel, p: Partnership) -> float:
 
 
 def partner_considers_leaving(model: MarketEntryModel, p: Partnership, offer: float) -> bool:
-    """An outside opportunity worth ``offer`` arrives: the partner stays or leaves by value."""
+    """An outside opportunity worth ``offer`` arrives: the partner stays or leaves by value.
+
+    Staying is worth its part of the partnership less the margin its own brand keeps losing
+    to the entrant's brand while its channels carry it (more than it would lose to an entrant
+    left alone); leaving, the offer less what it gives up of a JV. A partner that would leave
+    an alliance may be kept: the entrant decides whether to match the offer by raising the
+    partner's profit share (a renegotiation), or let it go (:func:`match_offer`)."""
     partner = model.partner_by_name[p.partner]
     est = estimates(model, p)
-    stay = est["partner_continue"]
+    a_p = valuation.annuity_factor(model.scenario.mode_choice.horizon_months, partner.config.cost_of_capital)
+    diverted = brand_diversion(model, p, est["share"]) - brand_diversion(model, p, est["share_alone"])
+    stay = est["partner_continue"] - max(0.0, diverted) * float(a_p)
     leave = offer - partner_exit_cost(model, p)
     unc = est["uncertainty"]
     choice = model.ask(
@@ -422,15 +497,61 @@ def partner_considers_leaving(model: MarketEntryModel, p: Partnership, offer: fl
             f"{partner.name} turns down an outside opportunity worth {offer:.1f}m "
             f"(the partnership is worth {stay:.1f}m to it)",
         )
-    if choice == "leave":
-        model.log(
-            partner.name,
-            "outside_opportunity",
-            f"{partner.name} takes an outside opportunity worth {offer:.1f}m (staying was worth {stay:.1f}m to it)",
-        )
-        end(model, p, "partner_walked_away")
-        return True
-    return False
+        return False
+    if p.kind == "alliance" and match_offer(model, p, est, leave - stay, offer):
+        return False
+    model.log(
+        partner.name,
+        "outside_opportunity",
+        f"{partner.name} takes an outside opportunity worth {offer:.1f}m (staying was worth {stay:.1f}m to it)",
+    )
+    end(model, p, "partner_walked_away")
+    return True
+
+
+def match_offer(model: MarketEntryModel, p: Partnership, est: dict[str, float], gap: float, offer: float) -> bool:
+    """The entrant's answer to a partner about to leave the alliance for an offer: raise the
+    partner's profit share just enough that staying is worth as much to it as leaving (its
+    outside option now binds; Binmore, Rubinstein & Wolinsky 1986), at the cost of the talks,
+    or let it go. A ``renegotiation`` decision of the entrant by value; returns whether the
+    partner was kept. No match is possible above the share's bound (0.6)."""
+    entrant = model.entrant_by_name[p.entrant]
+    partner = model.partner_by_name[p.partner]
+    c = model.scenario.contract
+    H = model.scenario.mode_choice.horizon_months
+    a_e = float(valuation.annuity_factor(H, entrant.config.cost_of_capital))
+    a_p = float(valuation.annuity_factor(H, partner.config.cost_of_capital))
+    gc_e = c.valuation_multiple * 12 * (1.0 + entrant.config.cost_of_capital) ** (-H / 12)
+    gc_p = c.valuation_multiple * 12 * (1.0 + partner.config.cost_of_capital) ** (-H / 12)
+    # what one point of profit share is worth to each side over the horizon
+    slope_p = est["gross_pv"] * a_p / a_e + est["gross_end"] * gc_p
+    slope_e = est["gross_pv"] + est["gross_end"] * gc_e
+    if slope_p <= 0:
+        return False
+    share = p.profit_share + gap / slope_p
+    if share > 0.6:
+        return False
+    keep = est["entrant_continue"] - (share - p.profit_share) * slope_e - c.renegotiation_cost
+    choice = model.ask(
+        entrant,
+        "renegotiation",
+        [_opt("renegotiate", keep, est["uncertainty"]), _opt("end", _end_options(model, p, est), 0.2)],
+        f"{partner.name} has an outside offer worth {offer:.1f}m: match it with a profit share of {share:.0%}?",
+    )
+    if choice != "renegotiate":
+        return False
+    entrant.invest(c.renegotiation_cost, model.month)
+    p.partner_cash_flow -= c.renegotiation_cost
+    p.partner_npv -= c.renegotiation_cost * model.discount(model.month, partner.config.cost_of_capital)
+    p.renegotiations += 1
+    old, p.profit_share = p.profit_share, float(share)
+    model.log(
+        entrant.name,
+        "renegotiated",
+        f"{entrant.name} keeps {partner.name}, which had an outside offer worth {offer:.1f}m: "
+        f"partner's profit share {old:.1%} -> {p.profit_share:.1%}",
+    )
+    return True
 
 
 # ---- decisions of the entrant ---------------------------------------------------------------
@@ -445,27 +566,30 @@ def renegotiation_odds(p: Partnership) -> float:
 
 def _renegotiation_value(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> float:
     """Value to the entrant of renegotiating: with the odds of success, the partnership as it
-    would be after it (trust partly repaired, the partner's promise raised, the profit share
-    re-bargained), else as it is; less the cost of the talks."""
+    would be after it (trust partly repaired, the profit share
+    re-bargained, a partner that cut its commitment recommitted), else as it is (or ended);
+    less the cost of the talks."""
     c = model.scenario.contract
     odds = renegotiation_odds(p)
-    saved = (p.trust_entrant, p.trust_partner, p.promised_partner, p.profit_share)
+    saved = (p.trust_entrant, p.trust_partner, p.motivation, p.profit_share)
     try:
         _apply_new_terms(model, p, est)
         after = estimates(model, p)["entrant_continue"]
     finally:
-        p.trust_entrant, p.trust_partner, p.promised_partner, p.profit_share = saved
+        p.trust_entrant, p.trust_partner, p.motivation, p.profit_share = saved
     failed = max(est["entrant_continue"], _end_options(model, p, est))
     return float(odds * after + (1 - odds) * failed - c.renegotiation_cost)
 
 
 def _apply_new_terms(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> None:
-    """The terms after a successful renegotiation: trust partly repaired, the partner's
-    promise raised halfway to full, and (alliance) the profit share re-bargained."""
+    """The terms after a successful renegotiation: trust partly repaired, a partner that had
+    cut its commitment recommits to its promise, and (alliance) the profit share re-bargained.
+    Nothing is promised that the partner would not deliver by its own choice: it keeps
+    deciding its commitment each quarter on the new terms."""
     c = model.scenario.contract
     p.trust_entrant = float(trust_rules.repaired(p.trust_entrant, c.initial_trust, c.renegotiation_repair))
     p.trust_partner = float(trust_rules.repaired(p.trust_partner, c.initial_trust, c.renegotiation_repair))
-    p.promised_partner = min(1.0, p.promised_partner + 0.5 * (1.0 - p.promised_partner))
+    p.motivation = 1.0
     if p.kind == "alliance":
         p.profit_share = rebargained_profit_share(model, p, est)
 
@@ -524,7 +648,7 @@ def renegotiate(model: MarketEntryModel, p: Partnership, why: str) -> bool:
     if model.rng.random() < renegotiation_odds(p):
         old = p.profit_share
         _apply_new_terms(model, p, estimates(model, p))
-        terms = f"; partner's profit share {old:.0%} -> {p.profit_share:.0%}" if p.kind == "alliance" else ""
+        terms = f"; partner's profit share {old:.1%} -> {p.profit_share:.1%}" if p.kind == "alliance" else ""
         model.log(
             entrant.name,
             "renegotiated",
@@ -543,29 +667,31 @@ def renegotiate(model: MarketEntryModel, p: Partnership, why: str) -> bool:
 
 
 def rebargained_profit_share(model: MarketEntryModel, p: Partnership, before: dict[str, float]) -> float:
-    """The alliance profit share by Nash bargaining over the alliance's value under the new
-    terms. Threat points: each side's value of the status quo (carrying on under the old
-    terms) or of its way out, whichever is higher; the partner's power grows with what it has
-    learned and with its outside options. Solves ``phi G - C_p = d_p + beta (V - d_e - d_p)``
-    for the profit share ``phi`` (``G``: value of the gross margin, ``C_p``: of the partner's
-    service cost, ``V``: of the alliance to both), within [0.05, 0.6]; no gain from the talks
+    """The alliance's profit share after a renegotiation during its term: Nash bargaining over
+    the alliance's value under the new terms, with the status quo as each side's threat point
+    unless its way out is worth more (the outside-option principle: an outside option binds
+    only when it beats carrying on; Binmore, Rubinstein & Wolinsky 1986). So the talks split
+    what they add (repaired trust, a recommitted partner) by bargaining power, and a side whose
+    way out has become better than the status quo pulls the share its way. Solves
+    ``phi G - C_p = d_p + beta (V - d_e - d_p)`` within [0.05, 0.6]; no gain from the talks
     leaves the share as it was."""
     after = estimates(model, p)
+    partner = model.partner_by_name[p.partner]
     d_e = max(before["entrant_continue"], _end_options(model, p, before))
-    d_p = max(before["partner_continue"], 0.0)
+    d_p = max(before["partner_continue"], partner.config.outside_option * partner.config.opportunity_value)
     total = after["entrant_continue"] + after["partner_continue"]
     if after["gross_value"] <= 0 or total <= d_e + d_p:
         return p.profit_share
-    beta = _power(model, p)
-    target = d_p + beta * (total - d_e - d_p)
+    target = d_p + _power(model, p) * (total - d_e - d_p)
     return float(np.clip((target + after["partner_cost_value"]) / after["gross_value"], 0.05, 0.6))
 
 
 def renewal_profit_share(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> float:
-    """The profit share of a renewed alliance: Nash bargaining over the alliance's value with
-    no contract as the threat point (the entrant's best way out, the partner's expected outside
-    opportunity), the partner's power grown with its learning and options. Solves
-    ``phi G - C_p = d_p + beta (V - d_e - d_p)`` within [0.05, 0.6]."""
+    """The profit share of a renewed alliance: the old contract has ended, so the threat points
+    are the break-up (the entrant's best way out, the partner's expected outside opportunity). Nash bargaining with the partner's power grown with its learning
+    and options, shrunk with the entrant's learning of the market (the obsolescing bargain:
+    Inkpen & Beamish 1997). Solves ``phi G - C_p = d_p + beta (V - d_e - d_p)`` for ``phi``
+    within [0.05, 0.6]; no surplus over the threat points leaves the share as it was."""
     partner = model.partner_by_name[p.partner]
     d_e = max(est["entrant_alone"], est["entrant_leave"])
     d_p = partner.config.outside_option * partner.config.opportunity_value
@@ -621,9 +747,12 @@ def jv_terms(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> 
     """(entrant's value, its stake) of deepening the alliance into a JV, or None when the
     partner would not agree (it gains nothing, trust is short, or upgrades are not allowed).
 
-    Both put in the formation cost by stake; the JV's operating profit is split by stake, the
-    stake set by Nash bargaining within the ownership cap; a JV saves the alliance's
-    coordination friction: the partner commits as an owner (its delivered share counts in full).
+    The JV is valued on the same share path as the alliance (``estimates``), with what
+    differs: the venture employs the partner's service, and the entrant counts on the
+    partner's promise rather than only on its trust (the partner's equity is a hostage to its
+    commitment). Both put in the formation cost by stake; the operating profit is split by
+    stake, the stake set by Nash bargaining over the two sides' values of the alliance as it
+    is (the threat points), within the ownership cap.
     """
     c = model.scenario.contract
     entrant = model.entrant_by_name[p.entrant]
@@ -631,15 +760,17 @@ def jv_terms(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> 
     if not c.allow_upgrade or min(p.trust_entrant, p.trust_partner) < c.upgrade_trust:
         return None
     H = model.scenario.mode_choice.horizon_months
-    margin = model.scenario.market.buyers * (entrant.price - entrant.unit_cost) / 1e6
-    fixed = entrant.config.operating_cost + entrant.config.marketing + entrant.conditions_cost
-    profit = margin * est["share"] - fixed - coordination_cost(model, p)
+    jv = estimates(model, p, "joint_venture")  # the same venture run as a JV
+    r_e, r_p = entrant.config.cost_of_capital, partner.config.cost_of_capital
+    a_e, a_p = valuation.annuity_factor(H, r_e), valuation.annuity_factor(H, r_p)
+    fixed = jv["fixed"]
+    end_profit = jv["gross_end"] - fixed
 
-    def pv(flow: float, rate: float) -> float:
+    def whole(rate: float, annuity: float) -> float:
         gc = c.valuation_multiple * 12 * (1.0 + rate) ** (-H / 12)
-        return flow * valuation.annuity_factor(H, rate) + max(0.0, flow) * gc
+        return (jv["gross_pv"] - fixed * a_e) * annuity / a_e + max(0.0, end_profit) * gc
 
-    value = pv(profit, entrant.config.cost_of_capital)
+    value = whole(r_e, a_e)
     stake = bargaining.jv_stake(
         value,
         max(0.0, est["entrant_continue"]),
@@ -648,7 +779,7 @@ def jv_terms(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> 
         min(model.ownership_cap, entrant.config.jv_stake),
     )
     e_val = stake * value - stake * c.jv_formation_cost
-    p_val = pv((1.0 - stake) * profit, partner.config.cost_of_capital) - (1.0 - stake) * c.jv_formation_cost
+    p_val = (1.0 - stake) * (whole(r_p, a_p) - c.jv_formation_cost)
     if p_val < est["partner_continue"]:
         return None
     return float(e_val), float(stake)
@@ -697,7 +828,7 @@ def term_ends(model: MarketEntryModel, p: Partnership) -> None:
             entrant.name,
             "alliance_renewed",
             f"alliance with {p.partner} renewed for {c.alliance_term_months} months; "
-            f"partner's profit share {old:.0%} -> {p.profit_share:.0%} (bargained anew)",
+            f"partner's profit share {old:.1%} -> {p.profit_share:.1%} (bargained anew)",
         )
         return
     end(model, p, "expired", then="leave" if choice == "leave" else "alone")

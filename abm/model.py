@@ -33,7 +33,7 @@ from abm.culture import kogut_singh
 from abm.errors import InputError
 from abm.finance import discount_factor, split_month
 from abm.presets import resolve_scenario
-from abm.rules.competition import REVIEW_MONTHS, best_response, revision_value, stack
+from abm.rules.competition import REVIEW_MONTHS, review, stack
 from abm.scenario import Scenario, ScenarioError
 from abm.vocabulary import EntryMode
 
@@ -280,7 +280,7 @@ class MarketEntryModel(mesa.Model):
         planners, seen = [], []
         for inc in self.incumbents:
             observed = inc.close_quarter()
-            if observed is not None:
+            if observed is not None and inc.brand_owner == inc.name:  # an owned brand: its owner sets it
                 planners.append(inc)
                 seen.append(observed)
         if not planners:
@@ -294,16 +294,7 @@ class MarketEntryModel(mesa.Model):
         price = np.array([inc.price for inc in planners])
         marketing = np.array([inc.marketing for inc in planners])
         kinds = [inc.config.reaction for inc in planners]
-        new_price, new_marketing = best_response(
-            demand,
-            share,
-            inside,
-            price,
-            marketing,
-            [k in ("price", "mixed") for k in kinds],
-            [k in ("marketing", "mixed") for k in kinds],
-        )
-        gain = revision_value(demand, share, inside, price, marketing, new_price, new_marketing)
+        new_price, new_marketing, gain = review(demand, share, inside, price, marketing, kinds)
         for k, inc in enumerate(planners):
             inc.revise(new_price[k], new_marketing[k], float(gain[k]), float(share[k]))
 
@@ -323,11 +314,11 @@ class MarketEntryModel(mesa.Model):
             revenue, variable = f.sales()
             f.revenue = revenue
             f.cash_flow = revenue - variable - (f.marketing if f.on_sale else 0.0)
-            f.cash += f.cash_flow
-        for name, brand in self.partner_brands.items():  # an acquired partner's brand earns for its owner
-            owner = self.partner_by_name[name].acquired_by
-            if owner is not None and owner.in_market:
-                owner.receive(brand.cash_flow, self.month)
+            owner = self.entrant_by_name.get(f.brand_owner) if f.brand_owner != f.name else None
+            if owner is not None:  # an acquired partner's brand earns for its owner, and only for it
+                owner.receive(f.cash_flow, self.month)
+            else:
+                f.cash += f.cash_flow
 
     def _book_entrant(self, e: Entrant) -> None:
         month = self.month
@@ -340,7 +331,7 @@ class MarketEntryModel(mesa.Model):
         e.share_history.append(e.market_share)
         if p is not None:
             pcfg = self.partner_by_name[p.partner].config
-            fixed += lifecycle.coordination_cost(self, p)
+            fixed += lifecycle.venture_costs(self, p)
             acc = split_month(
                 p.kind,
                 revenue,

@@ -85,6 +85,7 @@ class Partnership:
     calm_until: int = 0  # no new trouble talks before this month
     renegotiations: int = 0
     forced_route: JvExitRoute | Literal[""] = ""  # a JV's chosen exit route at its planned end
+    estimates_cache: dict = field(default_factory=dict, repr=False, compare=False)  # lifecycle.estimates, this month
 
     @property
     def active(self) -> bool:

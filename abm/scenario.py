@@ -189,7 +189,7 @@ class Market(Section):
     regions_y: int = spec(3, "regions down the map", lo=1, hi=20)
     neighbourhoods: int = spec(16, "word-of-mouth neighbourhoods per side of the map", lo=1, hi=500)
     buyers: float = spec(
-        780_000.0,
+        960_000.0,
         "real buyers in the market; each simulated consumer stands for buyers / consumers (calibrated, ODD §9)",
         lo=0,
         open_lo=True,
@@ -205,10 +205,10 @@ class Market(Section):
     switching_cost: float = spec(1.5, "utility bonus for the brand bought last month (loyalty)", lo=0, hi=20)
     choice_noise: float = spec(1.0, "scale of the Gumbel taste shock in the logit choice", lo=0, hi=20, open_lo=True)
     category_expansion: float = spec(
-        1.0,
+        0.87,
         "nesting parameter of the nested logit (ODD §7.9): how strongly buying at all responds to what the "
         "brands offer; 1 = multinomial logit, a new brand draws on rivals and non-buyers in proportion; lower = "
-        "it takes more from rivals and expands the category less",
+        "it takes more from rivals and expands the category less (calibrated, ODD §9)",
         lo=0.1,
         hi=1,
     )
@@ -287,12 +287,15 @@ class Partner(Section):
         0.1, "pull of its other opportunities: their arrival rate is opportunity_rate x this", lo=0, hi=1
     )
     opportunity_value: float = spec(
-        10.0, "mean value of one outside opportunity to it (log-normal, sigma 0.6)", lo=0, unit="million"
+        6.41,
+        "mean value of one outside opportunity to it (log-normal, sigma 0.6; calibrated, ODD §9)",
+        lo=0,
+        unit="million",
     )
     base_region: int = spec(4, "region where its network is densest", lo=0, hi=399)
     profit_share: float = spec(0.30, "share of an alliance's gross profit it keeps for distributing", lo=0, hi=1)
     service_cost: float = spec(
-        0.08,
+        0.07,
         "its monthly cost of serving a partnership at full commitment (calibrated, ODD §9)",
         lo=0,
         unit="million per month",
@@ -343,9 +346,9 @@ class Incumbent(Section):
         choices=REACTIONS,
     )
     adjustment_cost: float = spec(
-        0.05,
+        0.07,
         "cost of revising its price or marketing, as a share of its monthly revenue: it revises only when the "
-        "perceived profit gain over a year is larger (menu and decision costs, ODD §7.10)",
+        "perceived profit gain over a year is larger (menu and decision costs, ODD §7.10; calibrated, ODD §9)",
         lo=0,
         hi=1,
     )
@@ -385,46 +388,55 @@ class Regulator(Section):
 class Contract(Section):
     """Partnership terms and behaviour shared by every alliance and joint venture."""
 
-    initial_trust: float = spec(0.53, "trust of each side at signing (calibrated, ODD §9)", lo=0, hi=1)
+    initial_trust: float = spec(0.59, "trust of each side at signing (calibrated, ODD §9)", lo=0, hi=1)
     trust_gain: float = spec(
-        0.11,
+        0.08,
         "lambda+: trust build rate on a good signal (Das & Teng; DOMAIN 3; calibrated, ODD §9)",
         lo=0,
         hi=1,
         unit="per month",
     )
     trust_loss: float = spec(
-        0.33,
+        0.24,
         "lambda-: trust erosion rate on a bad signal (tied to 3 x trust_gain, DOMAIN 3)",
         lo=0,
         hi=1,
         unit="per month",
     )
     trust_floor: float = spec(
-        0.24,
+        0.2,
         "trust below which a partnership is in trouble: renegotiate, carry on or end (calibrated, ODD §9)",
         lo=0,
         hi=1,
     )
     startup_friction: float = spec(
-        0.15, "misreading of the other side in the first months (gone after a year)", lo=0, hi=1
+        0.18, "misreading of the other side in the first months (gone after a year; calibrated, ODD §9)", lo=0, hi=1
     )
     reading_noise: float = spec(
-        0.05, "spread of one side's reading of the other's delivered commitment, per (1 + CD)(1.5 - fit)", lo=0, hi=1
+        0.04,
+        "spread of one side's reading of the other's delivered commitment, per (1 + CD)(1.5 - fit) (calibrated, ODD §9)",
+        lo=0,
+        hi=1,
     )
     coordination_cost: float = spec(
         0.02,
-        "monthly cost of working together per unit of cultural distance x (1 - fit)",
+        "monthly cost of working together per unit of cultural distance x (1 - fit) (calibrated, ODD §9)",
         lo=0,
         hi=10,
         unit="million per month",
     )
     renegotiation_cost: float = spec(0.3, "cost to each side of one renegotiation", lo=0, unit="million")
     renegotiation_repair: float = spec(
-        0.5, "share of the trust gap to the initial trust a successful renegotiation closes", lo=0, hi=1
+        0.57,
+        "share of the trust gap to the initial trust a successful renegotiation closes (calibrated, ODD §9)",
+        lo=0,
+        hi=1,
     )
     bargaining_power: float = spec(
-        0.5, "partner's bargaining power before learning and outside options shift it (Nash)", lo=0, hi=1
+        0.4,
+        "partner's bargaining power before learning and outside options shift it (Nash; calibrated, ODD §9)",
+        lo=0,
+        hi=1,
     )
     opportunity_rate: float = spec(
         2.0, "outside opportunities a partner with outside_option 1 sees per year", lo=0, hi=24, unit="per year"
@@ -458,7 +470,7 @@ class Contract(Section):
         0.25, "JV share that makes an IPO possible (IPOs are the rare exit; most JVs end in a buyout)", lo=0, hi=1
     )
     valuation_multiple: float = spec(
-        6.6, "value of a venture as a multiple of trailing annual profit (calibrated, ODD §9)", lo=0, hi=100
+        7.3, "value of a venture as a multiple of trailing annual profit (calibrated, ODD §9)", lo=0, hi=100
     )
     salvage_fraction: float = spec(
         0.3, "share of equity (or of what was invested) recovered in a liquidation or on leaving", lo=0, hi=1
@@ -468,7 +480,7 @@ class Contract(Section):
     )
     ipo_min_age: int = spec(48, "youngest JV age at which an IPO is possible (a mature venture)", lo=0, hi=600)
     know_how_leak: float = spec(
-        0.23,
+        0.24,
         "monthly know-how a fully absorptive, unguarded partner learns (calibrated, ODD §9)",
         lo=0,
         hi=1,

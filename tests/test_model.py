@@ -217,7 +217,10 @@ def test_alliance_renewed_at_the_end_of_its_term_when_worth_it():
 
 
 def test_alliance_upgrades_to_joint_venture_at_the_review():
-    assert "upgraded_to_jv" in end_causes("alliance-to-jv", months=60)
+    # deepening pays where the entrant doubts the partner's delivery more than equity would let
+    # it (trust and equity as substitutes, ODD §7.20): some default runs, not every one
+    kinds = [end_causes(seeds=[s], months=40) for s in range(10)]
+    assert 1 <= sum("upgraded_to_jv" in k for k in kinds) <= 8
 
 
 def test_partner_walks_away_when_priorities_shift():
@@ -430,12 +433,14 @@ def test_partnership_rules_keep_no_duplicate_discounting():
 
 
 def test_a_better_outside_option_makes_the_partner_walk_away_more():
-    def walks(option):
-        return sum(
-            run(seed=s, months=48, partner_outside_option=option).summary.loc[0, "partnership_end_cause"]
-            == "partner_walked_away"
-            for s in range(12)
-        )
+    def walks(option):  # the partner leaves, or is kept only by matching its offer (a renegotiation)
+        n = 0
+        for s in range(12):
+            r = run(seed=s, months=48, partner_outside_option=option, **{"partners[0].opportunity_value": 30.0})
+            n += r.summary.loc[0, "partnership_end_cause"] == "partner_walked_away" or "renegotiated" in set(
+                r.events.kind
+            )
+        return n
 
     assert walks(1.0) > walks(0.05) + 2
 

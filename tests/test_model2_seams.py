@@ -1,9 +1,12 @@
 """Model 2 as one model: where decisions by value (entry appraisal, partnership endings)
 meet competition (incumbents' best response, a partner's own brand)."""
 
+import pytest
+
 import abm
-from abm import entry
+from abm import entry, lifecycle, policies
 from abm.model import MarketEntryModel
+from abm.rules import valuation
 
 # ---- the appraisal reads the incumbents' answer from the competition model ------------------
 
@@ -85,3 +88,143 @@ def test_a_defecting_partner_without_a_brand_launches_one():
     entrant, partner = model.entrants[0], model.partners[0]
     assert partner.launch_rival_brand(0.5, entrant) is partner and partner.on_sale
     assert partner.quality == entrant.quality * 0.5 + 0.3 * 0.5
+
+
+# ---- the faults behind the mechanical stories past month 24 (issue 11, finishing) ------------
+
+
+class Recorder:
+    """The value policy, keeping every decision it was asked."""
+
+    def __init__(self):
+        self.seen = []
+
+    def choose(self, decision):
+        self.seen.append(decision)
+        return policies.get("value").choose(decision)
+
+
+def _at_review(seed=1, **kw):
+    m = MarketEntryModel(seed=seed, **kw)
+    m.run(23)  # the month before the review
+    p = m.entrants[0].partnership
+    assert p is not None and p.kind == "alliance"
+    return m, p
+
+
+def test_deepening_creates_no_value_by_itself():
+    """Fault: the JV was valued at the forecast share from today on while the alliance it
+    replaced ramped up to it, and the JV silently dropped the partner's service cost; so the
+    review deepened at month 24 in most runs. Valued on the same path and costs, a JV is worth
+    more than the alliance only by the equity hostage (the entrant counts on the partner's
+    promise rather than its trust): where the entrant already trusts the partner as much as it
+    promised, the review does not deepen."""
+    m, p = _at_review(**{"contract.jv_formation_cost": 0.0})
+    p.trust_entrant = p.promised_partner
+    est = lifecycle.estimates(m, p)
+    jv = lifecycle.estimates(m, p, "joint_venture")
+    assert jv["gross_pv"] == est["gross_pv"]  # the same share path
+    assert jv["fixed"] > est["fixed"]  # the JV employs the partner's service
+    terms = lifecycle.jv_terms(m, p, est)
+    assert terms is None or terms[0] < est["entrant_continue"]
+    # a doubt about the partner is what the hostage is worth
+    p.trust_entrant = 0.66
+    p.trust_partner = max(p.trust_partner, 0.66)
+    low = lifecycle.estimates(m, p)
+    assert lifecycle.estimates(m, p, "joint_venture")["gross_pv"] > low["gross_pv"]
+    m.release()
+
+
+def test_the_partner_running_the_venture_alone_keeps_only_its_own_channels():
+    """Fault: the partner's value of taking the JV over counted the entrant's own network too,
+    so it outbid the entrant at every planned end (year-10 share 0 % for JVs)."""
+    m, p = _at_review()
+    entrant = m.entrants[0]
+    entrant.build_progress = 0.0
+    before = lifecycle.estimates(m, p)
+    entrant.build_progress = 1.0
+    after = lifecycle.estimates(m, p)
+    assert after["entrant_continue"] > before["entrant_continue"]  # its own network adds to the venture
+    assert after["partner_alone"] <= before["partner_alone"] + 1e-9  # but not to the partner alone
+    m.release()
+
+
+def test_a_partners_brand_losses_weigh_in_its_stay_or_leave_decision():
+    """Fault: the partner's stay-or-leave choice ignored the sales its own brand loses while its
+    channels carry the entrant's (more than it would lose to an entrant left alone)."""
+    rec = Recorder()
+    policies.register("m3-recorder", rec)
+    kw = {
+        "partners[0].brand_share": 0.1,
+        "partners[0].policy": "m3-recorder",
+        "entrants[0].own_reach": 0.1,  # alone, the entrant would reach few of the brand's buyers
+        "consumers": 4000,
+    }
+    m = MarketEntryModel(seed=3, **kw)
+    m.run(9)
+    p = m.entrants[0].partnership
+    assert p is not None and m.entrants[0].market_share > 0
+    est = lifecycle.estimates(m, p)
+    diverted = lifecycle.brand_diversion(m, p, est["share"]) - lifecycle.brand_diversion(m, p, est["share_alone"])
+    assert diverted > 0.05  # million a month
+    lifecycle.partner_considers_leaving(m, p, offer=0.0)
+    walk = [d for d in rec.seen if d.kind == "walk_away"][-1]
+    a_p = valuation.annuity_factor(m.scenario.mode_choice.horizon_months, m.partners[0].config.cost_of_capital)
+    assert walk.option("stay").value == pytest.approx(est["partner_continue"] - diverted * a_p)
+    m.release()
+
+
+def test_an_entrant_keeps_a_partner_about_to_leave_by_matching_its_offer_or_lets_it_go():
+    m, p = _at_review()
+    stay = lifecycle.estimates(m, p)["partner_continue"]
+    share = p.profit_share
+    assert not lifecycle.partner_considers_leaving(m, p, offer=stay + 2.0)
+    assert p.active and p.renegotiations == 1 and p.profit_share > share
+    kept = [e for e in m.events if e[2] == "renegotiated"]
+    assert kept and "outside offer" in kept[-1][3]
+    # an offer no profit share within its bound can match: the partner leaves
+    assert lifecycle.partner_considers_leaving(m, p, offer=10_000.0)
+    assert not p.active and p.end_cause == "partner_walked_away"
+    m.release()
+
+
+def test_an_acquired_brand_earns_and_is_priced_for_its_owner_only_and_is_sold_on_at_its_exit():
+    kw = {"partners[0].brand_share": 0.1, "entrants[0].entry_mode": "acquisition", "consumers": 3000}
+    m = MarketEntryModel(seed=1, **kw)
+    entrant, partner = m.entrants[0], m.partners[0]
+    brand = partner.own_brand
+    m.run(12)
+    assert brand.brand_owner == entrant.name
+    assert brand.cash == 0.0  # its cash flow went to its owner, not also to itself
+    assert brand.price == brand.config.price  # not set against its owner's own brand
+    entrant.leave_market("test exit")
+    assert brand.brand_owner == brand.name and partner.acquired_by is None
+    assert any(e[2] == "brand_sold_on" for e in m.events)
+    m.run(1)
+    assert brand.cash == brand.cash_flow != 0.0  # it earns for itself again
+    m.release()
+
+
+def test_default_runs_tell_varied_stories_past_the_review():
+    """Fault: 26 of 40 default runs deepened at month 24 and then ended in a buyout by the
+    partner (year-10 share 0 % for alliance and JV); no default run renegotiated. Over 40
+    default runs (the calibrated reference case: a well-chosen partner in a growing market)
+    the stories now differ: some deepen, some renegotiate, some end, most go on; no
+    mechanical path dominates."""
+    deepened = renegotiated = ended = going_on = partner_buyouts = at_24 = 0
+    for seed in range(40):
+        m = MarketEntryModel(seed=seed)
+        m.run()
+        kinds = [e[2] for e in m.events]
+        p = m.partnerships[0]
+        deepened += "upgraded_to_jv" in kinds
+        at_24 += any(e[2] == "upgraded_to_jv" and e[0] == 24 for e in m.events)
+        renegotiated += "renegotiated" in kinds or "renegotiation_failed" in kinds
+        ended += not p.active
+        going_on += p.active
+        partner_buyouts += p.exit_route == "buyout_by_partner"
+        m.release()
+    assert 4 <= deepened <= 28 and at_24 <= 20  # was 26 of 40, all at month 24
+    assert renegotiated >= 2  # was none
+    assert ended >= 1 and going_on >= 10
+    assert partner_buyouts <= 8  # was 26 of 40

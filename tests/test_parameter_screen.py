@@ -50,7 +50,13 @@ SECTIONS = {
     "regulators[0]": Regulator,
 }
 
-JV_END = {"entrants.entry_mode": "joint_venture", "contract.jv_life_min": 24, "contract.jv_life_max": 30, "months": 60}
+JV_END = {
+    "entrants.entry_mode": "joint_venture",
+    "contract.jv_life_min": 24,
+    "contract.jv_life_max": 30,
+    "months": 60,
+    "policy": "screen-jv-enders",  # a JV worth extending would otherwise go on whatever its planned life
+}
 # an entrant that floats its JV whenever an IPO is on offer: the IPO rules gate and price that option
 IPO = {
     "entrants.entry_mode": "joint_venture",
@@ -86,7 +92,7 @@ WHERE: dict[str, tuple] = {
         )
     },
     # entry-mode choice and acquisitions
-    "mode_choice.risk_aversion": ("alpha-beta", {"entrants.entry_mode": "auto"}, (0.0, 3.0)),
+    "mode_choice.risk_aversion": ("alpha-beta", {"entrants.entry_mode": "auto"}, (0.0, 10.0)),
     "mode_choice.small_firm_capital": ("alpha-beta", {"entrants.entry_mode": "auto", "entrants.capital": 30.0}),
     "mode_choice.horizon_months": ("alpha-beta", {"months": 60}, (24, 108)),
     "partners[0].acquisition_price": ("alpha-beta", {"entrants.entry_mode": "acquisition"}),
@@ -100,8 +106,14 @@ WHERE: dict[str, tuple] = {
     # trouble and renegotiation
     **{
         path: ("unequal-commitment", {"months": 48})
-        for path in ("contract.renegotiation_cost", "contract.renegotiation_repair", "contract.trust_floor")
+        for path in ("contract.renegotiation_repair", "contract.trust_floor")
     },
+    # (the cost of talks acts where the entrant talks)
+    "contract.renegotiation_cost": ("unequal-commitment", {"months": 48, "policy": "screen-talkers"}),
+    # the partner's power acts when the profit share is bargained anew (the renewal at month 60)
+    "contract.bargaining_power": ("alpha-beta", {"months": 72}),
+    # salvage is what an entrant that ends and leaves recovers
+    "contract.salvage_fraction": ("alpha-beta", {"contract.review_month": 12, "policy": "screen-enders"}),
     "contract.review_objective": ("strong-incumbents", {"months": 48}),
     # partner's outside options
     "partners[0].opportunity_value": ("alpha-beta", {"partners.outside_option": 0.5}),
@@ -117,8 +129,11 @@ WHERE: dict[str, tuple] = {
     # prices and costs screened where a price stays above its unit cost
     "partners[0].brand_price": ("alpha-beta", {"partners.brand_share": 0.12, "months": 48}, (16.0, 40.0)),
     "partners[0].brand_unit_cost": ("alpha-beta", {"partners.brand_share": 0.12, "months": 48}, (5.0, 20.0)),
-    "incumbents[0].price": ("alpha-beta", {}, (16.0, 40.0)),
-    "incumbents[0].unit_cost": ("alpha-beta", {}, (5.0, 20.0)),
+    # (an incumbent's price and cost act through its quarterly revisions: screened where
+    # revising is free, as in the first 48 months of the case the entrant seldom threatens
+    # the leader enough to pay for a change)
+    "incumbents[0].price": ("alpha-beta", {"incumbents.adjustment_cost": 0.0}, (16.0, 40.0)),
+    "incumbents[0].unit_cost": ("alpha-beta", {"incumbents.adjustment_cost": 0.0}, (5.0, 20.0)),
     # a brand off sale (its entrant has left) loses awareness
     "market.awareness_decay": ("alpha-beta", {"contract.review_month": 12, "policy": "screen-enders"}),
 }
@@ -224,11 +239,29 @@ class _Floaters:
         return max(decision.options, key=lambda o: o.value).name
 
 
+class _JvEnders:
+    def choose(self, decision):
+        for name in ("buyout", "ipo", "liquidate"):
+            if decision.kind == "jv_end" and name in decision.names():
+                return name
+        return max(decision.options, key=lambda o: o.value).name
+
+
+class _Talkers:
+    def choose(self, decision):
+        for name in ("renegotiate", "pivot"):
+            if name in decision.names():
+                return name
+        return max(decision.options, key=lambda o: o.value).name
+
+
 def _register():
     from abm import policies
 
     policies.register("screen-enders", _Enders())
     policies.register("screen-floaters", _Floaters())
+    policies.register("screen-jv-enders", _JvEnders())
+    policies.register("screen-talkers", _Talkers())
 
 
 def test_every_numeric_field_moves_some_outcome():

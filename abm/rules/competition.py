@@ -195,3 +195,27 @@ def is_reaction(price, marketing, new_price, new_marketing) -> np.ndarray:
     dp = np.abs(np.asarray(new_price) - price) > REACTION_SIZE * price
     dm = np.abs(np.asarray(new_marketing) - marketing) > REACTION_SIZE * np.maximum(marketing, 1e-12)
     return dp | dm
+
+
+def review(
+    demand: PerceivedDemand, share, inside_share, price, marketing, reactions
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One quarterly review of several incumbents: ``(new_price, new_marketing, gain)``.
+
+    Each moves the instruments its ``reaction`` names ("price", "marketing", "mixed"; "none"
+    moves neither) to its best response (:func:`best_response`); ``gain`` is the year's
+    perceived profit gain of that move (:func:`revision_value`), which the caller weighs
+    against the cost of a revision. The one rule behind the simulation's incumbents
+    (``MarketEntryModel.incumbents_respond``) and the entrant's forecast of their answer
+    (``abm.entry.answered_shares``)."""
+    new_price, new_marketing = best_response(
+        demand,
+        share,
+        inside_share,
+        price,
+        marketing,
+        [k in ("price", "mixed") for k in reactions],
+        [k in ("marketing", "mixed") for k in reactions],
+    )
+    gain = revision_value(demand, share, inside_share, price, marketing, new_price, new_marketing)
+    return new_price, new_marketing, gain

@@ -15,6 +15,9 @@ import numpy as np
 
 def annuity_factor(months: np.ndarray | float, annual_rate: np.ndarray | float) -> np.ndarray | float:
     """Present value of 1 a month for ``months`` months, paid at the end of each month."""
+    if isinstance(months, (int, float)) and isinstance(annual_rate, (int, float)):  # one value: no arrays
+        r = (1.0 + annual_rate) ** (1.0 / 12.0) - 1.0
+        return (1.0 - (1.0 + r) ** (-months)) / r if r > 0 else float(months)
     n = np.asarray(months, dtype=float)
     r = (1.0 + np.asarray(annual_rate, dtype=float)) ** (1.0 / 12.0) - 1.0
     safe = np.where(r > 0, r, 1.0)
@@ -50,7 +53,7 @@ def option_value(
 def expected_share(share_now: float, share_trend: float, cap: float) -> float:
     """The share a firm expects to settle at: today's share plus a year of its recent monthly
     trend, within [0, cap] (a naive trend forecast; the form is an assumption)."""
-    return float(np.clip(share_now + 12.0 * share_trend, 0.0, cap))
+    return float(min(max(share_now + 12.0 * share_trend, 0.0), cap))
 
 
 def settled_share(share: float, awareness: float, reached: float, cap: float) -> float:
@@ -59,9 +62,11 @@ def settled_share(share: float, awareness: float, reached: float, cap: float) ->
     ``s* = s / a x r``, within [0, cap]. Observable by market research; an assumption."""
     if awareness <= 0:
         return 0.0
-    return float(np.clip(share / awareness * reached, 0.0, cap))
+    return float(min(max(share / awareness * reached, 0.0), cap))
 
 
 def spread(value: np.ndarray | float, uncertainty: np.ndarray | float) -> np.ndarray | float:
     """One-sigma spread of a value estimate: ``|V| u`` (u: the firm's doubt, in [0, 1])."""
+    if isinstance(value, (int, float)) and isinstance(uncertainty, (int, float)):
+        return abs(value) * uncertainty
     return np.abs(np.asarray(value)) * np.asarray(uncertainty)

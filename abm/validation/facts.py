@@ -327,6 +327,31 @@ def _mode_is(*modes: EntryMode) -> Callable[[pd.DataFrame], pd.Series]:
     return lambda df: df.entry_mode.isin(modes).astype(float)
 
 
+def _rule_fact(
+    key: str, fact: str, source: str, direction: int, paired_estimate: tuple, note: str, unit: str = "share"
+) -> FactCheck:
+    """A direction fact that a decision rule produces (``basis="rule"``): the paired
+    difference ``(estimate, low, high, n)`` must lie below 0 (``direction=-1``) or above it."""
+    est, lo, hi, n = paired_estimate
+    sign = "<" if direction < 0 else ">"
+    return FactCheck(
+        key,
+        fact,
+        source,
+        f"difference {sign} 0",
+        "direction",
+        est,
+        lo,
+        hi,
+        None,
+        direction=direction,
+        unit=unit,
+        basis="rule",
+        n=n,
+        note=note,
+    )
+
+
 def distance_acquisition(r: Results) -> FactCheck | None:
     if not _has(r, "distance_mode_choice"):
         return None
@@ -337,20 +362,13 @@ def distance_acquisition(r: Results) -> FactCheck | None:
         f"{label}: " + ", ".join(f"{m.replace('_', ' ')} {v:.0%}" for m, v in s.items())
         for label, s in (("near", near), ("far", far))
     )
-    return FactCheck(
+    return _rule_fact(
         "distance_acquisition",
         "Larger cultural distance: fewer acquisitions when the mode is chosen",
         "Kogut & Singh 1988",
-        "difference < 0",
-        "direction",
-        est,
-        lo,
-        hi,
-        None,
-        direction=-1,
-        basis="rule",
-        n=n,
-        note=f"change in P(acquisition), distance 4.0 vs 0.5; {mix}",
+        -1,
+        (est, lo, hi, n),
+        f"change in P(acquisition), distance 4.0 vs 0.5; {mix}",
     )
 
 
@@ -358,20 +376,13 @@ def distance_jv_or_greenfield(r: Results) -> FactCheck | None:
     if not _has(r, "distance_mode_choice"):
         return None
     est, lo, hi, n = paired(r, "distance_mode_choice", "near", "far", _mode_is("joint_venture", "alone"))
-    return FactCheck(
+    return _rule_fact(
         "distance_jv_greenfield",
         "Larger cultural distance: more JVs or greenfield entries",
         "Kogut & Singh 1988",
-        "difference > 0",
-        "direction",
-        est,
-        lo,
-        hi,
-        None,
-        direction=+1,
-        basis="rule",
-        n=n,
-        note="change in P(joint venture or alone), distance 4.0 vs 0.5",
+        +1,
+        (est, lo, hi, n),
+        "change in P(joint venture or alone), distance 4.0 vs 0.5",
     )
 
 
@@ -438,22 +449,15 @@ def regulatory_ties(r: Results) -> FactCheck | None:
     est, lo, hi, n = paired(r, "regulatory_ties", "weak_ties", "strong_ties", months_to_licence)
     weak = months_to_licence(r.arm("regulatory_ties", "weak_ties")).median()
     strong = months_to_licence(r.arm("regulatory_ties", "strong_ties")).median()
-    return FactCheck(
+    return _rule_fact(
         "regulatory_ties",
         "A partner's regulatory ties speed licences",
         "seed 000 (local expertise)",
-        "difference < 0",
-        "direction",
-        est,
-        lo,
-        hi,
-        None,
-        direction=-1,
-        unit="months",
-        basis="rule",
-        n=n,
-        note=f"change in months to the licence, ties 0.9 vs 0.1 (not licensed within "
+        -1,
+        (est, lo, hi, n),
+        f"change in months to the licence, ties 0.9 vs 0.1 (not licensed within "
         f"{horizon} months counts as {horizon}); median {weak:.0f} -> {strong:.0f} months",
+        unit="months",
     )
 
 
@@ -489,20 +493,13 @@ def small_firm_alliance(r: Results) -> FactCheck | None:
     est, lo, hi, n = paired(r, "size_mode_choice", "large", "small", _mode_is("alliance"))
     ps = r.arm("size_mode_choice", "small").entry_mode.eq("alliance").mean()
     pl = r.arm("size_mode_choice", "large").entry_mode.eq("alliance").mean()
-    return FactCheck(
+    return _rule_fact(
         "small_firm_alliance",
         "A small entrant prefers an alliance",
         "seed 004",
-        "difference > 0",
-        "direction",
-        est,
-        lo,
-        hi,
-        None,
-        direction=+1,
-        basis="rule",
-        n=n,
-        note=f"change in P(alliance), capital 15 m vs 150 m: {pl:.0%} -> {ps:.0%}",
+        +1,
+        (est, lo, hi, n),
+        f"change in P(alliance), capital 15 m vs 150 m: {pl:.0%} -> {ps:.0%}",
     )
 
 
@@ -511,20 +508,13 @@ def ownership_cap_jv(r: Results) -> FactCheck | None:
         return None
     est, lo, hi, n = paired(r, "ownership_cap", "no_cap", "cap_49", _mode_is("joint_venture"))
     p_cap = r.arm("ownership_cap", "cap_49").entry_mode.eq("joint_venture").mean()
-    return FactCheck(
+    return _rule_fact(
         "ownership_cap_jv",
         "A foreign-ownership cap leads to joint ventures",
         "seed 004 (heavily regulated markets)",
-        "difference > 0",
-        "direction",
-        est,
-        lo,
-        hi,
-        None,
-        direction=+1,
-        basis="rule",
-        n=n,
-        note=f"change in P(joint venture) under a 49 % cap; {p_cap:.0%} choose a JV under the cap "
+        +1,
+        (est, lo, hi, n),
+        f"change in P(joint venture) under a 49 % cap; {p_cap:.0%} choose a JV under the cap "
         f"(the licensing rule refuses a wholly foreign-owned entity)",
     )
 

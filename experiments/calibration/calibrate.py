@@ -165,6 +165,20 @@ def free_box(spec: dict) -> dict[str, tuple[float, float]]:
     return {k: (float(v[0]), float(v[1])) for k, v in spec["free"].items()}
 
 
+def current_defaults(names: list[str]) -> dict[str, float]:
+    """The free parameters' values in the case's scenario (``spec.toml``'s ``scenario``):
+    the defaults a recalibration starts from."""
+    from abm.presets import resolve_scenario
+
+    scenario = resolve_scenario(load_spec()["scenario"])
+    out = {}
+    for name in names:
+        section, field = name.split(".")
+        value = getattr(scenario, section)
+        out[name] = float(getattr(value[0] if isinstance(value, list) else value, field))
+    return out
+
+
 def best(table: pd.DataFrame, names: list[str], k: int = 1) -> list[dict[str, float]]:
     top = table.sort_values("loss").head(k)
     return [{n: float(r[n]) for n in names} for _, r in top.iterrows()]
@@ -174,16 +188,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--stage", choices=("all", "stage1", "stage2", "confirm"), default="all")
+    parser.add_argument(
+        "--from-defaults",
+        action="store_true",
+        help="skip stage 1: centre stage 2 on the current defaults (a recalibration after a model change)",
+    )
     args = parser.parse_args(argv)
     spec = load_spec()
     d = spec["design"]
     box = free_box(spec)
     names = list(box)
     seed = spec["master_seed"]
-    if args.stage in ("all", "stage1"):
+    if args.stage in ("all", "stage1") and not args.from_defaults:
         run_stage(spec, "stage1", lhs(box, d["stage1_points"], seed), d["stage1_runs"], seed, args.workers)
     if args.stage in ("all", "stage2"):
-        centre = best(pd.read_csv(OUTPUT / "stage1.csv"), names)[0]
+        stage1 = None if args.from_defaults else pd.read_csv(OUTPUT / "stage1.csv")
+        centre = current_defaults(names) if stage1 is None else best(stage1, names)[0]
         small = {}
         for n, (lo, hi) in box.items():
             half = d["stage2_shrink"] * (hi - lo)

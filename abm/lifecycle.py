@@ -762,7 +762,7 @@ def jv_terms(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> 
     H = model.scenario.mode_choice.horizon_months
     jv = estimates(model, p, "joint_venture")  # the same venture run as a JV
     r_e, r_p = entrant.config.cost_of_capital, partner.config.cost_of_capital
-    a_e, a_p = valuation.annuity_factor(H, r_e), valuation.annuity_factor(H, r_p)
+    a_e, a_p = float(valuation.annuity_factor(H, r_e)), float(valuation.annuity_factor(H, r_p))
     fixed = jv["fixed"]
     end_profit = jv["gross_end"] - fixed
 

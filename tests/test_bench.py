@@ -122,7 +122,9 @@ def test_mesa_reference_numpy_kernels_and_model_kernel_agree(suite):
 
 
 def _market(**overrides) -> Market:
-    return Market(consumers=3000, **overrides)
+    """A market with the plain multinomial logit (category_expansion 1), whose probabilities
+    ``_logit_probabilities`` writes out; the nested logit has its own tests (test_rules_demand)."""
+    return Market(**{"consumers": 3000, "category_expansion": 1.0, **overrides})
 
 
 def _offer(n_brands=3, regions=9, coverage=1.0, on_sale=None) -> BrandOffer:

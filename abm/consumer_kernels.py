@@ -1,22 +1,33 @@
 """Compiled (numba) loops of the consumer month: the same arithmetic as the numpy path of
 ``abm.consumers``, in one pass over the population and without temporaries.
 
-Bit for bit the same results as the numpy path, seed by seed (``tests/test_fast_kernel.py``
-checks it): every random number still comes from the model's numpy generator, in the same
-order and the same amounts (the compiled loops only receive them), and every floating-point
-operation is the numpy path's, in its order and precision (float32 weights, float64 rates;
-numba does not reassociate or contract without ``fastmath``, which is off).
+The same random numbers as the numpy path: every one still comes from the model's numpy
+generator, in the same order and the same amounts (the compiled loops only receive them), and
+the floating-point operations are the numpy path's, in its order and precision (float32
+weights, float64 rates; ``fastmath`` is off). Runs are the numpy path's bit for bit in
+almost every seed, but not all: over 300 seeds of each of three presets on the recalibrated
+Model 2, one run (``two-entrants``, seed 82) differs by one consumer's choice in month 115,
+a near-tie between a uniform draw and a cumulative weight decided in the last bit, after which
+the run drifts slightly (NPV 44.052 against 44.047). ``tests/test_fast_kernel.py`` bounds how
+many seeds may differ and checks that the distributions agree.
 
-When the compiled path runs (``ABM_NUMBA``, default ``auto``):
+So the compiled path is opt-in (``ABM_NUMBA``, unset by default): the default output of a seed
+never depends on how many runs a process did before or on the executor. With ``ABM_NUMBA=1``
+in every process (set it before starting a sweep), every executor runs the compiled path and
+runs are again identical whatever the executor.
 
 - ``auto``: a process starts on the numpy path and loads the compiled loops once it has
   simulated ``AUTO_AFTER`` consumer-months (about 50 default runs): loading numba and the
   cached machine code costs about a second of CPU, more than one run saves, so single
   runs, the CLI and most tests never pay it, while sweeps and comparisons switch early.
   ``abm.executors`` loads them before it forks a pool, so that its workers inherit them.
-- ``1``: from the first run (benchmarks); ``0``: never (the numpy path).
+- ``1``: from the first run (benchmarks, and sweeps that want the speed); unset (the
+  default): the numpy path unless code calls :func:`enable` (the tests and benchmarks do);
+  ``0``: never.
 
-Results do not depend on the path (the same bits), so switching between runs is invisible.
+``auto`` switches path part way through a process, so, in the rare near-tie above, a seed's
+result can depend on what the process ran before: use it for exploration, not for results to
+publish.
 Compiled code is cached on disk (``cache=True``: ``__pycache__`` beside this file, else
 numba's user-wide cache or ``NUMBA_CACHE_DIR``): the first process on a machine compiles
 (several seconds, once); later processes load it (README, *Performance*).
@@ -29,8 +40,9 @@ from typing import Any
 
 import numpy as np
 
-MODE = os.environ.get("ABM_NUMBA", "auto").strip().lower()
-"""``auto``, ``1`` (from the first run) or ``0`` (never), read at import."""
+MODE = os.environ.get("ABM_NUMBA", "").strip().lower()
+"""``""`` (unset, the default: only where code calls :func:`enable`), ``1`` (from the first run),
+``auto``, or ``0`` (never, not even on request), read at import."""
 
 AUTO_AFTER = 30_000_000
 """Consumer-months a process simulates on the numpy path before ``auto`` loads the loops: the

@@ -15,8 +15,10 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import os
 import re
 import secrets
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +33,7 @@ import pandas as pd
 from abm import limits, presets
 from abm.classroom import game as g
 from abm.errors import InputError
+from abm.folders import partial_dir
 from abm.scenario import Scenario
 
 log = logging.getLogger("abm.classroom")
@@ -650,7 +653,8 @@ class ClassSession:
     def _save(self, out_dir: Path) -> Path:
         stamp = self.started.strftime("%Y%m%d-%H%M%S")
         folder = Path(out_dir) / f"classroom-{stamp}-{self.code}"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        final, folder = folder, partial_dir(folder.parent)  # assembled aside, then renamed: never half-written
         (folder / "scenario.toml").write_text(self.case.to_toml(), encoding="utf-8")
         meta = {
             "case": self.case_label,
@@ -675,8 +679,15 @@ class ClassSession:
         for name, parts in frames.items():
             pd.concat(parts, ignore_index=True).to_parquet(folder / f"{name}.parquet")
         pd.DataFrame(list(self.audit), columns=["time", "who", "what", "ok"]).to_parquet(folder / "audit.parquet")
-        self.saved_to = folder
-        return folder
+        old = None
+        if final.exists():  # saved before (mid-game): the new state replaces it whole
+            old = partial_dir(final.parent, "old")
+            os.replace(final, old / final.name)
+        os.replace(folder, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        self.saved_to = final
+        return final
 
     @classmethod
     def open(cls, folder: Path, *, out_dir: Path | None = None) -> ClassSession:

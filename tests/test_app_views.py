@@ -125,6 +125,9 @@ def test_a_copied_link_reproduces_the_state_in_a_fresh_session(page, server):
             timeout=120_000,
         )
         other.wait_for_selector(".abm-play:has-text('Play')")
+        deadline = time.monotonic() + 30  # the cards may redraw a moment after the month label
+        while other.inner_text(".abm-kpi-block") != sent and time.monotonic() < deadline:
+            other.wait_for_timeout(250)
         assert other.inner_text(".abm-kpi-block") == sent  # the same run: same scenario, seed, month
         assert "Gamma Retail" in other.inner_text(".abm-partner")
         other.click(".abm-tab-compare")

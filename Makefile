@@ -32,7 +32,7 @@ browser:
 # tests spread over the cores (pytest-xdist); modules sharing a server or a long fixture stay
 # together (tests/conftest.py)
 test: setup browser
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/pytest -n auto --dist loadgroup
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/pytest -n auto --dist loadfile
 
 test-fast: setup
 	$(BIN)/pytest -m "not browser and not slow"

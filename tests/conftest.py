@@ -1,6 +1,6 @@
 """Test-suite settings shared by every module.
 
-With pytest-xdist (``make test`` runs ``pytest -n auto --dist loadgroup``), tests are spread
+With pytest-xdist (``make test`` runs ``pytest -n auto --dist loadfile``: each module on one worker, in order), tests are spread
 over worker processes one by one, and a module-scoped fixture is built once per worker that
 runs tests of its module. The modules below share something expensive or exclusive (a
 server and a browser, a validation run) and stay together on one worker.

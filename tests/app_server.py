@@ -37,12 +37,23 @@ def abm_command() -> list[str]:
 
 
 @contextmanager
-def running_app(options: list[str], *, cwd: Path, log: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """``abm app --port <free> OPTIONS`` until the block ends; yields (base URL, PID)."""
-    port = free_port()
+def running_server(
+    command: str,
+    options: list[str],
+    *,
+    log: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    ready: str = "/",
+    port: int | None = None,
+    timeout: float = 120,
+) -> Iterator[tuple[str, int]]:
+    """``abm COMMAND --port <free> OPTIONS`` (the app, the classroom) until the block ends, its
+    output in ``log``; yields (base URL, PID) once ``ready`` answers 200; stopped by PID."""
+    port = port or free_port()
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [*abm_command(), "app", "--port", str(port), *options],
+            [*abm_command(), command, "--port", str(port), *options],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
@@ -50,16 +61,16 @@ def running_app(options: list[str], *, cwd: Path, log: Path, env: dict[str, str]
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                with urllib.request.urlopen(base + "/", timeout=5) as r:
+                with urllib.request.urlopen(base + ready, timeout=5) as r:
                     if r.status == 200:
                         break
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"abm app did not start:\n{log.read_text(errors='replace')}")
+                raise RuntimeError(f"abm {command} did not start:\n{log.read_text(errors='replace')}")
             time.sleep(0.3)
         yield base, proc.pid
     finally:
@@ -69,3 +80,10 @@ def running_app(options: list[str], *, cwd: Path, log: Path, env: dict[str, str]
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@contextmanager
+def running_app(options: list[str], *, cwd: Path, log: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """``abm app --port <free> OPTIONS`` until the block ends; yields (base URL, PID)."""
+    with running_server("app", options, cwd=cwd, log=log, env=env) as started:
+        yield started

@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from app_server import CHROMIUM, CHROMIUM_ARGS, abm_command, free_port
+from app_server import CHROMIUM, CHROMIUM_ARGS, running_server
 from playwright.sync_api import expect
 
 # a loaded CI machine runs other test workers beside this lesson: assertions wait up to 20 s, not 5
@@ -38,42 +37,19 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`abm classroom` on a free port; yields (base URL, teacher key, join code, out folder)."""
+    """`abm classroom` on a free port; yields (base URL, teacher key, join code, out folder, log)."""
     tmp = tmp_path_factory.mktemp("classroom")
-    port = free_port()
     log = tmp / "server.log"
     out = tmp / "sessions"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(
-            [*abm_command(), "classroom", "--port", str(port), "--preset", "alpha-beta", "--out", str(out)],
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            cwd=tmp,
-            env={**os.environ},
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/join", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"abm classroom did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.3)
+    options = ["--preset", "alpha-beta", "--out", str(out)]
+    with running_server("classroom", options, cwd=tmp, log=log, env={**os.environ}, ready="/join", timeout=90) as (
+        base,
+        _,
+    ):
         text = log.read_text()
         key = re.search(r"key=(\S+)", text).group(1)
         code = re.search(r"session (\w+)", text).group(1)
         yield base, key, code, out, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     text = log.read_text(errors="replace")
     assert "Traceback" not in text, f"the server logged an error:\n{text}"
 

@@ -26,24 +26,16 @@ import http.client
 import json
 import random
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from app_server import running_server  # noqa: E402  (the tests' server starter, as app_step.py)
 
 
 class Client:
@@ -86,49 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--think", type=float, default=0.3, help="seconds a team waits before answering (default 0.3)")
     ap.add_argument("--out", default=str(ROOT / "results" / "benchmarks"))
     args = ap.parse_args(argv)
-    port = free_port()
     log = Path(args.out) / "classroom_load_server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    exe = Path(sys.executable).with_name("abm")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "abm.cli"]
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(
-            [
-                *cmd,
-                "classroom",
-                "--port",
-                str(port),
-                "--preset",
-                "alpha-beta",
-                "--out",
-                str(Path(args.out) / "sessions"),
-            ],
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-        )
+    options = ["--preset", "alpha-beta", "--out", str(Path(args.out) / "sessions")]
     try:
-        deadline = time.monotonic() + 90
-        while True:
+        with running_server("classroom", options, log=log, ready="/join", timeout=90) as (base, _):
             text = log.read_text(errors="replace")
-            if "students join" in text:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/join", timeout=5) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start:\n{text}")
-            time.sleep(0.3)
-        key = re.search(r"key=(\S+)", text).group(1)
-        code = re.search(r"session (\w+)", text).group(1)
-        return run(port, key, code, args)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            key = re.search(r"key=(\S+)", text).group(1)
+            code = re.search(r"session (\w+)", text).group(1)
+            return run(int(base.rsplit(":", 1)[1]), key, code, args)
+    except RuntimeError as exc:  # the server did not start: its log says why
+        raise SystemExit(str(exc)) from None
 
 
 def run(port: int, key: str, code: str, args) -> int:

@@ -1,33 +1,28 @@
 """Compiled (numba) loops of the consumer month: the same arithmetic as the numpy path of
 ``abm.consumers``, in one pass over the population and without temporaries.
 
-The same random numbers as the numpy path: every one still comes from the model's numpy
-generator, in the same order and the same amounts (the compiled loops only receive them), and
-the floating-point operations are the numpy path's, in its order and precision (float32
-weights, float64 rates; ``fastmath`` is off). Runs are the numpy path's bit for bit in
-almost every seed, but not all: over 300 seeds of each of three presets on the recalibrated
-Model 2, one run (``two-entrants``, seed 82) differs by one consumer's choice in month 115,
-a near-tie between a uniform draw and a cumulative weight decided in the last bit, after which
-the run drifts slightly (NPV 44.052 against 44.047). ``tests/test_fast_kernel.py`` bounds how
-many seeds may differ and checks that the distributions agree.
+The same random numbers and the same results, bit for bit: every random number still comes
+from the model's numpy generator, in the same order and the same amounts (the compiled loops
+only receive them), and the floating-point operations are the numpy path's, in its order and
+precision (float32 weights, float64 rates; ``fastmath`` is off, so no fused multiply-adds).
+The transcendental functions of the choice (``exp``, ``expm1``, and the nested logit's
+``D ** (1 - lam)``) stay numpy's, called from Python between the loops: numpy computes them
+with its own SIMD code (AVX-512 here), which differs from the C library's ``powf`` in the
+last bit for about a quarter of the inputs, enough to flip one consumer's choice in about
+one run of a thousand (``tests/test_fast_kernel.py`` checks 300 seeds of three presets).
 
-So the compiled path is opt-in (``ABM_NUMBA``, unset by default): the default output of a seed
-never depends on how many runs a process did before or on the executor. With ``ABM_NUMBA=1``
-in every process (set it before starting a sweep), every executor runs the compiled path and
-runs are again identical whatever the executor.
+When they load (``ABM_NUMBA``, read at import):
 
-- ``auto``: a process starts on the numpy path and loads the compiled loops once it has
-  simulated ``AUTO_AFTER`` consumer-months (about 50 default runs): loading numba and the
-  cached machine code costs about a second of CPU, more than one run saves, so single
-  runs, the CLI and most tests never pay it, while sweeps and comparisons switch early.
-  ``abm.executors`` loads them before it forks a pool, so that its workers inherit them.
-- ``1``: from the first run (benchmarks, and sweeps that want the speed); unset (the
-  default): the numpy path unless code calls :func:`enable` (the tests and benchmarks do);
-  ``0``: never.
+- unset or ``auto`` (the default): a process starts on the numpy path and loads the
+  compiled loops once it has simulated ``AUTO_AFTER`` consumer-months (about 50 default
+  runs): loading numba and the cached machine code costs about a second of CPU, more than
+  one run saves, so single runs, the CLI and most tests never pay it, while sweeps and
+  comparisons switch early. ``abm.executors`` loads them before it forks a pool, so that
+  its workers inherit them. As both paths give the same results, a seed's result does not
+  depend on when a process switched.
+- ``1``: from the first run (benchmarks); ``0``: never, not even on request (the numpy path,
+  also where numba is not installed).
 
-``auto`` switches path part way through a process, so, in the rare near-tie above, a seed's
-result can depend on what the process ran before: use it for exploration, not for results to
-publish.
 Compiled code is cached on disk (``cache=True``: ``__pycache__`` beside this file, else
 numba's user-wide cache or ``NUMBA_CACHE_DIR``): the first process on a machine compiles
 (several seconds, once); later processes load it (README, *Performance*).
@@ -40,9 +35,10 @@ from typing import Any
 
 import numpy as np
 
-MODE = os.environ.get("ABM_NUMBA", "").strip().lower()
-"""``""`` (unset, the default: only where code calls :func:`enable`), ``1`` (from the first run),
-``auto``, or ``0`` (never, not even on request), read at import."""
+MODE = os.environ.get("ABM_NUMBA", "").strip().lower() or "auto"
+"""``auto`` (also when unset: after ``AUTO_AFTER`` consumer-months, or where code calls
+:func:`enable`), ``1`` (from the first run), or ``0`` (never, not even on request), read at
+import."""
 
 AUTO_AFTER = 30_000_000
 """Consumer-months a process simulates on the numpy path before ``auto`` loads the loops: the
@@ -69,7 +65,8 @@ def available() -> bool:
 def enable() -> bool:
     """Load the compiled loops (from the cache, else compile them) and use them from the next
     model on; False where they are not available."""
-    global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, choose_chunk, cover, appeal_exponent
+    global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, chunk_weights, chunk_pick, cover
+    global appeal_exponent
     global _points, awareness_month, prepare_choice
     if ENABLED:
         return True
@@ -84,7 +81,8 @@ def enable() -> bool:
     learn_rates = compiled(_learn_rates)
     chunk_lengths = compiled(_chunk_lengths)
     place_hits = compiled(_place_hits)
-    choose_chunk = compiled(_choose_chunk)
+    chunk_weights = compiled(_chunk_weights)
+    chunk_pick = compiled(_chunk_pick)
     cover = compiled(_cover)
     appeal_exponent = compiled(_appeal_exponent)
     _points = compiled(_points_py)
@@ -95,9 +93,9 @@ def enable() -> bool:
 
 
 def count_plain(consumer_months: int) -> None:
-    """Note work done on the numpy path; in ``auto`` mode, load the loops past ``AUTO_AFTER``."""
+    """Note work done on the numpy path; load the loops past ``AUTO_AFTER`` (unless switched off)."""
     _plain_work[0] += consumer_months
-    if MODE == "auto" and _plain_work[0] >= AUTO_AFTER:
+    if _plain_work[0] >= AUTO_AFTER:
         _plain_work[0] = -(1 << 62)  # decide once
         enable()
 
@@ -202,23 +200,17 @@ def _place_hits(at, ends, length, rate, counts, g0, g1, rows, seg_start, seg_siz
         aware[hit_brand[h], hit_consumer[h]] = set_to
 
 
-def _choose_chunk(
-    appeal, covered, aware, rows, loyalty_factor, last, start, stop, bits, nested, outside_power, work, draw, picked
-):
-    """Logit choice of consumers ``start:stop`` by inverse CDF, one uniform each.
-
-    The weights are the numpy path's, in float32 and in its order: outside option 1 (or the
-    brands' sum to the power ``1 - lam``), brand j ``appeal_j x available``, times
-    ``1 + expm1(bonus_j)`` when bought last month; cumulated in ``work`` (rows 0..k); the
-    pick is the number of cumulative weights below ``u x total``. Loops run brand by brand
-    over contiguous rows, so that the compiler vectorises them; ``draw`` (float32) and
-    ``picked`` (int32) are work rows of the chunk's width. Returns consumers per option.
-    """
+def _chunk_weights(appeal, covered, aware, rows, loyalty_factor, last, start, stop, nested, work):
+    """Logit weights of consumers ``start:stop``, the numpy path's in float32 and in its order:
+    brand j (row ``j + 1`` of ``work``) ``appeal_j x available``, times ``1 + expm1(bonus_j)``
+    when bought last month; if ``nested``, row 0 gets the brands' sum D, summed brand by
+    brand (the caller raises it to the power ``1 - lam`` with ``np.power``, as the numpy path
+    does: numpy's float32 power is not libm's). Loops run brand by brand over contiguous rows,
+    so that the compiler vectorises them."""
     k = rows.shape[0]
     width = stop - start
     one = np.float32(1.0)
     zero = np.float32(0.0)
-    scale = np.float32(2.0**-24)
     previous = last[start:stop]
     for j in range(k):
         b = rows[j]
@@ -230,17 +222,29 @@ def _choose_chunk(
         for i in range(width):
             x = a[i] * np.float32(cov[i] & awa[i])
             x_row[i] = x * (np.float32(previous[i] == b) * factor + one)
-    outside = work[0]
-    if nested:  # the outside option against the brands' nest: D^(1 - lam), D summed brand by brand
+    if nested:  # the brands' nest: D summed brand by brand
+        outside = work[0]
         for i in range(width):
             outside[i] = work[1, i] if k > 0 else zero
         for j in range(2, k + 1):
             x_row = work[j]
             for i in range(width):
                 outside[i] = outside[i] + x_row[i]
-        for i in range(width):
-            outside[i] = outside[i] ** outside_power
-    else:
+
+
+def _chunk_pick(rows, last, start, stop, bits, nested, work, draw, picked):
+    """Pick by inverse CDF, one uniform each, from the weights of :func:`_chunk_weights` (row
+    0: the outside option, 1, or ``D^(1 - lam)`` as the caller left it): the weights are
+    cumulated in ``work`` (rows 0..k); the pick is the number of cumulative weights below
+    ``u x total``. ``draw`` (float32) and ``picked`` (int32) are work rows of the chunk's
+    width. Returns consumers per option."""
+    k = rows.shape[0]
+    width = stop - start
+    one = np.float32(1.0)
+    scale = np.float32(2.0**-24)
+    previous = last[start:stop]
+    if not nested:
+        outside = work[0]
         for i in range(width):
             outside[i] = one
     for j in range(1, k + 1):  # cumulative weights
@@ -469,7 +473,8 @@ segment_counts: Any = None
 learn_rates: Any = None
 chunk_lengths: Any = None
 place_hits: Any = None
-choose_chunk: Any = None
+chunk_weights: Any = None
+chunk_pick: Any = None
 cover: Any = None
 appeal_exponent: Any = None
 _points: Any = None

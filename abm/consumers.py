@@ -516,7 +516,7 @@ class ConsumerMarket:
         for start, stop, _, _ in self._chunks:
             width = stop - start
             bits = self.rng.bit_generator.random_raw((width + 1) // 2).view(np.uint32)[:width]
-            picks = kernels.choose_chunk(
+            kernels.chunk_weights(
                 self._appeal,
                 self._covered,
                 self._aware,
@@ -525,12 +525,14 @@ class ConsumerMarket:
                 self.last_choice,
                 start,
                 stop,
-                bits,
                 nested,
-                lam,
                 self._work,
-                self._spare[0],
-                self._picked,
+            )
+            if nested:  # D^(1 - lam) by numpy's float32 power, as the numpy path takes it
+                outside = self._work[0, :width]
+                np.power(outside, lam, out=outside)
+            picks = kernels.chunk_pick(
+                selling, self.last_choice, start, stop, bits, nested, self._work, self._spare[0], self._picked
             )
             customers[selling] += picks[1:]
         self._set_customers(customers)

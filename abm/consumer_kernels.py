@@ -67,7 +67,7 @@ def enable() -> bool:
     model on; False where they are not available."""
     global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, chunk_weights, chunk_pick, cover
     global appeal_exponent
-    global _points, awareness_month, prepare_choice
+    global _points, awareness_month, prepare_choice, count_aware
     if ENABLED:
         return True
     if not available():
@@ -88,6 +88,7 @@ def enable() -> bool:
     _points = compiled(_points_py)
     awareness_month = compiled(_awareness_month)
     prepare_choice = compiled(_prepare_choice)
+    count_aware = compiled(_count_aware)
     ENABLED = True
     return True
 
@@ -266,6 +267,18 @@ def _chunk_pick(rows, last, start, stop, bits, nested, work, draw, picked):
         p = picked[i]
         previous[i] = -1 if p == 0 else rows[p - 1]
         counts[p] += 1
+    return counts
+
+
+def _count_aware(aware):
+    """Consumers aware of each brand (``np.count_nonzero(aware, axis=1)``)."""
+    counts = np.zeros(aware.shape[0], dtype=np.int64)
+    for b in range(aware.shape[0]):
+        row = aware[b].view(np.uint8)
+        c = 0
+        for i in range(row.shape[0]):
+            c += row[i]
+        counts[b] = c
     return counts
 
 
@@ -480,6 +493,7 @@ appeal_exponent: Any = None
 _points: Any = None
 awareness_month: Any = None
 prepare_choice: Any = None
+count_aware: Any = None
 
 if MODE in ("1", "on", "true", "yes"):
     enable()

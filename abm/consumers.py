@@ -580,4 +580,6 @@ class ConsumerMarket:
 
     def awareness(self) -> np.ndarray:
         """Share of all consumers aware of each brand."""
-        return np.count_nonzero(self._aware, axis=1) / self.n
+        if self.compiled:
+            return kernels.count_aware(self._aware) / self.n
+        return np.array([np.count_nonzero(row) for row in self._aware], dtype=np.intp) / self.n  # 2x axis=1

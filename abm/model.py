@@ -47,6 +47,13 @@ def _brand_share(model: MarketEntryModel, brand: int) -> float:
     return float(model.consumers.customers[brand]) / model.consumers.n
 
 
+_NO_PARTNERSHIP = ("none", "", np.nan, np.nan, np.nan, np.nan, np.nan)
+"""The partnership columns of a steps row of an entrant without one."""
+
+_NOT_AN_ENTRANT = (np.nan, 0.0, np.nan, np.nan, np.nan, "", "", np.nan, np.nan, np.nan, np.nan, np.nan)
+"""The columns after ``cash`` of a steps row of a firm that is not an entrant."""
+
+
 class MonthlyCollector(DataCollector):
     """Mesa's DataCollector for the model's reporters (``MarketEntryModel._reporters``), at a
     fraction of its cost: ``collect`` keeps the month's figures in one tuple (the customers
@@ -528,62 +535,56 @@ class MarketEntryModel(mesa.Model):
             if e.target_month_reached is None and e.brand_owner == e.name and e.market_share >= e.config.target_share:
                 e.target_month_reached = month
                 self.log(e.name, "target_reached", f"{e.name} reaches its target share of {e.config.target_share:.0%}")
+        awareness_of, reached_by = awareness.tolist(), reached.tolist()  # floats, once
+        rows = self._rows
         for f in self.firms:
             b = f.brand
-            row = [
+            row = (
                 month,
                 f.name,
                 f.role,
                 f.brand_owner,
                 f.market_share,
                 f.customers,
-                float(awareness[b]),
-                float(reached[b]),
+                awareness_of[b],
+                reached_by[b],
                 f.price,
                 f.on_sale,
                 f.revenue,
                 f.cash_flow,
-            ]
+            )
             if isinstance(f, Entrant):
                 p = f.partnership
-                row += [
-                    f.licensed,
-                    f.in_market,
-                    f.mode,
-                    f.cash,
-                    f.npv,
-                    f.partner_take,
-                    f.variable_cost,
-                    f.fixed_cost,
-                    f.adaptation,
-                    p.kind if p else "none",
-                    p.partner if p else "",
-                    p.trust_entrant if p else np.nan,
-                    p.trust_partner if p else np.nan,
-                    p.delivered_entrant if p else np.nan,
-                    p.delivered_partner if p else np.nan,
-                    p.partner_know_how if p else np.nan,
-                ]
+                partnership = (
+                    (
+                        p.kind,
+                        p.partner,
+                        p.trust_entrant,
+                        p.trust_partner,
+                        p.delivered_entrant,
+                        p.delivered_partner,
+                        p.partner_know_how,
+                    )
+                    if p
+                    else _NO_PARTNERSHIP
+                )
+                rows.append(
+                    (
+                        *row,
+                        f.licensed,
+                        f.in_market,
+                        f.mode,
+                        f.cash,
+                        f.npv,
+                        f.partner_take,
+                        f.variable_cost,
+                        f.fixed_cost,
+                        f.adaptation,
+                        *partnership,
+                    )
+                )
             else:
-                row += [
-                    True,
-                    True,
-                    "",
-                    f.cash,
-                    np.nan,
-                    0.0,
-                    np.nan,
-                    np.nan,
-                    np.nan,
-                    "",
-                    "",
-                    np.nan,
-                    np.nan,
-                    np.nan,
-                    np.nan,
-                    np.nan,
-                ]
-            self._rows.append(tuple(row))
+                rows.append((*row, True, True, "", f.cash, *_NOT_AN_ENTRANT))
         self.datacollector.collect(self)
 
     def __repr__(self) -> str:

@@ -125,6 +125,84 @@ def best_response(demand: PerceivedDemand, share, inside_share, price, marketing
     the firm does not use stays where it is. If the optimum would sell beyond capacity, the
     price rises until it does not (marketing as at the optimum).
     """
+    fast = _best_response_floats(demand, share, inside_share, price, marketing, use_price, use_marketing)
+    if fast is not None:
+        return fast
+    return _best_response_arrays(demand, share, inside_share, price, marketing, use_price, use_marketing)
+
+
+def _best_response_floats(demand: PerceivedDemand, share, inside_share, price, marketing, use_price, use_marketing):
+    """:func:`_best_response_arrays` firm by firm on Python floats, for a few firms (a review
+    has two or three): the same operations in the same order, so the same bits (IEEE
+    arithmetic is the same on floats and float64 arrays); ``exp``, ``log`` and powers stay
+    numpy's, called on all firms at once (numpy's SIMD versions differ from the C library's in
+    the last bit). None where it does not apply (other shapes, a division by zero, capacity
+    binding): the array form then decides, with its warnings and its ``inf`` and ``nan``."""
+    arrays = [np.asarray(v, dtype=float) for v in (share, inside_share, price, marketing)]
+    arrays += [np.asarray(use_price, dtype=bool), np.asarray(use_marketing, dtype=bool)]
+    arrays += [np.asarray(v, dtype=float) for v in (demand.alpha, demand.gamma, demand.unit_cost)]
+    n = max(a.size for a in arrays)
+    if not n or any(a.ndim > 1 or (a.ndim == 1 and a.size != n) for a in arrays) or all(a.ndim == 0 for a in arrays):
+        return None  # not one value per firm (or one for all) along one axis
+    columns = [a.tolist() if a.ndim else [a.item()] * n for a in arrays]
+    share_, inside_, price_, marketing_, use_p, use_m, alpha_, gamma_, cost_ = columns
+    lam, buyers = demand.lam, demand.buyers
+    use_m = [u and m > 0 for u, m in zip(use_m, marketing_, strict=True)]
+    try:
+        d = np.power(np.array([i / (1.0 - i) for i in inside_]), 1.0 / lam).tolist()
+        own = [d[k] * share_[k] / inside_[k] for k in range(n)]
+        other = [d[k] - own[k] for k in range(n)]
+        margin_now = [price_[k] - cost_[k] for k in range(n)]
+        reach = [gamma_[k] * buyers / 1e6 / marketing_[k] if use_m[k] else 0.0 for k in range(n)]
+        keep = [0.0 if u else 1.0 for u in use_m]
+
+        firms = range(n)
+        nested = lam != 1.0
+
+        def offer(x):
+            grow = np.exp(np.array(x)).tolist()
+            e = [own[k] * grow[k] for k in firms]
+            d_new = [other[k] + e[k] for k in firms]
+            inside_new = (np.array(d_new) ** lam).tolist() if nested else d_new
+            margin, ratio, s_new = [0.0] * n, [0.0] * n, [0.0] * n
+            for k in firms:
+                within = e[k] / d_new[k]
+                s_k = inside_new[k] / (1.0 + inside_new[k]) * within
+                slope = 1.0 - (1.0 - lam) * within - lam * s_k if nested else 1.0 - s_k
+                m_k = 1.0 / (alpha_[k] * slope) if use_p[k] else margin_now[k]
+                margin[k], ratio[k], s_new[k] = m_k, reach[k] * m_k * s_k * slope + keep[k], s_k
+            return margin, ratio, s_new
+
+        def gap(x):
+            margin, ratio, _ = offer(x)
+            log_ratio = np.log(np.array(ratio)).tolist()
+            return [alpha_[k] * (margin_now[k] - margin[k]) + gamma_[k] * log_ratio[k] - x[k] for k in firms]
+
+        x_old = [0.0] * n
+        g_old = gap(x_old)
+        x = g_old
+        for _ in range(50):
+            g = gap(x)
+            dg = [g[k] - g_old[k] for k in range(n)]
+            if not all(v != 0.0 for v in dg):
+                g = [0.0 if dg[k] == 0.0 else g[k] for k in range(n)]
+                dg = [1.0 if v == 0.0 else v for v in dg]
+            step = [g[k] * (x[k] - x_old[k]) / dg[k] for k in range(n)]
+            x_old, g_old = x, g
+            x = [x[k] - step[k] for k in range(n)]
+            if all(abs(v) < 1e-8 for v in step):
+                break
+        margin, ratio, s_new = offer(x)
+    except ZeroDivisionError:
+        return None
+    if (np.array(s_new) > demand.max_share).any():  # capacity binds: the array form's bisection
+        return None
+    p = np.array([cost_[k] + margin[k] for k in range(n)])
+    return np.maximum(p, demand.unit_cost), np.array([ratio[k] * marketing_[k] for k in range(n)])
+
+
+def _best_response_arrays(demand: PerceivedDemand, share, inside_share, price, marketing, use_price, use_marketing):
+    """The numpy form of :func:`best_response` (any shapes that broadcast)."""
     share, inside_share, price, marketing = (
         np.asarray(x, dtype=float) for x in (share, inside_share, price, marketing)
     )

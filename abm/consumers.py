@@ -139,6 +139,15 @@ class ConsumerMarket:
         self._aware_in = np.empty((n_brands, len(self._seg_start)), dtype=np.int32)
         self._cell_aware = np.empty((n_brands, len(self._cells)), dtype=np.int64)
         self._total_aware = np.empty(n_brands, dtype=np.int64)
+        w = market.local_word_of_mouth  # the compiled month's constants, as the numpy path computes them
+        forget_rate = float(-np.log1p(-min(market.awareness_decay, 1.0 - 1e-12)))
+        self._awareness_terms = (market.awareness_decay > 0, forget_rate, w, (1.0 - w) / n, market.bass_q / 12.0)
+        self._choice_terms = (
+            market.no_purchase_utility,
+            s,
+            float(np.sqrt(market.fit_weight / s)),
+            market.switching_cost / s,
+        )
 
     def _locate(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Region (row-major over regions_x x regions_y) and neighbourhood cell of each point."""
@@ -273,19 +282,18 @@ class ConsumerMarket:
 
     def _spread_awareness_compiled(self, offer: BrandOffer) -> None:
         """``spread_awareness`` in one compiled call: the same draws and arithmetic."""
-        m = self.market
-        w = m.local_word_of_mouth
+        decays, forget_rate, w, mix, q12 = self._awareness_terms
         kernels.awareness_month(
             self.rng,
             self._aware,
             np.asarray(offer.promoting, dtype=bool),
             np.asarray(offer.on_sale, dtype=bool),
             np.asarray(offer.marketing_pull, dtype=float),
-            m.awareness_decay > 0,
-            float(-np.log1p(-min(m.awareness_decay, 1.0 - 1e-12))),
+            decays,
+            forget_rate,
             w,
-            (1.0 - w) / self.n,
-            m.bass_q / 12.0,
+            mix,
+            q12,
             self._seg_start,
             self._seg_size,
             self._cell_first_seg,
@@ -472,8 +480,7 @@ class ConsumerMarket:
     def _choose_compiled(self, offer: BrandOffer) -> bool:
         """``choose`` through the compiled loops; False (nothing drawn) where utilities span
         too wide a range for unshifted weights, which the numpy path's shifted weights take."""
-        m = self.market
-        s = self._scale
+        u0, s, sqrt_fit_s, switching_s = self._choice_terms
         selling, bonus, fast, stale, coverage_changed = kernels.prepare_choice(
             np.asarray(offer.on_sale, dtype=bool),
             np.asarray(offer.quality, dtype=float),
@@ -492,10 +499,10 @@ class ConsumerMarket:
             self._appeal,
             self._taste_s,
             self._price_weight_s,
-            m.no_purchase_utility,
+            u0,
             s,
-            float(np.sqrt(m.fit_weight / s)),
-            m.switching_cost / s,
+            sqrt_fit_s,
+            switching_s,
             _FAST_RANGE,
         )
         if coverage_changed:

@@ -17,16 +17,18 @@ at each decision for an outside caller:
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from functools import partial
+from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
 
 import mesa
 import numpy as np
 from mesa.datacollection import DataCollector
 
-from abm import entry, lifecycle, policies
+from abm import entry, lifecycle, policies, presets
 from abm.agents import Entrant, Firm, Incumbent, LocalPartner, Regulator
 from abm.consumers import BrandOffer, ConsumerMarket
 from abm.culture import kogut_singh
@@ -40,6 +42,27 @@ from abm.vocabulary import EntryMode
 if TYPE_CHECKING:
     from abm.partnership import Partnership
     from abm.rules.competition import PerceivedDemand
+
+
+_PRESETS: dict[str, tuple[int, Scenario]] = {}
+"""Built-in presets parsed so far: name -> (the file's modification time, the scenario)."""
+
+
+def _preset(scenario: Any) -> Scenario | None:
+    """The built-in preset ``scenario`` names (None: the default), parsed once per process and
+    again if its file changed; None for anything else (a Scenario, a path, an unknown name).
+    Shared: callers copy it. Parsing a preset's TOML costs about a millisecond, 2 % of a run."""
+    name = presets.DEFAULT if scenario is None else scenario
+    if not isinstance(name, str) or name not in presets.names():
+        return None
+    try:
+        stamp = os.stat(str(resources.files(presets).joinpath(f"{name}.toml"))).st_mtime_ns
+    except OSError:  # not a plain file (a zipped install): parse it each time
+        return None
+    cached = _PRESETS.get(name)
+    if cached is None or cached[0] != stamp:
+        cached = _PRESETS[name] = (stamp, presets.load(name))
+    return cached[1]
 
 
 def _brand_share(model: MarketEntryModel, brand: int) -> float:
@@ -111,9 +134,13 @@ class MarketEntryModel(mesa.Model):
         if seed is not None and rng is not None:
             raise ScenarioError("seed", seed, "either seed or rng, not both")
         super().__init__(seed=seed, rng=rng) if rng is not None else super().__init__(seed=seed)
-        scenario = resolve_scenario(scenario)
-        if kwargs:  # named **kwargs so Mesa's SolaraViz reads it as optional
-            scenario = scenario.with_overrides(kwargs)
+        preset = _preset(scenario)
+        if preset is not None:  # a built-in preset: parsed once per process, each model gets its copy
+            scenario = preset.with_overrides(kwargs) if kwargs else preset.copy()
+        else:
+            scenario = resolve_scenario(scenario)
+            if kwargs:  # named **kwargs so Mesa's SolaraViz reads it as optional
+                scenario = scenario.with_overrides(kwargs)
         self.scenario = scenario
         self.seed = seed
         self.month = 0

@@ -217,7 +217,11 @@ class Entrant(Firm):
 
     @property
     def licensed(self) -> bool:
-        return all(r.licenses(self.name) for r in self.model.regulators)
+        name = self.name  # a loop, not all(generator): read several times a month, per firm
+        for regulator in self.model.regulators:  # noqa: SIM110
+            if not regulator.licenses(name):
+                return False
+        return True
 
     @property
     def on_sale(self) -> bool:

@@ -138,14 +138,22 @@ def _best_response_floats(demand: PerceivedDemand, share, inside_share, price, m
     numpy's, called on all firms at once (numpy's SIMD versions differ from the C library's in
     the last bit). None where it does not apply (other shapes, a division by zero, capacity
     binding): the array form then decides, with its warnings and its ``inf`` and ``nan``."""
-    arrays = [np.asarray(v, dtype=float) for v in (share, inside_share, price, marketing)]
-    arrays += [np.asarray(use_price, dtype=bool), np.asarray(use_marketing, dtype=bool)]
-    arrays += [np.asarray(v, dtype=float) for v in (demand.alpha, demand.gamma, demand.unit_cost)]
-    n = max(a.size for a in arrays)
-    if not n or any(a.ndim > 1 or (a.ndim == 1 and a.size != n) for a in arrays) or all(a.ndim == 0 for a in arrays):
-        return None  # not one value per firm (or one for all) along one axis
-    columns = [a.tolist() if a.ndim else [a.item()] * n for a in arrays]
+    columns = _per_firm(
+        share,
+        inside_share,
+        price,
+        marketing,
+        use_price,
+        use_marketing,
+        demand.alpha,
+        demand.gamma,
+        demand.unit_cost,
+        flags=(4, 5),
+    )
+    if columns is None:
+        return None
     share_, inside_, price_, marketing_, use_p, use_m, alpha_, gamma_, cost_ = columns
+    n = len(share_)
     lam, buyers = demand.lam, demand.buyers
     use_m = [u and m > 0 for u, m in zip(use_m, marketing_, strict=True)]
     try:
@@ -259,12 +267,56 @@ def _best_response_arrays(demand: PerceivedDemand, share, inside_share, price, m
     return np.maximum(p, cost), m
 
 
+def _per_firm(*values, flags: tuple[int, ...] = ()) -> list[list] | None:
+    """Each value as a list with one entry per firm (arrays along one axis, or one value for
+    all, as numpy broadcasts them), as floats (``flags``: the positions of booleans); None
+    for other shapes, no firm, or no array at all."""
+    arrays = [np.asarray(v, dtype=bool if i in flags else float) for i, v in enumerate(values)]
+    n = max(a.size for a in arrays)
+    if not n or any(a.ndim > 1 or (a.ndim == 1 and a.size != n) for a in arrays) or all(a.ndim == 0 for a in arrays):
+        return None
+    return [a.tolist() if a.ndim else [a.item()] * n for a in arrays]
+
+
 def revision_value(demand: PerceivedDemand, share, inside_share, price, marketing, new_price, new_marketing):
     """Perceived profit gained over ``PLANNING_MONTHS`` by moving to the new offer (at the
     current offer the perceived share is the observed one)."""
+    fast = _revision_value_floats(demand, share, inside_share, price, marketing, new_price, new_marketing)
+    if fast is not None:
+        return fast
     now = (np.asarray(price, dtype=float) - demand.unit_cost) * demand.buyers * np.asarray(share) / 1e6 - marketing
     then = monthly_profit(demand, new_price, new_marketing, share, inside_share, price, marketing)
     return PLANNING_MONTHS * (then - now)
+
+
+def _revision_value_floats(demand: PerceivedDemand, share, inside_share, price, marketing, new_price, new_marketing):
+    """:func:`revision_value` (through :func:`monthly_profit`, :func:`_shift` and
+    :func:`shifted_shares`) firm by firm on floats, as :func:`_best_response_floats` does:
+    the same operations in the same order; None where the array form decides."""
+    columns = _per_firm(
+        share, inside_share, price, marketing, new_price, new_marketing, demand.alpha, demand.gamma, demand.unit_cost
+    )
+    if columns is None:
+        return None
+    share_, inside_, price_, marketing_, new_price_, new_marketing_, alpha_, gamma_, cost_ = columns
+    firms = range(len(share_))
+    lam, buyers = demand.lam, demand.buyers
+    try:
+        now = [(price_[k] - cost_[k]) * buyers * share_[k] / 1e6 - marketing_[k] for k in firms]
+        ratio = [new_marketing_[k] / marketing_[k] if marketing_[k] > 0 else 1.0 / 1.0 for k in firms]
+        log_ratio = np.log(np.array(ratio)).tolist()
+        shift = [-alpha_[k] * (new_price_[k] - price_[k]) + gamma_[k] * log_ratio[k] for k in firms]
+        d = np.power(np.array([i / (1.0 - i) for i in inside_]), 1.0 / lam).tolist()
+        grow = np.exp(np.array(shift)).tolist()
+        own = [d[k] * share_[k] / inside_[k] for k in firms]
+        own_new = [own[k] * grow[k] for k in firms]
+        d_new = [d[k] - own[k] + own_new[k] for k in firms]
+        inside_new = np.power(np.array(d_new), lam).tolist()
+        s_new = [own_new[k] / d_new[k] * (inside_new[k] / (1.0 + inside_new[k])) for k in firms]
+        then = [(new_price_[k] - cost_[k]) * buyers * s_new[k] / 1e6 - new_marketing_[k] for k in firms]
+    except ZeroDivisionError:
+        return None
+    return np.array([PLANNING_MONTHS * (then[k] - now[k]) for k in firms])
 
 
 def is_reaction(price, marketing, new_price, new_marketing) -> np.ndarray:

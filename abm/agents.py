@@ -183,6 +183,7 @@ class Entrant(Firm):
         self.position = self.misfit
         self.build_progress = 0.0  # own distribution build, [0, 1]
         self.inherited_coverage = np.zeros(model.n_regions)
+        self._own_coverage: dict[tuple[float, bytes], np.ndarray] = {}  # own_coverage's recent answers
         self.mode: EntryModeSetting = config.entry_mode  # current mode; resolved at entry
         self.initial_mode: EnteredMode = "none"  # the mode it entered with
         self.partner: LocalPartner | None = None
@@ -274,11 +275,22 @@ class Entrant(Firm):
         self.position = self.misfit * (1.0 - self.adaptation)
 
     def own_coverage(self, progress: float | None = None) -> np.ndarray:
-        """Coverage of its own network at ``progress`` of its build (default: now), by region."""
+        """Coverage of its own network at ``progress`` of its build (default: now), by region.
+
+        Read-only: the last few answers are kept (the month's plans ask for the same progress
+        several times, and for 1.0 every time once the network is built)."""
         progress = self.build_progress if progress is None else progress
-        reach = 2.0 * progress - self.model.region_distance[self.config.base_region]
-        own = self.config.own_reach * np.minimum(np.maximum(reach, 0.0), 1.0)  # clip, cheaper on 9 regions
-        return np.maximum(own, self.inherited_coverage)
+        key = (progress, self.inherited_coverage.tobytes())
+        cached = self._own_coverage.get(key)
+        if cached is None:
+            reach = 2.0 * progress - self.model.region_distance[self.config.base_region]
+            own = self.config.own_reach * np.minimum(np.maximum(reach, 0.0), 1.0)  # clip, cheaper on 9 regions
+            cached = np.maximum(own, self.inherited_coverage)
+            cached.flags.writeable = False
+            if len(self._own_coverage) >= 8:
+                self._own_coverage.clear()
+            self._own_coverage[key] = cached
+        return cached
 
     def build_distribution(self) -> None:
         """Grow its own network region by region from its base; half pace with a partner (it

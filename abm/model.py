@@ -148,6 +148,8 @@ class MarketEntryModel(mesa.Model):
         self.partnerships: list[Partnership] = []
         self.decisions: list[policies.DecisionRecord] = []
         self._rows: list[tuple] = []
+        self.keep_steps = True  # False: record() skips the steps rows and Mesa's collector (sweeps)
+        self._share_path: dict[str, list[float]] = {}  # each entrant's share by month while it owns its brand
         self._build_map()
         self._create_agents()
         self.ownership_cap = min((r.config.foreign_ownership_cap for r in self.regulators), default=1.0)
@@ -554,7 +556,8 @@ class MarketEntryModel(mesa.Model):
         return float(self.entrants[0].cash)
 
     def record(self) -> None:
-        """Record this month: one row per firm for the tidy frames, and Mesa's collector."""
+        """Record this month: one row per firm for the tidy frames, and Mesa's collector (unless
+        ``keep_steps`` is off: a sweep that keeps only summaries)."""
         month = self.month
         awareness = self.awareness = self.consumers.awareness()
         reached = self.consumers.reached
@@ -562,6 +565,10 @@ class MarketEntryModel(mesa.Model):
             if e.target_month_reached is None and e.brand_owner == e.name and e.market_share >= e.config.target_share:
                 e.target_month_reached = month
                 self.log(e.name, "target_reached", f"{e.name} reaches its target share of {e.config.target_share:.0%}")
+        for e in self.entrants:
+            self._share_path.setdefault(e.name, []).append(e.market_share if e.brand_owner == e.name else 0.0)
+        if not self.keep_steps:
+            return
         awareness_of, reached_by = awareness.tolist(), reached.tolist()  # floats, once
         rows = self._rows
         for f in self.firms:

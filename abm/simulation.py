@@ -166,7 +166,7 @@ def _entrant_summary(model: MarketEntryModel, e) -> dict[str, Any]:
     cfg, c = e.config, model.scenario.contract
     month = model.month
     # the entrant's share by month from month 0, while it owns its brand (0 after a sale)
-    shares = [r[4] if r[3] == e.name else 0.0 for r in model._rows if r[1] == e.name]
+    shares = model._share_path[e.name]  # the steps rows' market_share, 0 where another owner sold
     holding = e.in_market and e.entered and e.brand_owner == e.name
     tv = terminal_value(e.own_flows, c.valuation_multiple) if holding else 0.0
     npv = e.npv + tv * model.discount(month, cfg.cost_of_capital)

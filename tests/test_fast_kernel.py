@@ -227,3 +227,20 @@ def test_300_seeds_same_runs_and_same_distributions(preset, monkeypatch):
     if preset == "alpha-beta":  # the bands catch a changed mechanism: loyalty halved in the choice
         broken = summaries(preset, range(2000, 2300), True, monkeypatch, **{"market.switching_cost": 0.75})
         assert disagreements(fast, broken)
+
+
+@pytest.mark.parametrize("preset", ["alpha-beta", "jv-exit"])
+def test_a_run_without_steps_rows_gives_the_same_summary(preset):
+    """Sweeps that keep only summaries skip the steps rows and Mesa's collector
+    (``keep_steps``): the summary row is the one the frames give."""
+    from abm.presets import resolve_scenario
+    from abm.sweeps.runner import run_outcomes
+
+    scenario = resolve_scenario(preset)
+    for seed in range(3):
+        row, steps = run_outcomes(scenario.copy(), seed)
+        assert steps is None
+        full = abm.simulate(preset, seed=seed)
+        pd.testing.assert_frame_equal(pd.DataFrame([row]), full.summary, check_exact=True)
+        with_steps, _ = run_outcomes(scenario.copy(), seed, keep_steps=True)
+        assert pd.DataFrame([with_steps]).equals(full.summary)

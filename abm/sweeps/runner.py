@@ -67,6 +67,7 @@ def run_outcomes(
     from abm.simulation import collect, summary_row
 
     model = MarketEntryModel(scenario, seed=seed)
+    model.keep_steps = keep_steps  # without: no steps rows, no collector (month 0 is recorded already)
     try:
         model.run()
         if keep_steps:

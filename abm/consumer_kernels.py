@@ -262,11 +262,18 @@ def _chunk_pick(rows, last, start, stop, bits, nested, work, draw, picked):
         cum = work[j]
         for i in range(width):
             picked[i] += np.int32(cum[i] < draw[i])
-    counts = np.zeros(k + 1, dtype=np.int64)
+    label = np.empty(k + 1, dtype=previous.dtype)  # option -> brand bought (-1: none)
+    label[0] = -1
+    for j in range(k):
+        label[j + 1] = rows[j]
     for i in range(width):
-        p = picked[i]
-        previous[i] = -1 if p == 0 else rows[p - 1]
-        counts[p] += 1
+        previous[i] = label[picked[i]]
+    counts = np.zeros(k + 1, dtype=np.int64)
+    for j in range(k + 1):  # option by option: no store-to-load chain through a histogram
+        n = 0
+        for i in range(width):
+            n += picked[i] == j
+        counts[j] = n
     return counts
 
 

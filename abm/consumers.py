@@ -589,4 +589,5 @@ class ConsumerMarket:
         """Share of all consumers aware of each brand."""
         if self.compiled:
             return kernels.count_aware(self._aware) / self.n
-        return np.array([np.count_nonzero(row) for row in self._aware], dtype=np.intp) / self.n  # 2x axis=1
+        rows = [np.count_nonzero(row) for row in self._aware]  # row by row: half the time of axis=1
+        return np.array(rows, dtype=np.intp) / self.n

@@ -404,7 +404,6 @@ def _estimates(model: MarketEntryModel, p: Partnership, as_kind: str | None = No
         "margin": float(margin),
         "fixed": float(fixed),
         "gross_value": float(gross_value),
-        "partner_cost_value": float(pcfg.service_cost * p.promised_partner * a_e),
         "entrant_continue": float(e_pv + max(0.0, e_end) * gc_e),
         "partner_continue": float(p_pv + max(0.0, p_end) * gc_p),
         "entrant_flow": float(e_end),
@@ -577,18 +576,12 @@ def partner_concedes(model: MarketEntryModel, p: Partnership, way_out: float) ->
     partner = model.partner_by_name[p.partner]
     cost = c.renegotiation_cost
     old = p.profit_share
-
-    def at_share(phi: float) -> dict[str, float]:
-        p.profit_share = phi
-        try:
-            return estimates(model, p)
-        finally:
-            p.profit_share = old
-
-    share = bargaining.share_to_keep(lambda phi: at_share(phi)["entrant_continue"] - cost, way_out, old, 0.05)
+    share = bargaining.share_to_keep(
+        lambda phi: estimates_at_share(model, p, phi)["entrant_continue"] - cost, way_out, old, 0.05
+    )
     if share is None or share >= old:
         return False
-    new = at_share(share)
+    new = estimates_at_share(model, p, share)
     a_p = valuation.annuity_factor(model.scenario.mode_choice.horizon_months, partner.config.cost_of_capital)
     diverted = brand_diversion(model, p, new["share"]) - brand_diversion(model, p, new["share_alone"])
     keep = new["partner_continue"] - max(0.0, diverted) * float(a_p) - cost
@@ -777,16 +770,18 @@ def share_paying(model: MarketEntryModel, p: Partnership, target: float) -> floa
     """The alliance profit share in [0.05, 0.6] at which the partner's own estimate of the
     alliance (at its cost of capital, ``partner_continue``) is worth ``target``: the share
     that pays it its bargained part (``bargaining.share_giving``)."""
+    return bargaining.share_giving(lambda phi: estimates_at_share(model, p, phi)["partner_continue"], target, 0.05, 0.6)
+
+
+def estimates_at_share(model: MarketEntryModel, p: Partnership, share: float) -> dict[str, float]:
+    """Both sides' estimates (:func:`estimates`) as if the alliance's profit share were ``share``;
+    the partnership is left as it was."""
     old = p.profit_share
-
-    def partner_value(phi: float) -> float:
-        p.profit_share = phi
-        try:
-            return estimates(model, p)["partner_continue"]
-        finally:
-            p.profit_share = old
-
-    return bargaining.share_giving(partner_value, target, 0.05, 0.6)
+    p.profit_share = share
+    try:
+        return estimates(model, p)
+    finally:
+        p.profit_share = old
 
 
 def year_review(model: MarketEntryModel, p: Partnership) -> None:

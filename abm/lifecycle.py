@@ -404,7 +404,6 @@ def _estimates(model: MarketEntryModel, p: Partnership, as_kind: str | None = No
         "margin": float(margin),
         "fixed": float(fixed),
         "gross_value": float(gross_value),
-        "partner_cost_value": float(pcfg.service_cost * p.promised_partner * a_e),
         "entrant_continue": float(e_pv + max(0.0, e_end) * gc_e),
         "partner_continue": float(p_pv + max(0.0, p_end) * gc_p),
         "entrant_flow": float(e_end),
@@ -540,16 +539,78 @@ def match_offer(model: MarketEntryModel, p: Partnership, est: dict[str, float], 
     )
     if choice != "renegotiate":
         return False
-    entrant.invest(c.renegotiation_cost, model.month)
-    p.partner_cash_flow -= c.renegotiation_cost
-    p.partner_npv -= c.renegotiation_cost * model.discount(model.month, partner.config.cost_of_capital)
-    p.renegotiations += 1
+    pay_for_talks(model, p)
     old, p.profit_share = p.profit_share, float(share)
     model.log(
         entrant.name,
         "renegotiated",
         f"{entrant.name} keeps {partner.name}, which had an outside offer worth {offer:.1f}m: "
         f"partner's profit share {old:.1%} -> {p.profit_share:.1%}",
+    )
+    return True
+
+
+def pay_for_talks(model: MarketEntryModel, p: Partnership) -> None:
+    """Each side pays ``renegotiation_cost`` for a round of talks, which counts as a
+    renegotiation (the summary's ``renegotiations``)."""
+    cost = model.scenario.contract.renegotiation_cost
+    partner = model.partner_by_name[p.partner]
+    model.entrant_by_name[p.entrant].invest(cost, model.month)
+    p.partner_cash_flow -= cost
+    p.partner_npv -= cost * model.discount(model.month, partner.config.cost_of_capital)
+    p.renegotiations += 1
+
+
+def partner_concedes(model: MarketEntryModel, p: Partnership, way_out: float) -> bool:
+    """The partner's answer to an entrant about to end the alliance: concede part of its profit
+    share so that carrying on is worth the entrant's way out (going alone or leaving, worth
+    ``way_out``) plus the cost of the talks, or let it go. The mirror of :func:`match_offer`:
+    the entrant's way out now binds and it gets exactly that; the partner keeps the rest
+    (the outside-option principle, Binmore, Rubinstein & Wolinsky 1986). A deal exists when the
+    partner's value of carrying on at the lower share, less the talks and its brand's extra
+    losses, beats its own way out (its expected outside opportunity) and the share stays at
+    or above 0.05. The partner decides (``concession``: concede or let go), then the entrant
+    (``renegotiation``: renegotiate, i.e. accept, or end). Returns whether the alliance goes on."""
+    c = model.scenario.contract
+    entrant = model.entrant_by_name[p.entrant]
+    partner = model.partner_by_name[p.partner]
+    cost = c.renegotiation_cost
+    old = p.profit_share
+    share = bargaining.share_to_keep(
+        lambda phi: estimates_at_share(model, p, phi)["entrant_continue"] - cost, way_out, old, 0.05
+    )
+    if share is None or share >= old:
+        return False
+    new = estimates_at_share(model, p, share)
+    a_p = valuation.annuity_factor(model.scenario.mode_choice.horizon_months, partner.config.cost_of_capital)
+    diverted = brand_diversion(model, p, new["share"]) - brand_diversion(model, p, new["share_alone"])
+    keep = new["partner_continue"] - max(0.0, diverted) * float(a_p) - cost
+    let_go = partner.config.outside_option * partner.config.opportunity_value
+    offer = f"cut its profit share {old:.1%} -> {share:.1%}"
+    choice = model.ask(
+        partner,
+        "concession",
+        [_opt("concede", keep, new["uncertainty"]), _opt("let_go", let_go, 0.3)],
+        f"{entrant.name} is about to end the alliance (its way out is worth {way_out:.1f}m): {offer} to keep it?",
+    )
+    if choice != "concede":
+        return False
+    answer = model.ask(
+        entrant,
+        "renegotiation",
+        [_opt("renegotiate", new["entrant_continue"] - cost, new["uncertainty"]), _opt("end", way_out, 0.2)],
+        f"{partner.name} offers to {offer} to keep the alliance",
+    )
+    if answer != "renegotiate":
+        return False
+    pay_for_talks(model, p)
+    p.profit_share = share
+    model.log(
+        partner.name,
+        "renegotiated",
+        f"{partner.name} keeps {entrant.name}, which was about to end the alliance: "
+        f"partner's profit share {old:.1%} -> {share:.1%} (carrying on now worth {new['entrant_continue']:.1f}m "
+        f"to {entrant.name} against {way_out:.1f}m for its way out)",
     )
     return True
 
@@ -629,7 +690,7 @@ def trouble(model: MarketEntryModel, p: Partnership) -> None:
     p.calm_until = model.month + 6
     if choice == "renegotiate":
         renegotiate(model, p, why)
-    elif choice == "end":
+    elif choice == "end" and not (p.kind == "alliance" and partner_concedes(model, p, opts[-1].value)):
         end(model, p, why)
 
 
@@ -637,14 +698,9 @@ def renegotiate(model: MarketEntryModel, p: Partnership, why: str) -> bool:
     """Renegotiate the terms at a cost to both; on success trust is partly repaired and the
     profit share (alliance) or stakes (JV) are re-bargained; it may fail, and a failed
     attempt costs trust."""
-    c = model.scenario.contract
     entrant = model.entrant_by_name[p.entrant]
     partner = model.partner_by_name[p.partner]
-    month = model.month
-    entrant.invest(c.renegotiation_cost, month)
-    p.partner_cash_flow -= c.renegotiation_cost
-    p.partner_npv -= c.renegotiation_cost * model.discount(month, partner.config.cost_of_capital)
-    p.renegotiations += 1
+    pay_for_talks(model, p)
     if model.rng.random() < renegotiation_odds(p):
         old = p.profit_share
         _apply_new_terms(model, p, estimates(model, p))
@@ -667,30 +723,38 @@ def renegotiate(model: MarketEntryModel, p: Partnership, why: str) -> bool:
 
 
 def rebargained_profit_share(model: MarketEntryModel, p: Partnership, before: dict[str, float]) -> float:
-    """The alliance's profit share after a renegotiation during its term: Nash bargaining over
-    the alliance's value under the new terms, with the status quo as each side's threat point
-    unless its way out is worth more (the outside-option principle: an outside option binds
-    only when it beats carrying on; Binmore, Rubinstein & Wolinsky 1986). So the talks split
-    what they add (repaired trust, a recommitted partner) by bargaining power, and a side whose
-    way out has become better than the status quo pulls the share its way. Solves
-    ``phi G - C_p = d_p + beta (V - d_e - d_p)`` within [0.05, 0.6]; no gain from the talks
-    leaves the share as it was."""
+    """The alliance's profit share after a renegotiation during its term, by the outside-option
+    principle (Binmore, Rubinstein & Wolinsky 1986; ``bargaining.outside_option_split``): the
+    talks split what they add to the status quo (repaired trust, a recommitted partner) by
+    bargaining power, unless a side's way out (the entrant's going alone or leaving, the
+    partner's expected outside opportunity) is worth more than that split: the way out then
+    binds and bounds the split (a way out is no threat point: the other side's status quo is
+    not available once it is taken). The share pays the partner ``x_p`` by its own estimate
+    (:func:`share_paying`), within [0.05, 0.6]; no deal
+    that beats both ways out leaves the share as it was."""
     after = estimates(model, p)
     partner = model.partner_by_name[p.partner]
-    d_e = max(before["entrant_continue"], _end_options(model, p, before))
-    d_p = max(before["partner_continue"], partner.config.outside_option * partner.config.opportunity_value)
-    total = after["entrant_continue"] + after["partner_continue"]
-    if after["gross_value"] <= 0 or total <= d_e + d_p:
+    if after["gross_value"] <= 0:
         return p.profit_share
-    target = d_p + _power(model, p) * (total - d_e - d_p)
-    return float(np.clip((target + after["partner_cost_value"]) / after["gross_value"], 0.05, 0.6))
+    x_p = bargaining.outside_option_split(
+        after["entrant_continue"] + after["partner_continue"],
+        before["entrant_continue"],
+        before["partner_continue"],
+        _end_options(model, p, before),
+        partner.config.outside_option * partner.config.opportunity_value,
+        _power(model, p),
+    )
+    if x_p is None:
+        return p.profit_share
+    return share_paying(model, p, x_p)
 
 
 def renewal_profit_share(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> float:
     """The profit share of a renewed alliance: the old contract has ended, so the threat points
     are the break-up (the entrant's best way out, the partner's expected outside opportunity). Nash bargaining with the partner's power grown with its learning
     and options, shrunk with the entrant's learning of the market (the obsolescing bargain:
-    Inkpen & Beamish 1997). Solves ``phi G - C_p = d_p + beta (V - d_e - d_p)`` for ``phi``
+    Inkpen & Beamish 1997). The share pays the partner ``d_p + beta (V - d_e - d_p)`` by its own
+    estimate (:func:`share_paying`),
     within [0.05, 0.6]; no surplus over the threat points leaves the share as it was."""
     partner = model.partner_by_name[p.partner]
     d_e = max(est["entrant_alone"], est["entrant_leave"])
@@ -699,7 +763,25 @@ def renewal_profit_share(model: MarketEntryModel, p: Partnership, est: dict[str,
     if est["gross_value"] <= 0 or total <= d_e + d_p:
         return p.profit_share
     target = d_p + _power(model, p) * (total - d_e - d_p)
-    return float(np.clip((target + est["partner_cost_value"]) / est["gross_value"], 0.05, 0.6))
+    return share_paying(model, p, target)
+
+
+def share_paying(model: MarketEntryModel, p: Partnership, target: float) -> float:
+    """The alliance profit share in [0.05, 0.6] at which the partner's own estimate of the
+    alliance (at its cost of capital, ``partner_continue``) is worth ``target``: the share
+    that pays it its bargained part (``bargaining.share_giving``)."""
+    return bargaining.share_giving(lambda phi: estimates_at_share(model, p, phi)["partner_continue"], target, 0.05, 0.6)
+
+
+def estimates_at_share(model: MarketEntryModel, p: Partnership, share: float) -> dict[str, float]:
+    """Both sides' estimates (:func:`estimates`) as if the alliance's profit share were ``share``;
+    the partnership is left as it was."""
+    old = p.profit_share
+    p.profit_share = share
+    try:
+        return estimates(model, p)
+    finally:
+        p.profit_share = old
 
 
 def year_review(model: MarketEntryModel, p: Partnership) -> None:
@@ -732,6 +814,8 @@ def year_review(model: MarketEntryModel, p: Partnership) -> None:
     elif choice == "pivot":
         renegotiate(model, p, "pivot at the review")
     elif choice == "end":
+        if p.kind == "alliance" and partner_concedes(model, p, opts[-1].value):
+            return
         end(model, p, in_trouble(model, p) or "missed_objectives")
     else:
         word = "alliance" if p.kind == "alliance" else "joint venture"

@@ -287,7 +287,7 @@ class Partner(Section):
         0.1, "pull of its other opportunities: their arrival rate is opportunity_rate x this", lo=0, hi=1
     )
     opportunity_value: float = spec(
-        6.41,
+        12.0,
         "mean value of one outside opportunity to it (log-normal, sigma 0.6; calibrated, ODD §9)",
         lo=0,
         unit="million",

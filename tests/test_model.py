@@ -285,9 +285,12 @@ def test_partner_buys_out_the_entrant_under_an_ownership_cap():
 def test_after_a_breakup_the_entrant_goes_alone_or_leaves():
     kinds = end_causes("unequal-commitment", seeds=range(10), months=60)
     assert "goes_alone" in kinds or "left_market" in kinds
-    stay = end_causes("unequal-commitment", seeds=range(3), months=60, **{"entrants[0].after_breakup": "stay"})
+    # (partners that never concede to keep an entrant about to end the alliance: more break-ups)
+    kw = {"partners[0].policy": "no-concessions", "months": 60}
+    policies.register("no-concessions", Scripted(concession="let_go"))
+    stay = end_causes("unequal-commitment", seeds=range(3), **kw, **{"entrants[0].after_breakup": "stay"})
     assert "goes_alone" in stay
-    leave = end_causes("unequal-commitment", seeds=range(3), months=60, **{"entrants[0].after_breakup": "leave"})
+    leave = end_causes("unequal-commitment", seeds=range(3), **kw, **{"entrants[0].after_breakup": "leave"})
     assert "left_market" in leave and "goes_alone" not in leave
 
 
@@ -398,7 +401,11 @@ def test_an_entrant_buyout_does_not_keep_the_partners_network():
 
 
 def test_breaking_up_costs_the_set_up_saving_and_time_and_some_learning():
-    kw = {"contract.review_month": 12, **scripted("splitter", review="end", continue_or_end="go_alone")}
+    # the entrant ends the alliance at the review and turns down the partner's concession
+    kw = {
+        "contract.review_month": 12,
+        **scripted("splitter", review="end", continue_or_end="go_alone", renegotiation="end"),
+    }
     m = _model(1, **kw)
     e = m.entrants[0]
     m.run(11)

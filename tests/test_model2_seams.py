@@ -228,3 +228,70 @@ def test_default_runs_tell_varied_stories_past_the_review():
     assert renegotiated >= 2  # was none
     assert ended >= 1 and going_on >= 10
     assert partner_buyouts <= 8  # was 26 of 40
+
+
+class _NeverConcedes:
+    """A partner that never cuts its share to keep an entrant (otherwise by value)."""
+
+    def choose(self, d):
+        opts = [o for o in d.options if o.name != "concede"]
+        return max(opts, key=lambda o: o.value).name
+
+
+def test_a_partner_concedes_part_of_its_share_to_keep_an_entrant_about_to_end_the_alliance():
+    """The mirror of matching an outside offer: the entrant's way out binds, so it gets exactly
+    that (plus the cost of the talks) and the partner keeps the rest, when the rest beats the
+    partner's own way out; a decision of each side, an event, a renegotiation."""
+    m, p = _at_review()
+    est = lifecycle.estimates(m, p)
+    share, cost = p.profit_share, m.scenario.contract.renegotiation_cost
+    way_out = est["entrant_continue"] + 3.0  # going alone would now be worth 3m more than carrying on
+    assert lifecycle.partner_concedes(m, p, way_out)
+    assert p.active and p.renegotiations == 1 and 0.05 <= p.profit_share < share
+    after = lifecycle.estimates(m, p)
+    assert after["entrant_continue"] - cost == pytest.approx(way_out, abs=0.05)  # made whole, no more
+    assert after["entrant_continue"] - cost >= way_out
+    kinds = [(r.decision.kind, r.choice) for r in m.decisions[-2:]]
+    assert kinds == [("concession", "concede"), ("renegotiation", "renegotiate")]
+    assert "about to end the alliance" in [e for e in m.events if e[2] == "renegotiated"][-1][3]
+    # a way out no share above the floor can match: no concession, nothing changes
+    before = p.profit_share
+    assert not lifecycle.partner_concedes(m, p, way_out + 10_000.0)
+    assert p.profit_share == before and p.renegotiations == 1
+    m.release()
+
+
+def test_a_partner_that_never_concedes_lets_the_entrant_go():
+    policies.register("never-concedes", _NeverConcedes())
+    m, p = _at_review(**{"partners[0].policy": "never-concedes"})
+    share = p.profit_share
+    assert not lifecycle.partner_concedes(m, p, lifecycle.estimates(m, p)["entrant_continue"] + 3.0)
+    assert p.profit_share == share and p.renegotiations == 0
+    assert (m.decisions[-1].decision.kind, m.decisions[-1].choice) == ("concession", "let_go")
+    m.release()
+
+
+def test_a_partners_concessions_keep_more_alliances_alive():
+    """Direction, on the validation population's alliances (paired entries and seeds): with
+    partners that concede to keep an entrant about to end the alliance, fewer alliances fail
+    than with partners that never do."""
+    from abm.partnership import failed
+    from abm.seeding import run_seed
+    from abm.validation.experiment import QUICK, build_base, conditions, entry_scenario
+
+    policies.register("never-concedes", _NeverConcedes())
+    cond = next(c for c in conditions(QUICK) if c.name == "alliances")
+    base = build_base(None, cond)
+
+    def failures(partner_policy):
+        n = 0
+        for i in range(60):
+            scenario = entry_scenario(base, cond, "alliance", 2025, i)
+            scenario.partners[0].policy = partner_policy
+            m = MarketEntryModel(scenario, seed=run_seed(2025, i))
+            m.run()
+            n += any(failed(p.end_cause, p.exit_route) for p in m.partnerships)
+            m.release()
+        return n
+
+    assert failures("value") + 6 <= failures("never-concedes")

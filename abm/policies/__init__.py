@@ -16,6 +16,8 @@ kind                      firm              options
 ``jv_end``                entrant           extend, buyout, ipo, liquidate (a JV at its planned life)
 ``buyout_bid``            entrant           buy, decline (buy the partner's stake at a bargained price)
 ``walk_away``             partner           stay, leave (an outside opportunity has arrived)
+``concession``            partner           concede, let_go (cut its alliance profit share so that
+                                            an entrant about to end the alliance carries on)
 ``commitment``            partner           hold, cut, raise (each quarter: the share of its
                                             promise it delivers, steps of 0.15 within [0.4, 1];
                                             an option that would change nothing is left out)
@@ -49,6 +51,7 @@ KINDS = (
     "jv_end",
     "buyout_bid",
     "walk_away",
+    "concession",
     "commitment",
 )
 """Every decision point of the model."""

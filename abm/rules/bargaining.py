@@ -11,6 +11,8 @@ that shift are this model's assumption.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -72,3 +74,65 @@ def buyout(stake_sold: float, seller_value: float, buyer_value: float, seller_po
         return False, 0.0
     vs = max(0.0, seller_value)
     return True, float(stake_sold * (vs + seller_power * (buyer_value - vs)))
+
+
+def outside_option_split(
+    value: float,
+    status_quo_entrant: float,
+    status_quo_partner: float,
+    outside_entrant: float,
+    outside_partner: float,
+    beta: float,
+) -> float | None:
+    """The partner's part of ``value`` when a contract in force is renegotiated: the
+    outside-option principle (Binmore, Rubinstein & Wolinsky 1986). The Nash split over the
+    status quo (``partner = q_p + beta (V - q_e - q_p)``: the talks split what they add), unless
+    a side's way out is worth more than that split: the way out then binds and that side gets
+    exactly it, the other the rest. None when ``value`` is below the two ways out together
+    (no deal beats breaking up). A way out is not a threat point: it only bounds the split."""
+    if value < outside_entrant + outside_partner:
+        return None
+    nash = status_quo_partner + beta * (value - status_quo_entrant - status_quo_partner)
+    return float(min(max(nash, outside_partner), value - outside_entrant))
+
+
+def _bisect(ok: Callable[[float], bool], good: float, bad: float, tol: float) -> float:
+    """The point nearest ``bad`` between ``good`` (where ``ok`` holds) and ``bad`` (where it
+    does not) at which ``ok`` still holds, within ``tol`` (``ok`` changes once between them)."""
+    while abs(bad - good) > tol:
+        mid = 0.5 * (good + bad)
+        if ok(mid):
+            good = mid
+        else:
+            bad = mid
+    return float(good)
+
+
+def share_to_keep(
+    entrant_value: Callable[[float], float], entrant_threat: float, share: float, lo: float, tol: float = 1e-4
+) -> float | None:
+    """The highest profit share in [``lo``, ``share``] at which carrying on is worth at least
+    ``entrant_threat`` to the entrant (``entrant_value(phi)``, falling in ``phi``): what a
+    partner concedes to keep an entrant whose way out binds (the outside-option principle: the
+    entrant gets its way out, the partner keeps the rest). None when even ``lo`` is not enough.
+    Bisection; the share returned errs on the entrant's side by at most ``tol``."""
+    if entrant_value(share) >= entrant_threat:
+        return float(share)
+    if entrant_value(lo) < entrant_threat:
+        return None
+    return _bisect(lambda phi: entrant_value(phi) >= entrant_threat, lo, share, tol)
+
+
+def share_giving(
+    partner_value: Callable[[float], float], target: float, lo: float, hi: float, tol: float = 1e-4
+) -> float:
+    """The lowest profit share in [``lo``, ``hi``] at which the partner's value of the alliance
+    (``partner_value(phi)``, rising in ``phi``, at its own cost of capital) reaches ``target``:
+    the share that pays a side its bargained part exactly, with each side's value computed as
+    it discounts (a share solved on one side's discounting would pay the other too little).
+    ``lo`` or ``hi`` when the target lies outside what the bounds can pay."""
+    if partner_value(lo) >= target:
+        return float(lo)
+    if partner_value(hi) < target:
+        return float(hi)
+    return _bisect(lambda phi: partner_value(phi) >= target, hi, lo, tol)

@@ -34,9 +34,12 @@ ABLATIONS: tuple[Ablation, ...] = (
         {"contract.trust_gain": 0.0, "contract.trust_loss": 0.0},
         ("alliances", "unequal_commitment"),
         ("alliances_fail", "unequal_commitment"),
-        remainder="unequal commitment: most of the effect goes with trust; the rest does not pass "
-        "through trust (tests/test_validation.py asserts that freezing trust removes at least "
-        "three quarters of it)",
+        remainder="alliances fail: Model 2 ends alliances by value (the entrant's way out against the "
+        "partner's share, partners' outside offers and concessions), rarely at a trust floor, so the "
+        "rate does not rest on trust dynamics; unequal commitment: more than half of the effect goes "
+        "with trust (tests/test_validation.py asserts it); the rest does not pass through trust (a "
+        "partner that delivers less also reaches fewer consumers, and weak results put the alliance "
+        "in trouble whatever either side believes)",
     ),
     Ablation(
         "ties_ignored",

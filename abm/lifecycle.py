@@ -18,7 +18,7 @@ import numpy as np
 
 from abm import partnership as rules
 from abm.entry import jv_setup_cost
-from abm.partnership import END_CAUSES, Partnership
+from abm.partnership import END_CAUSES, Partnership, end_event
 from abm.policies import Option
 from abm.rules import bargaining, commitment, valuation
 from abm.rules import trust as trust_rules
@@ -816,7 +816,7 @@ def year_review(model: MarketEntryModel, p: Partnership) -> None:
     elif choice == "end":
         if p.kind == "alliance" and partner_concedes(model, p, opts[-1].value):
             return
-        end(model, p, in_trouble(model, p) or "missed_objectives")
+        end(model, p, in_trouble(model, p) or "ended_by_entrant")
     else:
         word = "alliance" if p.kind == "alliance" else "joint venture"
         model.log(
@@ -991,7 +991,7 @@ def end(model: MarketEntryModel, p: Partnership, cause: PartnershipEndCause, the
     est = estimates(model, p)
     p.end_month, p.end_cause = model.month, cause
     if cause != "planned_end":
-        model.log(entrant.name, f"ended_{cause}", END_CAUSES.get(cause, cause).format(kind=kind_word))
+        model.log(entrant.name, end_event(cause), END_CAUSES.get(cause, cause).format(kind=kind_word))
     relicense = False
     if p.kind == "joint_venture":
         relicense = _settle_joint_venture(model, p, entrant, partner, est)

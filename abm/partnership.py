@@ -27,7 +27,7 @@ END_CAUSES: dict[PartnershipEndCause, str] = {
     "partner_defected": "partner learned enough and turned competitor",
     "partner_walked_away": "partner's priorities shifted: it walked away",
     "entrant_exited": "entrant left the market",
-    "ended_by_entrant": "the entrant ended the {kind}",
+    "ended_by_entrant": "the entrant ended the {kind} at its review: going alone or leaving was worth more to it",
     "buyout_by_entrant": "JV bought out by the entrant",
     "buyout_by_partner": "JV bought out by the partner",
     "ipo": "JV floated in an IPO",
@@ -39,12 +39,21 @@ END_CAUSES: dict[PartnershipEndCause, str] = {
 FAILURE_CAUSES: tuple[PartnershipEndCause, ...] = (
     "trust_floor",
     "missed_objectives",
+    "ended_by_entrant",
     "partner_defected",
     "partner_walked_away",
     "entrant_exited",
 )
 """End causes that count as a partnership failure, as does a JV whose exit route is
-liquidation (docs/ODD.md, *Success and failure*)."""
+liquidation (docs/ODD.md, *Success and failure*). An alliance the entrant ends at a review
+without being in trouble, because its way out is worth more, is a failure too: the goals of
+the two firms have drifted apart (seed 004 names drifting goals beside broken trust)."""
+
+
+def end_event(cause: str) -> str:
+    """The event kind logged when a partnership ends for ``cause`` (``ended_<cause>``;
+    ``ended_by_entrant`` as it is)."""
+    return cause if cause.startswith("ended_") else f"ended_{cause}"
 
 
 def failed(end_cause: PartnershipEndCause | None, exit_route: JvExitRoute | None) -> bool:

@@ -488,3 +488,16 @@ def test_cultural_fit_moves_the_partnership():
         return np.mean(vals)
 
     assert trust(1.0) > trust(0.3)
+
+
+def test_an_alliance_ended_at_a_review_without_trouble_is_not_logged_as_missed_objectives():
+    # The entrant ends the alliance at its first review although the plan is met (its way out
+    # is worth more): the cause is its own choice, and it still counts as a failure (goals drift).
+    r = run(seed=1, months=30, **scripted("review-ender", review="end", concession="let_go"))
+    review = r.events[r.events.kind == "review"]
+    ended = r.events[r.events.kind == "ended_by_entrant"]
+    assert len(ended) == 1 and review.empty
+    assert "at its review" in ended.event.iloc[0]
+    assert not (r.events.kind == "ended_missed_objectives").any()
+    row = r.summary.iloc[0]
+    assert row.partnership_end_cause == "ended_by_entrant" and bool(row.partnership_failed)

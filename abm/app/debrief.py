@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from abm import report
+from abm.partnership import end_event
 
 WINDOW = 5
 """Months before a partnership's end whose delivered commitment explains its trust."""
@@ -34,6 +35,7 @@ WINDOW = 5
 FAILURES = {
     "trust_floor": "trust fell below the floor",
     "missed_objectives": "it missed its objectives at the review",
+    "ended_by_entrant": "the entrant ended it at the review: going alone or leaving was worth more",
     "partner_defected": "the partner defected",
     "partner_walked_away": "the partner walked away",
     "integration_failed": "the integration failed",
@@ -185,7 +187,7 @@ def main_driver(
     entrant = str(row.get("entrant") or (scenario.entrants[0].name if scenario is not None else ""))
     cause = str(row.get("partnership_end_cause") or "")
     if cause in FAILURES:
-        ended = _first(ev, f"ended_{cause}")
+        ended = _first(ev, end_event(cause))
         end_month = int(ended.month) if ended is not None else int(_num(row, "months") or 0)
         why = None
         partner = str(row.get("partner") or "its partner")

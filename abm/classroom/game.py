@@ -54,6 +54,7 @@ KIND_WORDS = {
     "buyout_bid": "Buy the partner's stake?",
     "walk_away": "An outside opportunity: stay or leave?",
     "commitment": "How much to commit to the partnership this quarter",
+    "concession": "The entrant is about to end the alliance: give up part of your profit share?",
 }
 """Plain words for each decision kind (a kind not listed is shown by its name)."""
 

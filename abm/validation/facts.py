@@ -187,7 +187,7 @@ def alliances_fail(r: Results) -> FactCheck | None:
     df = partnered(r.runs["alliances"])
     est, lo, hi, n = proportion(df.partnership_failed)
     causes = df[df.partnership_failed].partnership_end_cause.value_counts(normalize=True)
-    label = {"planned_end": "JV liquidated at its planned end"}
+    label = {"planned_end": "JV liquidated at its planned end", "ended_by_entrant": "the entrant ended it at a review"}
     top = ", ".join(f"{label.get(c, c.replace('_', ' '))} {v:.0%}" for c, v in causes.head(3).items())
     return FactCheck(
         "alliances_fail",
@@ -200,7 +200,7 @@ def alliances_fail(r: Results) -> FactCheck | None:
         hi,
         (0.30, 0.40),
         n=n,
-        note=f"failed = ended by trust floor, missed objectives, defection, walk-away, "
+        note=f"failed = ended by trust floor, missed objectives, the entrant ending it at a review, defection, walk-away, "
         f"liquidation or the entrant's exit; causes: {top}",
     )
 

@@ -138,7 +138,12 @@ def test_a_registered_policy_can_be_named_by_a_scenario():
     r = abm.simulate(seed=0, policy="always-end", **SMALL)
     kinds = set(r.events.kind)
     assert r.summary.loc[0, "partnership_status"] == "ended"
-    assert {"ended_missed_objectives", "ended_by_entrant", "ended_trust_floor", "expired"} & kinds or "left_market" in kinds
+    assert {
+        "ended_missed_objectives",
+        "ended_by_entrant",
+        "ended_trust_floor",
+        "expired",
+    } & kinds or "left_market" in kinds
     with pytest.raises(InputError):
         policies.register("broken", object())
 

@@ -90,19 +90,20 @@ def test_one_partner_is_not_a_partner_comparison():
 
 
 def test_after_the_entrant_leaves_the_status_says_so_and_counts_the_share_as_compare_does():
-    # seed 38: the alliance ends at the year-two review and going on alone is worth less than
-    # leaving (Model 2: exits are rare in the default case; IPOs have their own test in test_model)
-    run = LiveRun(presets.load("alpha-beta"), seed=38)
+    # strong-incumbents, seed 24: licensed in month 4, the alliance misses its objectives and
+    # going on alone is worth less than leaving, so the entrant exits in month 36 (Model 2 with
+    # the partner's concession: no default seed of 400 exits after its licence)
+    run = LiveRun(presets.load("strong-incumbents"), seed=24)
     while not run.done:
         run.step()
     f = run.frame()
     e = f.entrants[0]
-    ref = abm.simulate("alpha-beta", seed=38).summary.iloc[0]
-    assert e.exit_kind == "exited" and e.exit_month == ref.exit_month == 24
+    ref = abm.simulate("strong-incumbents", seed=24).summary.iloc[0]
+    assert e.exit_kind == "exited" and e.exit_month == ref.exit_month == 36
     assert e.share == ref.share_final == 0.0 and e.last_share > 0
-    assert e.licence_state == "lapsed" and "approved in month 12" in e.licence and "refused" not in e.licence
+    assert e.licence_state == "lapsed" and "approved in month 4" in e.licence and "refused" not in e.licence
     assert e.npv_with_value_held == pytest.approx(ref.npv)  # what Compare reports
-    assert max(f.shares["Alpha Co."][:24]) > 0 and f.shares["Alpha Co."][-1] == 0
+    assert max(f.shares["Alpha Co."][:36]) > 0 and f.shares["Alpha Co."][-1] == 0
     run.close()
 
 

@@ -134,7 +134,7 @@ def test_event_kinds_it_does_not_know_read_by_their_own_text():
 
 def test_a_real_run_of_unequal_commitment_names_the_imbalance():
     scenario = presets.load("unequal-commitment")
-    r = simulate(scenario, seed=7)  # under Model 2 seeds 1-6 keep their partnership
+    r = simulate(scenario, seed=1)
     text = debrief.debrief(r.events, r.steps, r.summary, scenario)
     assert text[-1].startswith("Main driver: The partnership with Beta Tech ended in month ")
     assert "trust fell below the floor" in text[-1]

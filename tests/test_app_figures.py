@@ -93,29 +93,29 @@ def _fresh(pg, preset: str = "alpha-beta") -> None:
 
 
 def test_after_the_entrant_leaves_licence_share_and_npv_say_what_happened(page):
-    """Default case, seed 38 (opened by a link): licence approved in month 12; the alliance ends at
-    the year-two review and going on alone is worth less than leaving, so Alpha Co. exits in
-    month 24 (Model 2: exits are rare in the default case and IPOs rarer; the mid-run value of a
+    """Strong incumbents, seed 24 (opened by a link): licence approved in month 4; the alliance
+    misses its objectives and going on alone is worth less than leaving, so Alpha Co. exits in
+    month 36 (Model 2: no default seed of 400 exits after its licence; the mid-run value of a
     business still held has its own test in test_app.py)."""
-    _open(page, "/?preset=alpha-beta&seed=38")
+    _open(page, "/?preset=strong-incumbents&seed=24")
     page.wait_for_selector(".abm-month", timeout=60_000)
     _wait_chart(page, "share")
     _run_to(page, 120)  # "run to month N" stops exactly there
     assert _month(page) == 120
-    page.wait_for_selector(".abm-kpi-share .value:has-text('exited in month 24')")
+    page.wait_for_selector(".abm-kpi-share .value:has-text('exited in month 36')")
     licence, licence_sub = _card(page, "abm-kpi-licence")
     assert "refused" not in licence and "refused" not in licence_sub  # it was approved, then lapsed
-    assert licence.startswith("lapsed") and "approved in month 12" in licence_sub
+    assert licence.startswith("lapsed") and "approved in month 4" in licence_sub
     share, share_sub = _card(page, "abm-kpi-share")
-    assert share == "exited in month 24"
+    assert share == "exited in month 36"
     assert "counted as 0 % from then on" in share_sub
     npv, _ = _card(page, "abm-kpi-npv")
     held, held_sub = _card(page, "abm-kpi-npv-held")
     assert npv == held and "nothing left to value" in held_sub
     option = _option(page, "share")
     alpha = next(s for s in option["series"] if s["name"] == "Alpha Co.")
-    assert alpha["data"][-1][1] == 0 and max(d[1] for d in alpha["data"][:24]) > 0  # 0 % after the exit
-    assert any("exited (month 24)" in (d.get("name") or "") for d in alpha["markLine"]["data"])
+    assert alpha["data"][-1][1] == 0 and max(d[1] for d in alpha["data"][:36]) > 0  # 0 % after the exit
+    assert any("exited (month 36)" in (d.get("name") or "") for d in alpha["markLine"]["data"])
     money = [s["name"] for s in _option(page, "money")["series"]]
     assert money == ["Alpha Co. cash", "Alpha Co. NPV to date", "Alpha Co. NPV incl. business held"]
     assert page.problems == []

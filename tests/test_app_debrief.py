@@ -139,6 +139,9 @@ def test_a_real_run_of_unequal_commitment_names_the_imbalance():
     assert text[-1].startswith("Main driver: The partnership with Beta Tech ended in month ")
     assert "trust fell below the floor" in text[-1]
     assert "giving more than one gets erodes trust" in text[-1]
+    # trust is read quarterly: the last recorded reading (month 11) is above the floor, the one
+    # that ended the alliance (month 12) below it, and the story says so
+    assert "to 0.26 by month 11, and below the floor of 0.20 at month 12," in text[-1], text[-1]
 
 
 def test_across_runs_the_commonest_driver_is_named_with_its_count():

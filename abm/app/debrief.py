@@ -139,8 +139,11 @@ def _trust_story(steps: pd.DataFrame, entrant: str, end_month: int, floor: float
     own, theirs = float(last[own_col].mean()), float(last[other_col].mean())
     months = len(last)
     imbalance = own - theirs
-    fell = f"{truster}'s trust fell from {float(start[trust_col]):.2f} to {float(last[trust_col].iloc[-1]):.2f}"
+    seen = float(last[trust_col].iloc[-1])
+    fell = f"{truster}'s trust fell from {float(start[trust_col]):.2f} to {seen:.2f}"
     below = f" (the floor is {floor:.2f})" if floor is not None else ""
+    if floor is not None and seen >= floor:  # the last quarterly reading crossed it in the month the partnership ended
+        below = f" by month {int(last.month.iloc[-1])}, and below the floor of {floor:.2f} at month {end_month},"
     if imbalance > 0:
         return (
             f"{fell}{below} because {truster} delivered about {own:.2f} of its promise for {months} months while "

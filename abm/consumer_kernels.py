@@ -40,6 +40,12 @@ MODE = os.environ.get("ABM_NUMBA", "").strip().lower() or "auto"
 :func:`enable`), ``1`` (from the first run), or ``0`` (never, not even on request), read at
 import."""
 
+ON = ("1", "on", "true", "yes")
+"""Values of ``ABM_NUMBA`` that load the loops from the first run."""
+
+OFF = ("0", "off", "false", "no")
+"""Values of ``ABM_NUMBA`` that never load them."""
+
 AUTO_AFTER = 30_000_000
 """Consumer-months a process simulates on the numpy path before ``auto`` loads the loops: the
 loops save about 40 ns per consumer-month and cost about 1.3 s of CPU to load (numba itself
@@ -53,7 +59,7 @@ _plain_work = [0]
 
 def available() -> bool:
     """Whether the compiled loops can be used here (numba imports, ``ABM_NUMBA`` is not 0)."""
-    if MODE in ("0", "off", "false", "no"):
+    if MODE in OFF:
         return False
     try:
         import numba  # noqa: F401
@@ -502,5 +508,5 @@ awareness_month: Any = None
 prepare_choice: Any = None
 count_aware: Any = None
 
-if MODE in ("1", "on", "true", "yes"):
+if MODE in ON:
     enable()

@@ -117,7 +117,7 @@ def _load_compiled_kernels() -> None:
         return
     from abm import consumer_kernels
 
-    if consumer_kernels.MODE in ("1", "on", "true", "yes", "auto"):
+    if consumer_kernels.MODE in (*consumer_kernels.ON, "auto"):
         consumer_kernels.enable()
 
 

@@ -31,13 +31,13 @@ if TYPE_CHECKING:
 QUARTER = 3
 
 
-# ---- forming ------------------------------------------------------------------------------
-
-
 def _mean(x: np.ndarray) -> float:
     """``float(np.mean(x))`` bit for bit (the same sum and division) without numpy's wrapper,
     which costs more than the sum on these 9-region arrays."""
     return float(np.add.reduce(x)) / x.size
+
+
+# ---- forming ------------------------------------------------------------------------------
 
 
 def form(

@@ -17,11 +17,9 @@ at each decision for an outside caller:
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from functools import partial
-from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
 
 import mesa
@@ -44,25 +42,14 @@ if TYPE_CHECKING:
     from abm.rules.competition import PerceivedDemand
 
 
-_PRESETS: dict[str, tuple[int, Scenario]] = {}
-"""Built-in presets parsed so far: name -> (the file's modification time, the scenario)."""
-
-
 def _preset(scenario: Any) -> Scenario | None:
-    """The built-in preset ``scenario`` names (None: the default), parsed once per process and
-    again if its file changed; None for anything else (a Scenario, a path, an unknown name).
-    Shared: callers copy it. Parsing a preset's TOML costs about a millisecond, 2 % of a run."""
+    """The built-in preset ``scenario`` names (None: the default), as parsed once per process
+    (``presets.shared``: callers copy it); None for anything else (a Scenario, a path, an
+    unknown name)."""
     name = presets.DEFAULT if scenario is None else scenario
     if not isinstance(name, str) or name not in presets.names():
         return None
-    try:
-        stamp = os.stat(str(resources.files(presets).joinpath(f"{name}.toml"))).st_mtime_ns
-    except OSError:  # not a plain file (a zipped install): parse it each time
-        return None
-    cached = _PRESETS.get(name)
-    if cached is None or cached[0] != stamp:
-        cached = _PRESETS[name] = (stamp, presets.load(name))
-    return cached[1]
+    return presets.shared(name)
 
 
 def _brand_share(model: MarketEntryModel, brand: int) -> float:

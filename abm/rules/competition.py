@@ -303,7 +303,7 @@ def _revision_value_floats(demand: PerceivedDemand, share, inside_share, price, 
     lam, buyers = demand.lam, demand.buyers
     try:
         now = [(price_[k] - cost_[k]) * buyers * share_[k] / 1e6 - marketing_[k] for k in firms]
-        ratio = [new_marketing_[k] / marketing_[k] if marketing_[k] > 0 else 1.0 / 1.0 for k in firms]
+        ratio = [new_marketing_[k] / marketing_[k] if marketing_[k] > 0 else 1.0 for k in firms]
         log_ratio = np.log(np.array(ratio)).tolist()
         shift = [-alpha_[k] * (new_price_[k] - price_[k]) + gamma_[k] * log_ratio[k] for k in firms]
         d = np.power(np.array([i / (1.0 - i) for i in inside_]), 1.0 / lam).tolist()

@@ -94,6 +94,15 @@ def mode_outlay(
     return (partner.acquisition_price if partner else 0.0) + entrant.setup_cost * (1.0 - c.alliance_setup_saving)
 
 
+def partner_setup_cost(scenario: Scenario, entrant: Entrant) -> float:
+    """What the partner's contribution to an alliance's set-up costs it: ``partner_setup_share
+    x alliance_setup_saving x setup_cost`` (seed 000's case: the partner provides warehousing
+    and staff, and the entrant's set-up falls by 40 %; the split between the partner's cost
+    and synergy is an assumption)."""
+    c = scenario.contract
+    return c.partner_setup_share * c.alliance_setup_saving * entrant.setup_cost
+
+
 def jv_setup_cost(scenario: Scenario, entrant: Entrant) -> float:
     """Set-up cost of a JV entity, shared by the partners' equity in proportion to stake."""
     c = scenario.contract
@@ -392,6 +401,8 @@ def enter(model: MarketEntryModel, entrant: EntrantAgent) -> None:
         if mode == "joint_venture":
             p.partner_cash_flow -= (1 - stake) * jv_setup_cost(model.scenario, cfg)
             p.partner_npv = p.partner_cash_flow
+        else:
+            lifecycle.charge_partner(model, p, partner_setup_cost(model.scenario, cfg))
     elif mode == "acquisition":
         assert partner is not None
         entrant.acquired = partner

@@ -514,6 +514,7 @@ def partner_considers_leaving(model: MarketEntryModel, p: Partnership, offer: fl
         "outside_opportunity",
         f"{partner.name} takes an outside opportunity worth {offer:.1f}m (staying was worth {stay:.1f}m to it)",
     )
+    charge_partner(model, p, partner_exit_cost(model, p))  # what its decision counted, it pays
     end(model, p, "partner_walked_away")
     return True
 
@@ -564,11 +565,16 @@ def pay_for_talks(model: MarketEntryModel, p: Partnership) -> None:
     """Each side pays ``renegotiation_cost`` for a round of talks, which counts as a
     renegotiation (the summary's ``renegotiations``)."""
     cost = model.scenario.contract.renegotiation_cost
-    partner = model.partner_by_name[p.partner]
     model.entrant_by_name[p.entrant].invest(cost, model.month)
-    p.partner_cash_flow -= cost
-    p.partner_npv -= cost * model.discount(model.month, partner.config.cost_of_capital)
+    charge_partner(model, p, cost)
     p.renegotiations += 1
+
+
+def charge_partner(model: MarketEntryModel, p: Partnership, amount: float) -> None:
+    """The partner pays ``amount`` now for the partnership: its cash flow and its NPV (at its
+    own cost of capital) from the partnership fall by it."""
+    p.partner_cash_flow -= amount
+    p.partner_npv -= amount * model.discount(model.month, model.partner_by_name[p.partner].config.cost_of_capital)
 
 
 def partner_concedes(model: MarketEntryModel, p: Partnership, way_out: float) -> bool:
@@ -667,15 +673,36 @@ def _apply_new_terms(model: MarketEntryModel, p: Partnership, est: dict[str, flo
 
 def _end_options(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> float:
     """Value to the entrant of ending the partnership now (the better of going alone and
-    leaving; for a JV, what the settlement would bring)."""
+    leaving; for a JV, what the settlement would bring, less what walking out of it before
+    its planned life costs the entrant)."""
     if p.kind == "joint_venture":
         route, price, _ = settlement(model, p, est)
         if route == "buyout_by_entrant":
-            return est["venture_whole_entrant"] - rebuild_cost(model, model.entrant_by_name[p.entrant]) - price
-        if route == "buyout_by_partner":
-            return price
-        return p.stake * est["salvage_whole"]
+            value = est["venture_whole_entrant"] - rebuild_cost(model, model.entrant_by_name[p.entrant]) - price
+        elif route == "buyout_by_partner":
+            value = price
+        else:
+            value = p.stake * est["salvage_whole"]
+        return value - entrant_exit_cost(model, p)
     return max(est["entrant_alone"], est["entrant_leave"])
+
+
+def entrant_exit_cost(model: MarketEntryModel, p: Partnership) -> float:
+    """What the entrant loses by walking out of a JV before its planned life: ``exit_cost``
+    of its equity (unwinding, equity at stake; the mirror of :func:`partner_exit_cost`);
+    nothing at or after the planned end, nor for an alliance."""
+    if p.kind != "joint_venture" or (p.planned_end is not None and model.month >= p.planned_end):
+        return 0.0
+    return model.scenario.contract.exit_cost * p.stake * p.jv_equity
+
+
+def entrant_ends(model: MarketEntryModel, p: Partnership, cause: PartnershipEndCause) -> None:
+    """The entrant ends the partnership: it pays what walking out of a JV early costs it
+    (what its decision counted), then the partnership ends."""
+    cost = entrant_exit_cost(model, p)
+    if cost > 0:
+        model.entrant_by_name[p.entrant].invest(cost, model.month)
+    end(model, p, cause)
 
 
 def trouble(model: MarketEntryModel, p: Partnership) -> None:
@@ -701,7 +728,7 @@ def trouble(model: MarketEntryModel, p: Partnership) -> None:
     if choice == "renegotiate":
         renegotiate(model, p, why)
     elif choice == "end" and not (p.kind == "alliance" and partner_concedes(model, p, opts[-1].value)):
-        end(model, p, why)
+        entrant_ends(model, p, why)
 
 
 def renegotiate(model: MarketEntryModel, p: Partnership, why: str) -> bool:
@@ -826,7 +853,7 @@ def year_review(model: MarketEntryModel, p: Partnership) -> None:
     elif choice == "end":
         if p.kind == "alliance" and partner_concedes(model, p, opts[-1].value):
             return
-        end(model, p, in_trouble(model, p) or "ended_by_entrant")
+        entrant_ends(model, p, in_trouble(model, p) or "ended_by_entrant")
     else:
         word = "alliance" if p.kind == "alliance" else "joint venture"
         model.log(

@@ -287,7 +287,7 @@ class Partner(Section):
         0.1, "pull of its other opportunities: their arrival rate is opportunity_rate x this", lo=0, hi=1
     )
     opportunity_value: float = spec(
-        12.0,
+        18.0,
         "mean value of one outside opportunity to it (log-normal, sigma 0.6; calibrated, ODD §9)",
         lo=0,
         unit="million",
@@ -444,7 +444,12 @@ class Contract(Section):
     learning_loss: float = spec(
         0.3, "share of what the partner taught the entrant that leaves with the partner", lo=0, hi=1
     )
-    exit_cost: float = spec(0.2, "share of its JV equity a side loses by walking out of a JV", lo=0, hi=1)
+    exit_cost: float = spec(
+        0.9,
+        "share of its JV equity a side loses by walking out of a JV before its planned life (calibrated, ODD §9)",
+        lo=0,
+        hi=1,
+    )
     commitment_noise: float = spec(0.08, "month-to-month spread of delivered commitment", lo=0, hi=1)
     alliance_term_months: int = spec(60, "alliance contract term before expiry", lo=1, hi=600)
     review_month: int = spec(24, "month of the deepen-or-pivot review (seed case: year two)", lo=1, hi=600)
@@ -457,6 +462,13 @@ class Contract(Section):
     allow_upgrade: bool = spec(True, "alliances may graduate into joint ventures")
     alliance_setup_saving: float = spec(
         0.40, "set-up cost saved by an alliance vs going alone (seed case: 40 %)", lo=0, hi=1
+    )
+    partner_setup_share: float = spec(
+        1.0,
+        "what the resources a partner puts into an alliance's set-up (warehousing, staff: seed case) cost it, "
+        "as a share of the entrant's saving; the rest is synergy (calibrated, ODD §9)",
+        lo=0,
+        hi=1,
     )
     jv_setup_saving: float = spec(
         0.0, "set-up cost saved by a JV vs going alone (a new entity: none by default)", lo=0, hi=1

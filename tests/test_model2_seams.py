@@ -295,3 +295,92 @@ def test_a_partners_concessions_keep_more_alliances_alive():
         return n
 
     assert failures("value") + 6 <= failures("never-concedes")
+
+
+# ---- what the partnership costs each side (success for both, docs/ODD.md §7.4, §7.14, §7.16) ----
+
+
+def test_the_partner_pays_for_what_it_puts_into_an_alliances_set_up():
+    """Fault: the resources the partner puts into an alliance's set-up (warehousing, staff: the
+    seed case's 40 % saving) cost it nothing, so its NPV could hardly fall below zero. The charge
+    is what it costs the partner, and only that: the run is otherwise the same."""
+
+    def run(share):
+        m = MarketEntryModel(seed=4, consumers=3000, **{"contract.partner_setup_share": share})
+        m.run(6)
+        out = (m.partnerships[0].partner_npv, m.entrants[0].npv, m.entrants[0].market_share)
+        m.release()
+        return out
+
+    free, paid = run(0.0), run(1.0)
+    sc = abm.load_scenario("alpha-beta")
+    cost = sc.contract.alliance_setup_saving * sc.entrants[0].setup_cost
+    assert free[0] - paid[0] == pytest.approx(cost)  # paid at month 0
+    assert free[1:] == paid[1:]  # the entrant's run is untouched
+    half = run(0.5)
+    assert free[0] - half[0] == pytest.approx(0.5 * cost)
+
+
+def _jv_at(month, seed=2, **kw):
+    m = MarketEntryModel(seed=seed, consumers=3000, **{"entrants[0].entry_mode": "joint_venture", **kw})
+    m.run(month)
+    p = m.entrants[0].partnership
+    assert p is not None and p.kind == "joint_venture"
+    return m, p
+
+
+def test_a_partner_walking_out_of_a_jv_pays_the_exit_cost_its_decision_counted(monkeypatch):
+    """Fault: the partner's walk-away decision subtracted the equity it loses by walking out of a
+    JV (``exit_cost``), but its NPV never did."""
+    m, p = _jv_at(8)
+    before = p.partner_npv
+    monkeypatch.setattr(lifecycle, "end", lambda model, q, cause, then="": None)  # keep the settlement out
+    assert lifecycle.partner_considers_leaving(m, p, offer=10_000.0)
+    cost = m.scenario.contract.exit_cost * (1 - p.stake) * p.jv_equity
+    assert cost > 0
+    assert before - p.partner_npv == pytest.approx(cost * m.discount(m.month, m.partners[0].config.cost_of_capital))
+    m.release()
+
+
+def test_an_entrant_walking_out_of_a_jv_before_its_planned_life_counts_and_pays_its_exit_cost():
+    """Fault: ``exit_cost`` is what a side loses by walking out of a JV, but only the partner's
+    decisions counted it: the entrant's way out of a young JV was worth as much as at its planned
+    end. Its end option is now lower by its own exit cost before the planned end, not after."""
+    m, p = _jv_at(8)
+    est = lifecycle.estimates(m, p)
+    cost = lifecycle.entrant_exit_cost(m, p)
+    assert cost == pytest.approx(m.scenario.contract.exit_cost * p.stake * p.jv_equity) and cost > 0
+    m.scenario.contract.exit_cost = 0.0
+    free = lifecycle._end_options(m, p, est)
+    m.scenario.contract.exit_cost = 0.5
+    assert free - lifecycle._end_options(m, p, est) == pytest.approx(0.5 * p.stake * p.jv_equity)
+    planned, p.planned_end = p.planned_end, m.month  # at the planned life: no exit cost
+    assert lifecycle.entrant_exit_cost(m, p) == 0.0
+    p.planned_end = planned
+    npv, invested = m.entrants[0].npv, m.entrants[0].invested
+    lifecycle.entrant_ends(m, p, "ended_by_entrant")
+    assert m.entrants[0].invested - invested >= 0.5 * p.stake * p.jv_equity - 1e-9
+    assert not p.active and m.entrants[0].npv < npv
+    m.release()
+
+
+def test_a_costlier_way_out_of_a_jv_keeps_more_jvs_going():
+    """Direction, on the validation population's JVs (paired entries and seeds): when walking
+    out of a JV costs each side more of its equity, fewer JVs are ended early (by the entrant's
+    choice or the partner's walk-away)."""
+    from abm.seeding import run_seed
+    from abm.validation.experiment import QUICK, build_base, conditions, entry_scenario
+
+    cond = next(c for c in conditions(QUICK) if c.name == "joint_ventures")
+
+    def early_ends(exit_cost):
+        base = build_base(None, cond, {"contract.exit_cost": exit_cost})
+        n = 0
+        for i in range(60):
+            m = MarketEntryModel(entry_scenario(base, cond, "joint_venture", 2025, i), seed=run_seed(2025, i))
+            m.run()
+            n += any(q.end_cause in ("ended_by_entrant", "partner_walked_away") for q in m.partnerships)
+            m.release()
+        return n
+
+    assert early_ends(1.0) + 4 <= early_ends(0.0)

@@ -198,54 +198,81 @@ def _mode_value(
     margin = m.buyers * (entrant.price - entrant.unit_cost) / 1e6
     fixed = entrant.operating_cost + entrant.marketing
     # coverage once built: its own network, and the partner's delivered as committed for as
-    # long as the partner is expected to stay (a monthly hazard of leaving for an opportunity)
+    # long as the partner is expected to stay (a monthly hazard of leaving for an opportunity
+    # worth more to it than staying; ODD §7.2, §7.14)
     own = entrant.own_reach
-    stay = 1.0
-    if p is not None and mode in ("alliance", "joint_venture"):
-        lam = c.opportunity_rate * p.outside_option / 12.0 * 0.5
-        stay = 1.0 if lam <= 0 else (1.0 - math.exp(-lam * H)) / (lam * H)
-    engagement = (p.commitment * stay) if (p is not None and mode in ("alliance", "joint_venture")) else 1.0
-    partner_reach = (0.75 * p.distribution_reach * engagement) if p is not None else 0.0
-    cov_final = 1.0 - (1.0 - own) * (1.0 - partner_reach)
-    early = 1.0 - (1.0 - 0.5 * own) * (1.0 - partner_reach)  # coverage in the first year
-    # the long-run share among the consumers it reaches: the nested logit of its offer against
-    # the incumbents' (and partners' own brands) and buying nothing (market research), after the
-    # incumbents' best response to its arrival (ODD §7.2, §7.10)
+    partnered = p is not None and mode in ("alliance", "joint_venture")
+
+    def value(stay: float) -> tuple[float, float]:
+        """(the entrant's value of the mode, the partner's value of staying in it) when the
+        partner is expected to deliver for ``stay`` of the horizon."""
+        engagement = (p.commitment * stay) if (p is not None and partnered) else 1.0
+        partner_reach = (0.75 * p.distribution_reach * engagement) if p is not None else 0.0
+        cov_final = 1.0 - (1.0 - own) * (1.0 - partner_reach)
+        early = 1.0 - (1.0 - 0.5 * own) * (1.0 - partner_reach)  # coverage in the first year
+        # the long-run share among the consumers it reaches: the nested logit of its offer against
+        # the incumbents' (and partners' own brands) and buying nothing (market research), after the
+        # incumbents' best response to its arrival (ODD §7.2, §7.10)
+        share, rival_shares = answered_shares(scenario, u_e, cov_final)
+        # diffusion: about 24 / (p + q) months to the long-run share (Bass), slower with a network
+        # still to build and a culturally distant product, faster with a partner's consumer knowledge
+        bass = 24.0 / max(m.bass_p + m.bass_q, 1e-6)
+        ramp = bass * math.sqrt(max(0.5, cov_final / max(early, 1e-9))) * (1.0 + 0.15 * cd * (1.0 - knowledge))
+        ramp /= 1.0 + 0.5 * knowledge * engagement
+        if mode == "acquisition":
+            fail = 1.0 - math.exp(-c.integration_risk * cd * 24)
+            share *= 1.0 - 0.5 * fail
+        gross_pv = margin * share * float(valuation.ramp_factor(selling, ramp, entrant.cost_of_capital)) * df_licence
+        kept_at_h = keep_gross * margin * share - keep_fixed * (fixed + coordination)  # the long-run profit
+        going_concern = gc * max(0.0, kept_at_h)
+        expected_rebuild = (1.0 - stay) * c.alliance_setup_saving * entrant.setup_cost if partnered else 0.0
+        ev = keep_gross * gross_pv - keep_fixed * costs_pv + going_concern - expected_rebuild
+        if mode == "acquisition" and p is not None and p.brand_share > 0:
+            # the acquired firm's own brand earns for the entrant (its cash flow goes to the owner)
+            k = [r.name for r in _rivals(scenario)].index(p.brand_name)
+            brand = (p.brand_price - p.brand_unit_cost) * m.buyers * float(rival_shares[k]) / 1e6 - p.brand_marketing
+            ev += brand * annuity + gc * max(0.0, brand)
+        partner_value = 0.0
+        if p is not None and mode == "alliance":
+            partner_value = p.profit_share * (gross_pv + gc * margin * share) - p.service_cost * p.commitment * annuity
+        elif p is not None and mode == "joint_venture":
+            part = 1.0 - (keep_gross if keep_override is None else min(entrant.jv_stake, ownership_cap(scenario)))
+            venture = gross_pv - costs_pv + gc * max(0.0, margin * share - fixed - coordination)
+            partner_value = part * venture + c.exit_cost * part * jv_setup_cost(scenario, entrant)
+        return float(ev), float(partner_value)
+
     misfit = m.misfit_per_distance * cd * (1.0 - knowledge) * 0.5
     u_e = entrant.quality - m.price_sensitivity * entrant.price / m.reference_price - m.fit_weight * misfit**2
-    share, rival_shares = answered_shares(scenario, u_e, cov_final)
-    # diffusion: about 24 / (p + q) months to the long-run share (Bass), slower with a network
-    # still to build and a culturally distant product, faster with a partner's consumer knowledge
-    bass = 24.0 / max(m.bass_p + m.bass_q, 1e-6)
-    ramp = bass * math.sqrt(max(0.5, cov_final / max(early, 1e-9))) * (1.0 + 0.15 * cd * (1.0 - knowledge))
-    ramp /= 1.0 + 0.5 * knowledge * engagement
     fit = cultural_fit(p.cultural_fit, cd) if p is not None else 1.0
-    coordination = c.coordination_cost * cd * (1.0 - fit) if mode in ("alliance", "joint_venture") else 0.0
+    coordination = c.coordination_cost * cd * (1.0 - fit) if partnered else 0.0
     keep_gross, keep_fixed = 1.0, 1.0
     if mode == "alliance":
         keep_gross = 1.0 - (p.profit_share if p else 0.0)
     elif mode == "joint_venture":
         keep_gross = keep_fixed = keep_override if keep_override is not None else jv_stake(scenario, entrant, p)
-    if mode == "acquisition":
-        fail = 1.0 - math.exp(-c.integration_risk * cd * 24)
-        share *= 1.0 - 0.5 * fail
     selling = max(0.0, H - licence)
     df_licence = (1.0 + entrant.cost_of_capital) ** (-licence / 12.0)
-    gross_pv = margin * share * float(valuation.ramp_factor(selling, ramp, entrant.cost_of_capital)) * df_licence
-    costs_pv = (fixed + coordination) * float(valuation.annuity_factor(H, entrant.cost_of_capital))
-    kept_at_h = keep_gross * margin * share - keep_fixed * (fixed + coordination)  # the long-run profit
-    going_concern = c.valuation_multiple * 12 * max(0.0, kept_at_h) * (1.0 + entrant.cost_of_capital) ** (-H / 12)
-    expected_rebuild = 0.0
-    if mode in ("alliance", "joint_venture") and p is not None:
-        expected_rebuild = (1.0 - stay) * c.alliance_setup_saving * entrant.setup_cost
-    ev = keep_gross * gross_pv - keep_fixed * costs_pv + going_concern - expected_rebuild
-    if mode == "acquisition" and p is not None and p.brand_share > 0:
-        # the acquired firm's own brand earns for the entrant (model: its cash flow goes to the owner)
-        k = [r.name for r in _rivals(scenario)].index(p.brand_name)
-        brand = (p.brand_price - p.brand_unit_cost) * m.buyers * float(rival_shares[k]) / 1e6 - p.brand_marketing
-        ev += brand * float(valuation.annuity_factor(H, entrant.cost_of_capital))
-        ev += c.valuation_multiple * 12 * max(0.0, brand) * (1.0 + entrant.cost_of_capital) ** (-H / 12)
-    return float(ev)
+    annuity = float(valuation.annuity_factor(H, entrant.cost_of_capital))
+    costs_pv = (fixed + coordination) * annuity
+    gc = c.valuation_multiple * 12 * (1.0 + entrant.cost_of_capital) ** (-H / 12)  # going concern per unit profit
+    ev, partner_value = value(1.0)
+    if partnered and p is not None:
+        lam = c.opportunity_rate * p.outside_option / 12.0 * offer_taken(partner_value, p.opportunity_value)
+        if lam > 0:
+            ev, _ = value((1.0 - math.exp(-lam * H)) / (lam * H))
+    return ev
+
+
+def offer_taken(value_of_staying: float, opportunity_value: float) -> float:
+    """Chance that one outside opportunity (log-normal, mean ``opportunity_value``, sigma 0.6:
+    ``V_o = opportunity_value exp(0.6 z - 0.18)``, ODD §7.14) is worth more to the partner
+    than staying: ``P(z > (ln(V_stay / opportunity_value) + 0.18) / 0.6)``."""
+    if opportunity_value <= 0:
+        return 0.0
+    if value_of_staying <= 0:
+        return 1.0
+    z = (math.log(value_of_staying / opportunity_value) + 0.18) / 0.6
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
 def appraise_modes(

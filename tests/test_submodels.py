@@ -171,6 +171,12 @@ def test_appraisal_weighs_the_partners_commitment_and_outside_option():
 
     assert alliance(partner_commitment=0.3) < alliance(partner_commitment=0.9)
     assert alliance(partner_outside_option=1.0) < alliance(partner_outside_option=0.0)
+    # offers worth more than staying are taken (ODD §7.2, §7.14): richer ones make the partner
+    # likelier to leave (fault: a fixed half of the offers were taken, whatever their value)
+    rich = {"partner_outside_option": 0.6}
+    assert alliance(**rich, **{"partners[0].opportunity_value": 60.0}) < alliance(
+        **rich, **{"partners[0].opportunity_value": 3.0}
+    )
     # the incumbents' answer is their best response (ODD §7.2, §7.10): a price fight, when a
     # change is worth its cost, takes value from the alliance
     cheap = {"incumbents[0].adjustment_cost": 0.0}
@@ -184,7 +190,10 @@ def test_appraisal_ranks_modes_as_the_simulation_pays_them():
     the order of their simulated mean NPVs (6 common seeds) in at least 60 % of the pairs
     whose simulated difference exceeds twice its standard error (measured on the merged Model 2,
     incumbents answering by best response: 36 of 52, 69 %; after the story fixes and the
-    recalibration of 2026-12-01: 37 of 57, 65 %, against at least 60 %)."""
+    recalibration of 2026-12-01: 37 of 57, 65 %; after the second pass of 2026-12-02, whose
+    richer outside opportunities made the fixed "half of the offers are taken" hazard wrong,
+    33 of 56 (59 %) before the appraisal weighed what offers are worth, 39 of 56 (70 %) after,
+    against at least 60 %)."""
     import numpy as np
 
     import abm
@@ -220,3 +229,12 @@ def test_appraisal_ranks_modes_as_the_simulation_pays_them():
             agree += np.sign(diff) == np.sign(appraised[a] - appraised[b])
     assert total >= 30
     assert agree / total >= 0.6, f"{agree} of {total}"
+
+
+def test_an_outside_offer_is_taken_when_it_is_worth_more_than_staying():
+    from abm.entry import offer_taken
+
+    # V_o = m exp(0.6 z - 0.18): the offer beats its mean m with chance P(z > 0.3)
+    assert offer_taken(10.0, 10.0) == pytest.approx(0.3821, abs=1e-3)
+    assert offer_taken(1.0, 10.0) > 0.99 > offer_taken(10.0, 10.0) > offer_taken(40.0, 10.0) > 0.0
+    assert offer_taken(-5.0, 10.0) == 1.0 and offer_taken(5.0, 0.0) == 0.0

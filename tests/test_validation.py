@@ -178,8 +178,9 @@ def ablations():
 @pytest.mark.xfail(
     strict=True,
     reason="Model 2 ends alliances by value (the entrant's way out against the partner's share, partners' outside "
-    "offers, concessions), rarely at a trust floor: with trust frozen at signing, alliances fail 32.0 % [27.0, 37.5] "
-    "against 29.9 % [27.1, 32.8] with it (full validation, 2026-12-02), so the fact does not rest on trust dynamics; "
+    "offers, concessions), rarely at a trust floor: with trust frozen at signing, alliances fail 38.3 % [33.0, 43.9] "
+    "against 37.5 % [34.6, 40.5] with it (full validation, 2026-12-02, second pass), so the fact does not rest on "
+    "trust dynamics; "
     "the trust check rests on unequal commitment (below; docs/VALIDATION.md, mechanism checks)",
 )
 def test_freezing_trust_breaks_the_alliance_failure_rate(ablations, quick_report):
@@ -193,7 +194,9 @@ def test_freezing_trust_breaks_the_alliance_failure_rate(ablations, quick_report
 def test_unequal_commitment_ends_partnerships_mainly_through_trust(ablations, quick_report):
     reference = pd.read_csv(quick_report / "facts.csv").set_index("key").loc["unequal_commitment"]
     frozen = next(c for c in ablations["trust_frozen"].checks if c.key == "unequal_commitment")
-    assert reference.estimate < -12  # months
+    # months (quick size: -11.4 after the second pass of 2026-12-02, whose richer outside offers end
+    # more alliances whatever the partner delivers; full: -14.8; -1.2 with trust frozen)
+    assert reference.estimate < -10
     # mainly: freezing trust removes more than half of the effect. (Model 1: three quarters;
     # in Model 2 a partner that delivers less also reaches fewer consumers and, with its
     # results, puts the alliance in trouble whatever either side believes.)

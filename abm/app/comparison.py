@@ -168,7 +168,8 @@ def run_comparison(
         replications=replications,
         master_seed=master_seed,
         workers=workers,
-        keep_steps=True,
+        keep_steps="focal",  # the fan chart and the debriefs read the focal entrant's rows only
+        warm=True,  # the server's pool, kept between clicks
         progress=on_progress,
     )
     elapsed = time.perf_counter() - started

@@ -72,6 +72,8 @@ def _run_batch(task: tuple) -> list[tuple[int, Any]]:
     tuples. The summary row is the dict ``RunResult.outcomes()`` gives (without the frames).
     """
     scenario, overrides, label, keep, runs = task
+    if overrides and len(runs) > 1:  # the variant's scenario once for the batch (a model never writes to it)
+        scenario, overrides = scenario.with_overrides(overrides), {}
     out = []
     for replication, run_id, seed in runs:
         try:

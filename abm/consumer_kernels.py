@@ -289,22 +289,37 @@ def _chunk_pick(rows, last, start, stop, bits, nested, work, draw, picked):
         u = np.float32(bits[i] >> np.uint32(8)) * scale
         draw[i] = u * total[i]
         picked[i] = 0
+    # past[j]: consumers whose pick lies past option j; the cumulative weights never fall (the
+    # weights are >= 0), so the options below a pick are 0..pick-1 and consumers on option j
+    # number past[j - 1] - past[j]: the counts come with the picks, without a pass of their own
+    past = np.empty(k, dtype=np.int64)
     for j in range(k):
         cum = work[j]
-        for i in range(width):
-            picked[i] += np.int32(cum[i] < draw[i])
-    label = np.empty(k + 1, dtype=previous.dtype)  # option -> brand bought (-1: none)
-    label[0] = -1
-    for j in range(k):
-        label[j + 1] = rows[j]
-    for i in range(width):
-        previous[i] = label[picked[i]]
-    counts = np.zeros(k + 1, dtype=np.int64)
-    for j in range(k + 1):  # option by option: no store-to-load chain through a histogram
         n = 0
         for i in range(width):
-            n += picked[i] == j
-        counts[j] = n
+            below = np.int32(cum[i] < draw[i])
+            picked[i] += below
+            n += below
+        past[j] = n
+    counts = np.empty(k + 1, dtype=np.int64)
+    counts[0] = width - past[0] if k else width
+    for j in range(1, k):
+        counts[j] = past[j - 1] - past[j]
+    if k:
+        counts[k] = past[k - 1]
+    first = rows[0] if k else 0
+    if k and rows[k - 1] - first + 1 == k:  # brands on sale are neighbours: brand = pick - 1 + first
+        offset = np.int32(first - 1)
+        for i in range(width):
+            pick = picked[i]
+            previous[i] = pick + offset if pick else -1
+    else:
+        label = np.empty(k + 1, dtype=previous.dtype)  # option -> brand bought (-1: none)
+        label[0] = -1
+        for j in range(k):
+            label[j + 1] = rows[j]
+        for i in range(width):
+            previous[i] = label[picked[i]]
     return counts
 
 

@@ -805,13 +805,19 @@ def measure_app_compare(s: Settings) -> dict:
     scenario = resolve_scenario(None)
     variants = comparison.variants_for(scenario, "modes", ("alone", "alliance", "joint_venture"))
     reps = s.compare_replications
-    times = []
+    times, cpu = [], []
     for r in range(s.compare_repeats):
+        workers_before, start_cpu = _pool_cpu_s(), time.process_time()
         start = time.perf_counter()
         outcome = jobs.run_compare(scenario, variants, replications=reps, master_seed=1 + r, session="bench")
         times.append(time.perf_counter() - start)
+        workers_after = _pool_cpu_s()  # the pool's workers live on: their CPU time so far, before and after
+        if workers_after is not None:
+            cpu.append((workers_after - (workers_before or 0.0), time.process_time() - start_cpu))
         runs = len(outcome.comparison.summary)
     seconds = _median(times)
+    workers = jobs.app_workers()
+    quiet = [w / workers + server for w, server in cpu]  # each worker on a core of its own
     return {
         "app_compare_s": seconds * 100 / reps,
         "details": {
@@ -824,8 +830,29 @@ def measure_app_compare(s: Settings) -> dict:
             "seconds_measured": seconds,
             "ms_per_run_wall": seconds * 1e3 / runs,
             "scaled_to_100_runs_per_mode": reps != 100,
+            "cpu_s_workers_and_server": cpu,
+            "quiet_cores_s": _median(quiet) * 100 / reps if quiet else None,
+            "quiet_cores_what": "workers' CPU time / workers + the server's CPU time, median of the clicks, "
+            "scaled to 100 runs per mode: the wall time with a core for each worker and the server's share "
+            "(on a busy machine the wall clock also counts other processes' turns; the pool runs at nice +10)",
         },
     }
+
+
+def _pool_cpu_s() -> float | None:
+    """CPU seconds used so far by the workers of this process's warm pools (Linux /proc), or None."""
+    from abm import executors
+
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    try:
+        for pool in list(executors._WARM.values()):
+            for pid in list(getattr(pool, "_processes", {}) or {}):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
 
 
 SOBOL = {"parameters": 10, "N": 1024, "replications": 10, "cores": 16}

@@ -846,7 +846,7 @@ def _pool_cpu_s() -> float | None:
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     total = 0.0
     try:
-        for pool in list(executors._WARM.values()):
+        for pool in list(getattr(executors, "_WARM", {}).values()):
             for pid in list(getattr(pool, "_processes", {}) or {}):
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime

@@ -3,11 +3,10 @@
 Every browser session of the app shares one server process. Without a budget one visitor's
 Compare of 2,000 replications on all cores would starve every other session's Step. So:
 
-- **One pool for the server.** Compare jobs run one at a time on the server's warm pool of
-  ``app_workers()`` processes (one per core; forked once and kept between jobs), started at a
-  lower CPU priority (``nice`` +10: the scheduler weighs them about a tenth of the server, so
-  every session's Step and page updates take the CPU they need first). The runs never execute
-  in the server process itself.
+- **One pool for the server.** Compare jobs run one at a time, each on a pool of
+  ``app_workers()`` processes (one per core), started at a lower CPU priority (``nice`` +10:
+  the scheduler weighs them about a tenth of the server, so every session's Step and page
+  updates take the CPU they need first).
 - **A queue.** Jobs wait their turn in arrival order; at most ``APP_MAX_QUEUED_JOBS`` wait or
   run on the server, at most ``APP_MAX_SESSION_JOBS`` per session; more are refused at once.
 - **Per-request limits.** Replications per variant ``<= APP_MAX_REPLICATIONS``; the scenario

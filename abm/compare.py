@@ -23,7 +23,6 @@ from abm.errors import InputError
 from abm.executors import run_local
 from abm.scenario import Scenario
 from abm.seeding import run_seed
-from abm.simulation import simulate
 from abm.vocabulary import ENTRY_MODES, EntryMode
 
 
@@ -59,13 +58,49 @@ def partner_variants(scenario: Scenario) -> dict[str, dict[str, Any]]:
     return {p.name: {"partner": p.name} for p in scenario.partners}
 
 
-def _one_run(task: tuple) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    scenario, overrides, seed, variant, replication, run_id, keep_steps = task
-    result = simulate(scenario, seed=seed, **overrides)
-    row = {"run_id": run_id, "variant": variant, "replication": replication, **result.outcomes()}
-    steps = result.steps.assign(run_id=run_id, variant=variant) if keep_steps else pd.DataFrame()
-    events = result.events.assign(run_id=run_id, variant=variant)
-    return row, steps, events
+BATCH_RUNS = 10
+"""Runs a worker does per task: the scenario crosses to the worker once per batch, results come
+back as plain lists in one message (a pool of workers; a serial comparison runs one by one)."""
+
+
+def _run_batch(task: tuple) -> list[tuple[int, Any]]:
+    """Runs of one variant: ``(run_id, (row, steps, events))`` each, or ``(run_id, exception)``
+    for a run that raised (the rest of the batch still runs).
+
+    ``steps`` is the run's steps frame (``keep_steps=True``, tagged with run_id and variant),
+    the focal entrant's monthly rows as tuples (``"focal"``) or None; ``events`` the event
+    tuples. The summary row is the dict ``RunResult.outcomes()`` gives (without the frames).
+    """
+    scenario, overrides, label, keep, runs = task
+    if overrides and len(runs) > 1:  # the variant's scenario once for the batch (a model never writes to it)
+        scenario, overrides = scenario.with_overrides(overrides), {}
+    out = []
+    for replication, run_id, seed in runs:
+        try:
+            out.append((run_id, _run(scenario, overrides, label, keep, replication, run_id, seed)))
+        except Exception as exc:
+            out.append((run_id, exc))
+    return out
+
+
+def _run(scenario: Scenario, overrides: dict, label: str, keep: bool | str, replication: int, run_id: int, seed: int):
+    from abm.model import MarketEntryModel
+    from abm.simulation import collect, outcomes_of
+
+    model = MarketEntryModel(scenario, seed=seed, **overrides)  # as abm.simulate builds it
+    try:
+        focal = model.entrants[0].name
+        if keep is not True:
+            model.keep_steps = keep  # from month 1 on: the focal entrant's rows only, or none
+        model.run()
+        head = {"run_id": run_id, "variant": label, "replication": replication}
+        if keep is True:  # the whole run's frames, as abm.simulate gives them
+            result = collect(model)
+            return {**head, **result.outcomes()}, result.steps.assign(run_id=run_id, variant=label), model.events
+        steps = [r for r in model._rows if r[1] == focal] if keep else None  # month 0 holds every firm's row
+        return {**head, **outcomes_of(model)}, steps, model.events
+    finally:
+        model.release()
 
 
 def compare(
@@ -75,7 +110,8 @@ def compare(
     replications: int = 100,
     master_seed: int = 1,
     workers: int = 1,
-    keep_steps: bool = True,
+    keep_steps: bool | str = True,
+    warm: bool = False,
     progress: Callable[[int, int], None] | None = None,
     **overrides: Any,
 ) -> Comparison:
@@ -84,13 +120,20 @@ def compare(
     Args:
         scenario: Scenario, preset name (``"alpha-beta"``), TOML path, or None for the default preset.
         variants: label -> overrides; default: one variant per entry mode (:func:`mode_variants`).
+        keep_steps: True: every firm's monthly rows in ``steps``; ``"focal"``: the focal (first)
+            entrant's rows only (what the share fan chart and the debriefs read; the same rows,
+            cheaper); False: no steps.
+        warm: run on the process's warm pool of ``workers`` processes (kept between calls, see
+            :func:`abm.executors.warm_pool`), even for one worker; the same results. For
+            scripts and notebooks: kept in the app's server, its page's charts stopped drawing
+            (cause not found), so the app forks a pool per comparison.
         progress: called as ``progress(done, total)`` after each run.
         **overrides: flat or dotted overrides applied to the scenario first, as for ``simulate``
             (e.g. ``months=24``).
 
     Raises:
-        InputError: for replications < 1 or a variant whose overrides are not allowed
-            (checked before anything runs).
+        InputError: for replications < 1, a keep_steps that is none of the above, or a variant
+            whose overrides are not allowed (checked before anything runs).
     """
     if not isinstance(scenario, Scenario):
         from abm.presets import resolve_scenario
@@ -104,45 +147,74 @@ def compare(
         raise InputError("replications", replications, "a whole number >= 1")
     if not variants:
         raise InputError("variants", variants, "at least one variant")
+    if not (isinstance(keep_steps, bool) or keep_steps == "focal"):
+        raise InputError("keep_steps", keep_steps, "True, False or 'focal'")
     for overrides in variants.values():
         scenario.with_overrides(overrides)  # fail fast, before any run
+    pooled = warm or workers > 1
+    batch = BATCH_RUNS if pooled else 1
     tasks = []
     for v, (label, overrides) in enumerate(variants.items()):
-        for r in range(replications):
-            run_id = v * replications + r
-            tasks.append((run_id, (scenario, overrides, run_seed(master_seed, r), label, r, run_id, keep_steps)))
+        for first in range(0, replications, batch):
+            runs = [
+                (r, v * replications + r, run_seed(master_seed, r))
+                for r in range(first, min(first + batch, replications))
+            ]
+            tasks.append((len(tasks), (scenario, overrides, label, keep_steps, runs)))
     rows, steps, events, failures = {}, {}, {}, []
-    total = len(tasks)
-    for done, (run_id, out) in enumerate(run_local(_one_run, tasks, workers=workers), start=1):
-        if isinstance(out, Exception):
-            _, (_, _, seed, label, r, _, _) = tasks[run_id]
-            failures.append(
-                {
-                    "run_id": run_id,
-                    "variant": label,
-                    "replication": r,
-                    "seed": seed,
-                    "error": f"{type(out).__name__}: {out}",
-                }
-            )
-        else:
-            rows[run_id], steps[run_id], events[run_id] = out
-        if progress:
-            progress(done, total)
+    total = len(variants) * replications
+    done = 0
+    for index, out in run_local(_run_batch, tasks, workers=workers, warm=warm):
+        _, (_, _, label, _, runs) = tasks[index]
+        results = [(run_id, out) for _, run_id, _ in runs] if isinstance(out, Exception) else out
+        for (r, _, seed), (run_id, result) in zip(runs, results, strict=True):
+            if isinstance(result, Exception):
+                failures.append(
+                    {
+                        "run_id": run_id,
+                        "variant": label,
+                        "replication": r,
+                        "seed": seed,
+                        "error": f"{type(result).__name__}: {result}",
+                    }
+                )
+            else:
+                rows[run_id], steps[run_id], events[run_id] = result
+            done += 1
+            if progress:
+                progress(done, total)
     order = sorted(rows)
     summary = pd.DataFrame([rows[i] for i in order])
-    steps_df = pd.concat([steps[i] for i in order], ignore_index=True) if keep_steps and order else pd.DataFrame()
-    events_df = pd.concat([events[i] for i in order], ignore_index=True) if order else pd.DataFrame()
     return Comparison(
         scenario,
         master_seed,
         replications,
         variants,
         summary,
-        steps_df,
-        events_df,
+        _steps_frame(keep_steps, order, rows, steps),
+        _events_frame(order, rows, events),
         pd.DataFrame(failures, columns=["run_id", "variant", "replication", "seed", "error"]),
     )
+
+
+def _steps_frame(keep: bool | str, order: list[int], rows: dict, steps: dict) -> pd.DataFrame:
+    if not keep or not order:
+        return pd.DataFrame()
+    if keep is True:
+        return pd.concat([steps[i] for i in order], ignore_index=True)
+    from abm.model import STEP_COLUMNS
+
+    records = [(*row, i, rows[i]["variant"]) for i in order for row in steps[i]]
+    return pd.DataFrame.from_records(records, columns=[*STEP_COLUMNS, "run_id", "variant"])
+
+
+def _events_frame(order: list[int], rows: dict, events: dict) -> pd.DataFrame:
+    from abm.simulation import EVENT_COLUMNS
+
+    if not order:
+        return pd.DataFrame()
+    records = [(*event, i, rows[i]["variant"]) for i in order for event in events[i]]
+    return pd.DataFrame.from_records(records, columns=[*EVENT_COLUMNS, "run_id", "variant"])
 
 
 class _CallableModule(types.ModuleType):

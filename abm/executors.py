@@ -18,8 +18,10 @@ import gc
 import itertools
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 
@@ -37,7 +39,12 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def run_local(
-    fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], *, workers: int = 1, in_flight: int | None = None
+    fn: Callable[[Any], Any],
+    tasks: Iterable[tuple[int, Any]],
+    *,
+    workers: int = 1,
+    in_flight: int | None = None,
+    warm: bool = False,
 ) -> Iterator[tuple[int, Any]]:
     """Run ``fn(task)`` for every ``(index, task)``; yield ``(index, result)`` as they finish.
 
@@ -48,10 +55,16 @@ def run_local(
         workers: 1 runs in this process; more use a pool of forked processes.
         in_flight: most tasks submitted but not yet collected (default: 4 per worker);
             bounds memory however long ``tasks`` is.
+        warm: run on this process's warm pool of ``workers`` processes (:func:`warm_pool`),
+            kept for the next call instead of forked and shut down each time, even for one
+            worker (a server keeps the runs out of its own process).
 
     A task that raises yields ``(index, exc)`` with the exception object, so one failing
     run never stops the rest.
     """
+    if warm:
+        yield from _warm_run(fn, tasks, max(1, workers), in_flight or 4 * max(1, workers))
+        return
     if workers <= 1:
         for index, task in tasks:
             try:
@@ -107,6 +120,69 @@ def _pool(
         finally:
             if pending:  # stopped early (cancelled, an error): drop what has not started
                 pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WARM: dict[tuple[int, int], ProcessPoolExecutor] = {}
+_WARM_LOCK = threading.Lock()
+
+
+def _started(_: int) -> int:
+    return os.getpid()
+
+
+def warm_pool(workers: int) -> ProcessPoolExecutor:
+    """This process's pool of ``workers`` forked processes at the niceness of
+    :func:`worker_niceness`, started on first use and kept for later calls (a server's
+    Compare clicks pay the fork once). Its workers are forked at once, while the parent's
+    heap is frozen (see :func:`run_local`), with the compiled loops loaded. A pool whose
+    worker died is replaced."""
+    key = (workers, _NICENESS[0])
+    with _WARM_LOCK:
+        pool = _WARM.get(key)
+        if pool is not None and not getattr(pool, "_broken", False):
+            return pool
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        extra: dict[str, Any] = {"initializer": _nice, "initargs": (_NICENESS[0],)} if _NICENESS[0] else {}
+        _load_compiled_kernels()
+        ours = gc.get_freeze_count() == 0
+        if ours:
+            gc.collect()
+            gc.freeze()
+        try:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), **extra)
+            list(pool.map(_started, range(workers)))  # fork every worker now, from the frozen heap
+        finally:
+            if ours:
+                gc.unfreeze()
+        _WARM[key] = pool
+        return pool
+
+
+def close_warm_pools() -> None:
+    """Shut down every warm pool of this process (tests; a server leaves them to exit)."""
+    with _WARM_LOCK:
+        pools = list(_WARM.values())
+        _WARM.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _warm_run(
+    fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], workers: int, limit: int
+) -> Iterator[tuple[int, Any]]:
+    pool = warm_pool(workers)
+    pending: dict[Future, int] = {}
+    try:
+        yield from _drain(pool, fn, tasks, pending, limit)
+    except BrokenProcessPool:
+        with _WARM_LOCK:  # a worker died: the next call starts a fresh pool
+            if _WARM.get((workers, _NICENESS[0])) is pool:
+                del _WARM[(workers, _NICENESS[0])]
+        raise
+    finally:
+        for future in pending:  # stopped early (cancelled, an error): drop what has not started
+            future.cancel()
 
 
 def _load_compiled_kernels() -> None:

@@ -135,7 +135,8 @@ class MarketEntryModel(mesa.Model):
         self.partnerships: list[Partnership] = []
         self.decisions: list[policies.DecisionRecord] = []
         self._rows: list[tuple] = []
-        self.keep_steps = True  # False: record() skips the steps rows and Mesa's collector (sweeps)
+        self.keep_steps: bool | str = True  # False: record() skips the steps rows and Mesa's collector (sweeps);
+        # "focal": only the focal (first) entrant's rows, no collector (the app's Compare)
         self._share_path: dict[str, list[float]] = {}  # each entrant's share by month while it owns its brand
         self._build_map()
         self._create_agents()
@@ -244,7 +245,10 @@ class MarketEntryModel(mesa.Model):
             self.running = False
 
     def regulators_review_licences(self) -> None:
-        if self.regulators:  # agents_by_type has no key for a type with no agents
+        if len(self.regulators) == 1:  # Mesa's shuffle of one agent draws no number: the same run, cheaper
+            self.regulators[0].review_applications()
+            self.regulators[0].change_rules()
+        elif self.regulators:  # agents_by_type has no key for a type with no agents
             regulators = self.agents_by_type[Regulator]
             regulators.shuffle_do("review_applications")
             regulators.shuffle_do("change_rules")
@@ -544,7 +548,8 @@ class MarketEntryModel(mesa.Model):
 
     def record(self) -> None:
         """Record this month: one row per firm for the tidy frames, and Mesa's collector (unless
-        ``keep_steps`` is off: a sweep that keeps only summaries)."""
+        ``keep_steps`` is off: a sweep that keeps only summaries; ``"focal"``: the focal
+        entrant's rows only, no collector)."""
         month = self.month
         awareness = self.awareness = self.consumers.awareness()
         reached = self.consumers.reached
@@ -558,7 +563,8 @@ class MarketEntryModel(mesa.Model):
             return
         awareness_of, reached_by = awareness.tolist(), reached.tolist()  # floats, once
         rows = self._rows
-        for f in self.firms:
+        keep_all = self.keep_steps is True
+        for f in self.firms if keep_all else self.entrants[:1]:
             b = f.brand
             row = (
                 month,
@@ -606,7 +612,8 @@ class MarketEntryModel(mesa.Model):
                 )
             else:
                 rows.append((*row, True, True, "", f.cash, *_NOT_AN_ENTRANT))
-        self.datacollector.collect(self)
+        if keep_all:
+            self.datacollector.collect(self)
 
     def __repr__(self) -> str:
         from abm.display import model_repr

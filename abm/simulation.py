@@ -102,6 +102,14 @@ def summary_row(model: MarketEntryModel, entrant_index: int = 0) -> dict[str, An
     return _entrant_summary(model, model.entrants[entrant_index])
 
 
+def outcomes_of(model: MarketEntryModel) -> dict[str, Any]:
+    """``RunResult.outcomes()`` of a model that has run, without building its frames: the
+    same keys, values and types (with several entrants, through their frame, as ``collect``)."""
+    if len(model.entrants) == 1:
+        return _entrant_summary(model, model.entrants[0])
+    return pd.DataFrame([_entrant_summary(model, e) for e in model.entrants]).iloc[0].to_dict()
+
+
 def collect(model: MarketEntryModel) -> RunResult:
     """The tidy frames of a model that has run."""
     steps = pd.DataFrame.from_records(model._rows, columns=STEP_COLUMNS)

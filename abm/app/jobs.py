@@ -3,9 +3,10 @@
 Every browser session of the app shares one server process. Without a budget one visitor's
 Compare of 2,000 replications on all cores would starve every other session's Step. So:
 
-- **One pool for the server.** Compare jobs run one at a time, each on ``app_workers()``
-  processes (the cores less one, at least one; the one left keeps every session's Step and
-  page updates responsive), started at a lower CPU priority (``nice`` +10).
+- **One pool for the server.** Compare jobs run one at a time, each on a pool of
+  ``app_workers()`` processes (one per core), started at a lower CPU priority (``nice`` +10:
+  the scheduler weighs them about a tenth of the server, so every session's Step and page
+  updates take the CPU they need first).
 - **A queue.** Jobs wait their turn in arrival order; at most ``APP_MAX_QUEUED_JOBS`` wait or
   run on the server, at most ``APP_MAX_SESSION_JOBS`` per session; more are refused at once.
 - **Per-request limits.** Replications per variant ``<= APP_MAX_REPLICATIONS``; the scenario
@@ -136,10 +137,10 @@ QUEUE = JobQueue(slots=1)
 
 
 def app_workers() -> int:
-    """Processes one job may use: the cores less one (at least one)."""
+    """Processes one job may use: one per core (they run at ``nice`` +10, below the server)."""
     from abm.executors import available_cores
 
-    return max(1, available_cores() - 1)
+    return max(1, available_cores())
 
 
 def check_request(scenario: Any, replications: int) -> None:

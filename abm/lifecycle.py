@@ -295,6 +295,21 @@ def estimates(model: MarketEntryModel, p: Partnership, as_kind: str | None = Non
     return cache[key]
 
 
+def _discounting(model: MarketEntryModel, p: Partnership) -> tuple[float, float, float, float]:
+    """The entrant's and the partner's annuity factors over the planning horizon ``H`` and
+    their going-concern factors at ``H`` (``valuation_multiple`` x 12 months, discounted):
+    ``(a_e, a_p, gc_e, gc_p)``, each at its own cost of capital."""
+    H = model.scenario.mode_choice.horizon_months
+    multiple = model.scenario.contract.valuation_multiple
+    r_e = model.entrant_by_name[p.entrant].config.cost_of_capital
+    r_p = model.partner_by_name[p.partner].config.cost_of_capital
+    a_e = valuation.annuity_factor(H, r_e)
+    a_p = valuation.annuity_factor(H, r_p)
+    gc_e = multiple * 12 * (1.0 + r_e) ** (-H / 12)  # going concern at H
+    gc_p = multiple * 12 * (1.0 + r_p) ** (-H / 12)
+    return a_e, a_p, gc_e, gc_p
+
+
 def _estimates(model: MarketEntryModel, p: Partnership, as_kind: str | None = None) -> dict[str, float]:
     """Each side's estimate of its options, from what it observes (docs/ODD.md §7.5).
 
@@ -335,10 +350,7 @@ def _estimates(model: MarketEntryModel, p: Partnership, as_kind: str | None = No
     fixed = fixed_alone + coord
     if kind == "joint_venture":  # the JV employs what the partner puts in
         fixed += pcfg.service_cost * p.promised_partner * p.motivation
-    a_e = valuation.annuity_factor(H, cfg.cost_of_capital)
-    a_p = valuation.annuity_factor(H, pcfg.cost_of_capital)
-    gc_e = c.valuation_multiple * 12 * (1.0 + cfg.cost_of_capital) ** (-H / 12)  # going concern at H
-    gc_p = c.valuation_multiple * 12 * (1.0 + pcfg.cost_of_capital) ** (-H / 12)
+    a_e, a_p, gc_e, gc_p = _discounting(model, p)
     r_e = float(valuation.ramp_factor(H, R, cfg.cost_of_capital))
 
     def share_pv(start: float, end_: float, ramp: float = r_e) -> float:
@@ -807,7 +819,24 @@ def share_paying(model: MarketEntryModel, p: Partnership, target: float) -> floa
     """The alliance profit share in [0.05, 0.6] at which the partner's own estimate of the
     alliance (at its cost of capital, ``partner_continue``) is worth ``target``: the share
     that pays it its bargained part (``bargaining.share_giving``)."""
-    return bargaining.share_giving(lambda phi: estimates_at_share(model, p, phi)["partner_continue"], target, 0.05, 0.6)
+    if p.kind != "alliance":
+        return bargaining.share_giving(
+            lambda phi: estimates_at_share(model, p, phi)["partner_continue"], target, 0.05, 0.6
+        )
+    # in an alliance only the partner's own terms move with the share: its value at ``phi`` is
+    # _estimates' two lines for it, on the gross margin estimated once (the same numbers as
+    # re-estimating the whole partnership at each trial share, without doing so)
+    est = estimates(model, p)
+    gross_pv, gross_end = est["gross_pv"], est["gross_end"]
+    a_e, a_p, _, gc_p = _discounting(model, p)
+    service = model.partner_by_name[p.partner].config.service_cost * p.promised_partner
+
+    def partner_continue(phi: float) -> float:
+        p_end = phi * gross_end - service
+        p_pv = (phi * gross_pv - service * a_e) * a_p / a_e
+        return float(p_pv + max(0.0, p_end) * gc_p)
+
+    return bargaining.share_giving(partner_continue, target, 0.05, 0.6)
 
 
 def estimates_at_share(model: MarketEntryModel, p: Partnership, share: float) -> dict[str, float]:

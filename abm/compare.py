@@ -153,7 +153,7 @@ def compare(
         scenario.with_overrides(overrides)  # fail fast, before any run
     pooled = warm or workers > 1
     batch = BATCH_RUNS if pooled else 1
-    tasks = []
+    tasks: list[tuple[int, tuple[Any, ...]]] = []
     for v, (label, overrides) in enumerate(variants.items()):
         for first in range(0, replications, batch):
             runs = [

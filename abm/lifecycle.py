@@ -303,8 +303,8 @@ def _discounting(model: MarketEntryModel, p: Partnership) -> tuple[float, float,
     multiple = model.scenario.contract.valuation_multiple
     r_e = model.entrant_by_name[p.entrant].config.cost_of_capital
     r_p = model.partner_by_name[p.partner].config.cost_of_capital
-    a_e = valuation.annuity_factor(H, r_e)
-    a_p = valuation.annuity_factor(H, r_p)
+    a_e = float(valuation.annuity_factor(H, r_e))
+    a_p = float(valuation.annuity_factor(H, r_p))
     gc_e = multiple * 12 * (1.0 + r_e) ** (-H / 12)  # going concern at H
     gc_p = multiple * 12 * (1.0 + r_p) ** (-H / 12)
     return a_e, a_p, gc_e, gc_p

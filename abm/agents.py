@@ -243,6 +243,12 @@ class Entrant(Firm):
         self.net_cash -= amount
         self.npv -= amount * self.model.discount(month, self.config.cost_of_capital)
 
+    def pay(self, amount: float, month: int) -> None:
+        """An outflow outside operations that is not an investment (a fee, a penalty)."""
+        self.cash -= amount
+        self.net_cash -= amount
+        self.npv -= amount * self.model.discount(month, self.config.cost_of_capital)
+
     def receive(self, amount: float, month: int) -> None:
         """An inflow outside operations: sale proceeds or salvage."""
         self.cash += amount

@@ -236,7 +236,12 @@ def _mode_value(
         if p is not None and mode == "alliance":
             partner_value = p.profit_share * (gross_pv + gc * margin * share) - p.service_cost * p.commitment * annuity
         elif p is not None and mode == "joint_venture":
-            part = 1.0 - (keep_gross if keep_override is None else min(entrant.jv_stake, ownership_cap(scenario)))
+            # the partner's part: 1 - the stake (bargained, or given); for the whole venture's value
+            # (keep_override 1.0, from jv_stake, before the stake is bargained) 1 - the wanted stake
+            if keep_override is None or keep_override < 1.0:
+                part = 1.0 - keep_gross
+            else:
+                part = 1.0 - min(entrant.jv_stake, ownership_cap(scenario))
             venture = gross_pv - costs_pv + gc * max(0.0, margin * share - fixed - coordination)
             partner_value = part * venture + c.exit_cost * part * jv_setup_cost(scenario, entrant)
         return float(ev), float(partner_value)

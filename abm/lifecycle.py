@@ -99,7 +99,9 @@ def evolve(model: MarketEntryModel, p: Partnership) -> None:
     if draws[0] < rules.defection_hazard(
         p.partner_know_how, entrant.local_knowledge, pcfg.ambition, c.defection_knowledge
     ):
+        cost = partner_exit_cost(model, p)
         end(model, p, "partner_defected")
+        charge_partner(model, p, cost)  # breaking a JV early costs the defector as any walk-out
         seller = partner.launch_rival_brand(p.partner_know_how, entrant)
         model.consumers.seed_awareness(seller.brand, 0.3, seller.coverage)
         what = "a rival brand" if seller is partner else f"its own brand ({seller.name})"
@@ -483,11 +485,40 @@ def _power(model: MarketEntryModel, p: Partnership) -> float:
 
 
 def partner_exit_cost(model: MarketEntryModel, p: Partnership) -> float:
-    """What the partner gives up by walking away now: nothing of an alliance's future (it is
-    in the stay value) but the JV equity it leaves behind, sold at a loss (``exit_cost``)."""
-    if p.kind != "joint_venture":
+    """What breaking a JV early costs the partner: ``exit_cost`` x the equity it put in (the
+    cost of unwinding the venture before its planned life: termination penalties, lock-ups,
+    write-offs; paid to no one, whatever the settlement route; the mirror of
+    :func:`entrant_exit_cost`). Nothing for an alliance (its future is in the stay value), nor
+    at or after the planned end."""
+    if p.kind != "joint_venture" or (p.planned_end is not None and model.month >= p.planned_end):
         return 0.0
     return model.scenario.contract.exit_cost * (1.0 - p.stake) * p.jv_equity
+
+
+def walkout_settlement(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> tuple[JvExitRoute, float]:
+    """How a JV is settled when the partner walks away for an outside opportunity: it no
+    longer runs the venture, so it cannot buy it; the entrant buys its stake when the venture
+    is worth more to it than the liquidation would pay the partner, at the Nash price over the
+    partner's salvage (``bargaining.buyout``), or the venture is liquidated."""
+    entrant = model.entrant_by_name[p.entrant]
+    v_e = est["venture_whole_entrant"] - rebuild_cost(model, entrant)
+    salvage = est["salvage_whole"]
+    if v_e >= salvage and model.ownership_cap >= 1.0:
+        ok, price = bargaining.buyout(1.0 - p.stake, salvage, v_e, _power(model, p))
+        if ok and entrant.cash >= price:
+            return "buyout_by_entrant", float(price)
+    return "liquidation", 0.0
+
+
+def partner_walkout_proceeds(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> float:
+    """What the partner walking out of a JV gets for its stake (:func:`walkout_settlement`):
+    the entrant's price, or its part of the liquidation's salvage; nothing from an alliance."""
+    if p.kind != "joint_venture":
+        return 0.0
+    route, price = walkout_settlement(model, p, est)
+    if route == "buyout_by_entrant":
+        return price
+    return (1.0 - p.stake) * model.scenario.contract.salvage_fraction * p.jv_equity
 
 
 def partner_considers_leaving(model: MarketEntryModel, p: Partnership, offer: float) -> bool:
@@ -503,7 +534,7 @@ def partner_considers_leaving(model: MarketEntryModel, p: Partnership, offer: fl
     a_p = valuation.annuity_factor(model.scenario.mode_choice.horizon_months, partner.config.cost_of_capital)
     diverted = brand_diversion(model, p, est["share"]) - brand_diversion(model, p, est["share_alone"])
     stay = est["partner_continue"] - max(0.0, diverted) * float(a_p)
-    leave = offer - partner_exit_cost(model, p)
+    leave = offer + partner_walkout_proceeds(model, p, est) - partner_exit_cost(model, p)
     unc = est["uncertainty"]
     choice = model.ask(
         partner,
@@ -526,8 +557,9 @@ def partner_considers_leaving(model: MarketEntryModel, p: Partnership, offer: fl
         "outside_opportunity",
         f"{partner.name} takes an outside opportunity worth {offer:.1f}m (staying was worth {stay:.1f}m to it)",
     )
-    charge_partner(model, p, partner_exit_cost(model, p))  # what its decision counted, it pays
+    cost = partner_exit_cost(model, p)  # what its decision counted, it pays
     end(model, p, "partner_walked_away")
+    charge_partner(model, p, cost)
     return True
 
 
@@ -709,12 +741,12 @@ def entrant_exit_cost(model: MarketEntryModel, p: Partnership) -> float:
 
 
 def entrant_ends(model: MarketEntryModel, p: Partnership, cause: PartnershipEndCause) -> None:
-    """The entrant ends the partnership: it pays what walking out of a JV early costs it
-    (what its decision counted), then the partnership ends."""
+    """The entrant ends the partnership; the settlement is the one its decision valued, then
+    it pays what breaking a JV early costs it (a fee, not an investment)."""
     cost = entrant_exit_cost(model, p)
-    if cost > 0:
-        model.entrant_by_name[p.entrant].invest(cost, model.month)
     end(model, p, cause)
+    if cost > 0:
+        model.entrant_by_name[p.entrant].pay(cost, model.month)
 
 
 def trouble(model: MarketEntryModel, p: Partnership) -> None:
@@ -1080,6 +1112,8 @@ def _settle_joint_venture(
     route: JvExitRoute
     if p.end_cause == "entrant_exited":  # the entrant cannot fund it any more: the partner takes it
         route, price = ("buyout_by_partner", 0.0) if est["partner_alone"] > 0 else ("liquidation", 0.0)
+    elif p.end_cause == "partner_walked_away":  # it left for another opportunity: it cannot buy
+        route, price = walkout_settlement(model, p, est)
     elif p.forced_route:
         route = p.forced_route
         price = settlement(model, p, est)[1] if route.startswith("buyout") else 0.0

@@ -342,10 +342,11 @@ def test_a_partner_walking_out_of_a_jv_pays_the_exit_cost_its_decision_counted(m
     m.release()
 
 
-def test_an_entrant_walking_out_of_a_jv_before_its_planned_life_counts_and_pays_its_exit_cost():
-    """Fault: ``exit_cost`` is what a side loses by walking out of a JV, but only the partner's
+def test_an_entrant_walking_out_of_a_jv_before_its_planned_life_counts_and_pays_its_exit_cost(monkeypatch):
+    """Fault: ``exit_cost`` is what breaking a JV early costs a side, but only the partner's
     decisions counted it: the entrant's way out of a young JV was worth as much as at its planned
-    end. Its end option is now lower by its own exit cost before the planned end, not after."""
+    end. Its end option is now lower by its own exit cost before the planned end, not after, and
+    it pays exactly that, as a fee (not an investment), after the settlement its decision valued."""
     m, p = _jv_at(8)
     est = lifecycle.estimates(m, p)
     cost = lifecycle.entrant_exit_cost(m, p)
@@ -357,11 +358,40 @@ def test_an_entrant_walking_out_of_a_jv_before_its_planned_life_counts_and_pays_
     planned, p.planned_end = p.planned_end, m.month  # at the planned life: no exit cost
     assert lifecycle.entrant_exit_cost(m, p) == 0.0
     p.planned_end = planned
-    npv, invested = m.entrants[0].npv, m.entrants[0].invested
+    e = m.entrants[0]
+    cash, npv, invested = e.cash, e.npv, e.invested
+    ended = []
+    monkeypatch.setattr(lifecycle, "end", lambda model, q, cause, then="": ended.append(cause))  # no settlement
     lifecycle.entrant_ends(m, p, "ended_by_entrant")
-    assert m.entrants[0].invested - invested >= 0.5 * p.stake * p.jv_equity - 1e-9
-    assert not p.active and m.entrants[0].npv < npv
+    fee = 0.5 * p.stake * p.jv_equity
+    assert ended == ["ended_by_entrant"]
+    assert cash - e.cash == pytest.approx(fee) and e.invested == invested
+    assert npv - e.npv == pytest.approx(fee * m.discount(m.month, e.config.cost_of_capital))
     m.release()
+
+
+def test_a_partner_walking_out_of_a_jv_cannot_buy_it_and_counts_what_its_stake_brings():
+    """Fault (review of 2026-12-02): a partner leaving a JV for an outside opportunity went
+    through the ordinary settlement, so it could buy the entrant's stake and run the venture it
+    had just walked out of (seed 2, month 40: the entrant left the market), and its decision to
+    leave ignored what its stake would bring. Now the entrant buys its stake or the venture is
+    liquidated, and the partner's value of leaving counts those proceeds."""
+    routes = []
+    for seed, month in ((2, 8), (2, 40), (5, 30)):
+        m, p = _jv_at(month, seed=seed)
+        est = lifecycle.estimates(m, p)
+        route, price = lifecycle.walkout_settlement(m, p, est)
+        proceeds = lifecycle.partner_walkout_proceeds(m, p, est)
+        if route == "buyout_by_entrant":
+            assert proceeds == price > 0
+        else:
+            assert proceeds == pytest.approx((1 - p.stake) * m.scenario.contract.salvage_fraction * p.jv_equity)
+        assert lifecycle.partner_considers_leaving(m, p, offer=10_000.0)
+        assert p.exit_route in ("buyout_by_entrant", "liquidation") and p.exit_route == route
+        routes.append(route)
+        assert m.entrants[0].brand_owner != m.partners[0].name
+        m.release()
+    assert "buyout_by_entrant" in routes  # the seam is exercised, not only liquidations
 
 
 def test_a_costlier_way_out_of_a_jv_keeps_entrants_in_their_jvs():

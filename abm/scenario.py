@@ -446,7 +446,8 @@ class Contract(Section):
     )
     exit_cost: float = spec(
         0.9,
-        "share of its JV equity a side loses by walking out of a JV before its planned life (calibrated, ODD §9)",
+        "fee, as a share of the JV equity it put in, a side pays for breaking a JV before its planned life "
+        "(unwinding, penalties; an assumption screened to fit, ODD §9)",
         lo=0,
         hi=1,
     )
@@ -466,7 +467,7 @@ class Contract(Section):
     partner_setup_share: float = spec(
         1.0,
         "what the resources a partner puts into an alliance's set-up (warehousing, staff: seed case) cost it, "
-        "as a share of the entrant's saving; the rest is synergy (calibrated, ODD §9)",
+        "as a share of the entrant's saving; the rest is synergy (an assumption screened to fit, at its bound; ODD §9)",
         lo=0,
         hi=1,
     )

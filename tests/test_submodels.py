@@ -238,3 +238,23 @@ def test_an_outside_offer_is_taken_when_it_is_worth_more_than_staying():
     assert offer_taken(10.0, 10.0) == pytest.approx(0.3821, abs=1e-3)
     assert offer_taken(1.0, 10.0) > 0.99 > offer_taken(10.0, 10.0) > offer_taken(40.0, 10.0) > 0.0
     assert offer_taken(-5.0, 10.0) == 1.0 and offer_taken(5.0, 0.0) == 0.0
+
+
+def test_the_appraisal_values_a_jv_partners_part_at_the_bargained_stake():
+    """Fault (review of 2026-12-02): given the bargained stake, the appraisal still valued the
+    JV partner's part (which sets how likely it is to leave for an outside offer) at 1 - the
+    entrant's *wanted* stake. The partner's part now follows the stake it is paid, so the
+    wanted stake no longer moves the value of a JV at a given bargained stake, and the stake
+    itself does."""
+    from abm import entry
+    from abm.presets import load
+
+    sc = load("alpha-beta").with_overrides({"partners[0].outside_option": 0.8})
+    assert sc.partners[0].outside_option > 0  # offers arrive: the partner's part matters
+
+    def value(wanted, stake):
+        s = sc.with_overrides({"entrants[0].jv_stake": wanted})
+        return entry._mode_value(s, s.entrants[0], s.partners[0], "joint_venture", stake)
+
+    assert value(0.5, 0.5) == value(0.95, 0.5)
+    assert value(0.95, 0.5) != value(0.95, 0.7)

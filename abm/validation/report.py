@@ -26,8 +26,8 @@ NOT_REPRODUCED = [
     "hold together on assumptions no source pins (docs/ODD.md §7.4, §7.16, §9): a partner pays for "
     "the resources it puts into an alliance's set-up at what they save the entrant (no synergy in "
     "the set-up, although seed 000 says synergy is real; with half of it synergy, success for both "
-    "runs about 3 points higher in the calibration screen), and a side that walks out of a JV before "
-    "its planned life loses 0.9 of the equity it put in. Partnerships still running at year 10 "
+    "runs about 3 points higher in the calibration screen), and a side that breaks a JV before its "
+    "planned life pays a fee of 0.9 of the equity it put in, whatever the settlement. Partnerships still running at year 10 "
     "succeed for both in almost every run, so success for both rests on how many end early; most "
     "failed alliances are ended by a partner taking an outside opportunity (seed 000's shifting "
     "priorities), a split of causes no source gives.",

@@ -179,7 +179,7 @@ def ablations():
     strict=True,
     reason="Model 2 ends alliances by value (the entrant's way out against the partner's share, partners' outside "
     "offers, concessions), rarely at a trust floor: with trust frozen at signing, alliances fail 38.3 % [33.0, 43.9] "
-    "against 37.5 % [34.6, 40.5] with it (full validation, 2026-12-02, second pass), so the fact does not rest on "
+    "against 37.6 % [34.7, 40.6] with it (full validation, 2026-12-02, after the review of the exit costs), so the fact does not rest on "
     "trust dynamics; "
     "the trust check rests on unequal commitment (below; docs/VALIDATION.md, mechanism checks)",
 )

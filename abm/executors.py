@@ -385,6 +385,11 @@ def call_each(fn: Callable[[Any], Any], batch: list[tuple[int, Any]]) -> list[tu
     return out
 
 
+DASK_SUBMISSIONS = 3
+"""How often :func:`run_dask` submits a batch whose Dask future failed for a reason other
+than a run's own error or ``KilledWorker`` (a transient failure of the cluster or the client)."""
+
+
 def run_dask(
     fn: Callable[[Any], Any],
     tasks: Iterable[tuple[int, Any]],
@@ -407,9 +412,14 @@ def run_dask(
 
     limit = in_flight or max(16, 4 * sum(client.nthreads().values()))
     source = iter(tasks)
-    members: dict[str, list[int]] = {}
+    members: dict[str, tuple[list[tuple[int, Any]], int]] = {}  # key -> (its tasks, submissions so far)
     pending = as_completed()
     exhausted = False
+
+    def submit(chunk: list[tuple[int, Any]], tries: int) -> None:
+        future = client.submit(call_each, fn, chunk, pure=False)
+        members[future.key] = (chunk, tries)
+        pending.add(future)
 
     def top_up() -> None:
         nonlocal exhausted
@@ -418,18 +428,24 @@ def run_dask(
             if not chunk:
                 exhausted = True
                 return
-            future = client.submit(call_each, fn, chunk, pure=False)
-            members[future.key] = [index for index, _ in chunk]
-            pending.add(future)
+            submit(chunk, 1)
 
     top_up()
     while pending.count():
         future = next(pending)
-        indices = members.pop(future.key)
+        chunk, tries = members.pop(future.key)
         try:
             results = future.result()
         except Exception as exc:
-            results = [(index, exc) for index in indices]
+            # call_each keeps a run's own errors: what reaches here is the cluster's (a lost
+            # connection, an error inside the client). The runs are seeded, so the batch is
+            # submitted again, up to DASK_SUBMISSIONS times; a batch that kills workers comes
+            # back as KilledWorker (Dask already retried it) and is not submitted again.
+            if type(exc).__name__ != "KilledWorker" and tries < DASK_SUBMISSIONS:
+                del future
+                submit(chunk, tries + 1)
+                continue
+            results = [(index, exc) for index, _ in chunk]
         del future
         yield from results
         top_up()

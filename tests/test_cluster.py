@@ -111,3 +111,45 @@ def test_the_slurm_configuration_of_the_docs_builds_and_writes_its_job_script():
     assert "module load python/3.11" in script
     assert f"{sys.executable} -m distributed.cli.dask_worker" in script
     assert "--nthreads 1" in script and "--nworkers 16" in script and "--memory-limit 1.86GiB" in script
+
+
+def test_a_batch_whose_dask_future_fails_is_submitted_again_and_gives_the_same_runs(tmp_path, monkeypatch):
+    """A batch's future can fail for a reason that is not the run's (once in CI: an asyncio
+    error inside the client after a worker was killed, which aborted the sweep). The runs are
+    seeded, so run_dask submits the batch again, up to DASK_SUBMISSIONS times, and only then
+    reports the error for each of its tasks."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    from abm import executors
+
+    counter = tmp_path / "calls"
+    counter.write_text("0")
+    real = executors.call_each
+
+    def flaky(fn, chunk, fail_first=2, path=str(counter)):
+        with open(path) as f:
+            n = int(f.read()) + 1
+        with open(path, "w") as f:
+            f.write(str(n))
+        if n <= fail_first:
+            raise RuntimeError("the cluster lost the batch")
+        return real(fn, chunk)
+
+    monkeypatch.setattr(executors, "call_each", flaky)
+    tasks = [(i, -i) for i in range(4)]
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None, silence_logs=logging.CRITICAL
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        out = dict(executors.run_dask(abs, tasks, client=client, batch=4))
+        assert out == {i: i for i in range(4)} and counter.read_text() == "3"  # two failures, then the runs
+
+        counter.write_text("-100")  # fails every time from here: reported after DASK_SUBMISSIONS submissions
+        monkeypatch.setattr(executors, "call_each", lambda fn, chunk: flaky(fn, chunk, fail_first=10**6))
+        out = dict(executors.run_dask(abs, tasks, client=client, batch=4))
+        assert set(out) == {0, 1, 2, 3} and all(isinstance(v, RuntimeError) for v in out.values())
+        assert counter.read_text() == str(-100 + executors.DASK_SUBMISSIONS)

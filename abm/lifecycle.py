@@ -490,24 +490,24 @@ def partner_exit_cost(model: MarketEntryModel, p: Partnership) -> float:
     write-offs; paid to no one, whatever the settlement route; the mirror of
     :func:`entrant_exit_cost`). Nothing for an alliance (its future is in the stay value), nor
     at or after the planned end."""
+    return _early_exit(model, p) * (1.0 - p.stake) * p.jv_equity
+
+
+def _early_exit(model: MarketEntryModel, p: Partnership) -> float:
+    """``exit_cost`` while breaking the partnership would cut a JV short of its planned life;
+    0 for an alliance and at or after the planned end."""
     if p.kind != "joint_venture" or (p.planned_end is not None and model.month >= p.planned_end):
         return 0.0
-    return model.scenario.contract.exit_cost * (1.0 - p.stake) * p.jv_equity
+    return model.scenario.contract.exit_cost
 
 
 def walkout_settlement(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> tuple[JvExitRoute, float]:
     """How a JV is settled when the partner walks away for an outside opportunity: it no
-    longer runs the venture, so it cannot buy it; the entrant buys its stake when the venture
-    is worth more to it than the liquidation would pay the partner, at the Nash price over the
-    partner's salvage (``bargaining.buyout``), or the venture is liquidated."""
-    entrant = model.entrant_by_name[p.entrant]
-    v_e = est["venture_whole_entrant"] - rebuild_cost(model, entrant)
-    salvage = est["salvage_whole"]
-    if v_e >= salvage and model.ownership_cap >= 1.0:
-        ok, price = bargaining.buyout(1.0 - p.stake, salvage, v_e, _power(model, p))
-        if ok and entrant.cash >= price:
-            return "buyout_by_entrant", float(price)
-    return "liquidation", 0.0
+    longer runs the venture, so it cannot buy it (:func:`settlement` without the partner as a
+    buyer): the entrant buys its stake at the Nash price over the partner's salvage, or the
+    venture is liquidated."""
+    route, price, _ = settlement(model, p, est, partner_runs=False)
+    return route, float(price)
 
 
 def partner_walkout_proceeds(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> float:
@@ -531,7 +531,7 @@ def partner_considers_leaving(model: MarketEntryModel, p: Partnership, offer: fl
     partner's profit share (a renegotiation), or let it go (:func:`match_offer`)."""
     partner = model.partner_by_name[p.partner]
     est = estimates(model, p)
-    a_p = valuation.annuity_factor(model.scenario.mode_choice.horizon_months, partner.config.cost_of_capital)
+    a_p = _discounting(model, p)[1]
     diverted = brand_diversion(model, p, est["share"]) - brand_diversion(model, p, est["share_alone"])
     stay = est["partner_continue"] - max(0.0, diverted) * float(a_p)
     leave = offer + partner_walkout_proceeds(model, p, est) - partner_exit_cost(model, p)
@@ -572,11 +572,7 @@ def match_offer(model: MarketEntryModel, p: Partnership, est: dict[str, float], 
     entrant = model.entrant_by_name[p.entrant]
     partner = model.partner_by_name[p.partner]
     c = model.scenario.contract
-    H = model.scenario.mode_choice.horizon_months
-    a_e = float(valuation.annuity_factor(H, entrant.config.cost_of_capital))
-    a_p = float(valuation.annuity_factor(H, partner.config.cost_of_capital))
-    gc_e = c.valuation_multiple * 12 * (1.0 + entrant.config.cost_of_capital) ** (-H / 12)
-    gc_p = c.valuation_multiple * 12 * (1.0 + partner.config.cost_of_capital) ** (-H / 12)
+    a_e, a_p, gc_e, gc_p = _discounting(model, p)
     # what one point of profit share is worth to each side over the horizon
     slope_p = est["gross_pv"] * a_p / a_e + est["gross_end"] * gc_p
     slope_e = est["gross_pv"] + est["gross_end"] * gc_e
@@ -642,7 +638,7 @@ def partner_concedes(model: MarketEntryModel, p: Partnership, way_out: float) ->
     if share is None or share >= old:
         return False
     new = estimates_at_share(model, p, share)
-    a_p = valuation.annuity_factor(model.scenario.mode_choice.horizon_months, partner.config.cost_of_capital)
+    a_p = _discounting(model, p)[1]
     diverted = brand_diversion(model, p, new["share"]) - brand_diversion(model, p, new["share_alone"])
     keep = new["partner_continue"] - max(0.0, diverted) * float(a_p) - cost
     let_go = partner.config.outside_option * partner.config.opportunity_value
@@ -735,9 +731,7 @@ def entrant_exit_cost(model: MarketEntryModel, p: Partnership) -> float:
     """What the entrant loses by walking out of a JV before its planned life: ``exit_cost``
     of its equity (unwinding, equity at stake; the mirror of :func:`partner_exit_cost`);
     nothing at or after the planned end, nor for an alliance."""
-    if p.kind != "joint_venture" or (p.planned_end is not None and model.month >= p.planned_end):
-        return 0.0
-    return model.scenario.contract.exit_cost * p.stake * p.jv_equity
+    return _early_exit(model, p) * p.stake * p.jv_equity
 
 
 def entrant_ends(model: MarketEntryModel, p: Partnership, cause: PartnershipEndCause) -> None:
@@ -1016,18 +1010,21 @@ def term_ends(model: MarketEntryModel, p: Partnership) -> None:
     end(model, p, "expired", then="leave" if choice == "leave" else "alone")
 
 
-def settlement(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -> tuple[JvExitRoute, float, str]:
+def settlement(
+    model: MarketEntryModel, p: Partnership, est: dict[str, float], partner_runs: bool = True
+) -> tuple[JvExitRoute, float, str]:
     """How a JV would be settled now, by value: (route, price, buyer).
 
     Each side values the whole venture as it would run it alone (the entrant having to
     rebuild the partner's channels; the partner with the product as far as it learned it).
     Whoever values it more buys the other's stake at the Nash price; a foreign-ownership cap
     below 1 rules out the entrant buying; a venture worth less to both than its salvage is
-    liquidated.
+    liquidated. ``partner_runs=False``: a partner that is leaving values the venture at its
+    salvage only and does not buy.
     """
     entrant = model.entrant_by_name[p.entrant]
     v_e = est["venture_whole_entrant"] - rebuild_cost(model, entrant)
-    v_p = est["partner_alone"]
+    v_p = est["partner_alone"] if partner_runs else -math.inf
     salvage = est["salvage_whole"]
     beta = _power(model, p)
     if max(v_e, v_p) < salvage:
@@ -1036,6 +1033,8 @@ def settlement(model: MarketEntryModel, p: Partnership, est: dict[str, float]) -
         ok, price = bargaining.buyout(1.0 - p.stake, max(v_p, salvage), v_e, beta)
         if ok and entrant.cash >= price:
             return "buyout_by_entrant", price, "entrant"
+    if not partner_runs:
+        return "liquidation", 0.0, ""
     ok, price = bargaining.buyout(p.stake, max(v_e, salvage), max(v_p, salvage + 1e-9), 1.0 - beta)
     if ok:
         return "buyout_by_partner", price, "partner"

@@ -72,8 +72,8 @@ def enable() -> bool:
     """Load the compiled loops (from the cache, else compile them) and use them from the next
     model on; False where they are not available."""
     global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, chunk_weights, chunk_pick, cover
-    global appeal_exponent
-    global _points, awareness_month, prepare_choice, count_aware
+    global appeal_exponent, _mulhi, _pcg_next, _next_double, _loggam, _poisson
+    global _points, awareness_month, prepare_choice, choice_chunk, count_aware
     if ENABLED:
         return True
     if not available():
@@ -83,6 +83,11 @@ def enable() -> bool:
     def compiled(fn):
         return njit(cache=True, nogil=True)(fn)
 
+    _mulhi = _mulhi_intrinsic()
+    _pcg_next = compiled(_pcg_next_py)
+    _next_double = compiled(_next_double_py)
+    _loggam = compiled(_loggam_py)
+    _poisson = compiled(_poisson_py)
     segment_counts = compiled(_segment_counts)
     learn_rates = compiled(_learn_rates)
     chunk_lengths = compiled(_chunk_lengths)
@@ -94,6 +99,7 @@ def enable() -> bool:
     _points = compiled(_points_py)
     awareness_month = compiled(_awareness_month)
     prepare_choice = compiled(_prepare_choice)
+    choice_chunk = compiled(_choice_chunk)
     count_aware = compiled(_count_aware)
     ENABLED = True
     return True
@@ -264,12 +270,13 @@ def _chunk_weights(appeal, covered, aware, rows, loyalty_factor, last, start, st
                 outside[i] = outside[i] + x_row[i]
 
 
-def _chunk_pick(rows, last, start, stop, bits, nested, work, draw, picked):
+def _chunk_pick(pcg, rows, last, start, stop, nested, work, draw, picked):
     """Pick by inverse CDF, one uniform each, from the weights of :func:`_chunk_weights` (row
     0: the outside option, 1, or ``D^(1 - lam)`` as the caller left it): the weights are
     cumulated in ``work`` (rows 0..k); the pick is the number of cumulative weights below
-    ``u x total``. ``draw`` (float32) and ``picked`` (int32) are work rows of the chunk's
-    width. Returns consumers per option."""
+    ``u x total``. The uniforms are the numpy path's: ``random_raw((width + 1) // 2)`` read
+    as uint32 (low half first), the top 24 bits of each, from ``pcg``. ``draw`` (float32) and
+    ``picked`` (int32) are work rows of the chunk's width. Returns consumers per option."""
     k = rows.shape[0]
     width = stop - start
     one = np.float32(1.0)
@@ -285,10 +292,14 @@ def _chunk_pick(rows, last, start, stop, bits, nested, work, draw, picked):
         for i in range(width):
             x_row[i] = x_row[i] + prev_row[i]
     total = work[k]
-    for i in range(width):
-        u = np.float32(bits[i] >> np.uint32(8)) * scale
-        draw[i] = u * total[i]
+    half = np.uint64(0xFFFFFFFF)
+    for i in range(0, width, 2):
+        raw = _pcg_next(pcg)
+        draw[i] = np.float32((raw & half) >> np.uint64(8)) * scale * total[i]
         picked[i] = 0
+        if i + 1 < width:
+            draw[i + 1] = np.float32(raw >> np.uint64(40)) * scale * total[i + 1]
+            picked[i + 1] = 0
     # past[j]: consumers whose pick lies past option j; the cumulative weights never fall (the
     # weights are >= 0), so the options below a pick are 0..pick-1 and consumers on option j
     # number past[j - 1] - past[j]: the counts come with the picks, without a pass of their own
@@ -359,7 +370,7 @@ def _appeal_exponent(taste_s, price_weight_s, base, position, price, out):
 
 
 def _awareness_month(
-    rng,
+    pcg,
     aware,
     promoting,
     on_sale,
@@ -380,9 +391,9 @@ def _awareness_month(
     total,
 ):
     """The numpy path's ``spread_awareness`` in one call: segment counts, rates, and chunk by
-    chunk the learners' then the forgetters' Poisson points drawn from ``rng`` (the model's
-    numpy generator; numba's ``poisson`` and ``random`` are numpy's algorithms on the same
-    state, so the draws are the same) and placed on consumers."""
+    chunk the learners' then the forgetters' Poisson points drawn from ``pcg`` (the model's
+    generator's own state, :func:`pcg_words`; :func:`_poisson_py` and :func:`_next_double_py`
+    are numpy's algorithms, so the draws are the same) and placed on consumers."""
     n = aware.shape[1]
     segment_counts(aware, seg_start, n, cell_first_seg, aware_in, cell_aware, total)
     learners = np.flatnonzero(promoting)
@@ -401,10 +412,10 @@ def _awareness_month(
         learn_at = forget_at = np.empty(0)
         if learners.shape[0]:
             learn_length, learn_ends, _ = chunk_lengths(learn_rate, unaware_in, g0, g1)
-            learn_at = _points(rng, learn_ends)
+            learn_at = _points(pcg, learn_ends)
         if forgetters.shape[0]:
             forget_length, forget_ends, _ = chunk_lengths(forget_by_seg, aware_in_f, g0, g1)
-            forget_at = _points(rng, forget_ends)
+            forget_at = _points(pcg, forget_ends)
         if learn_at.shape[0]:
             place_hits(
                 learn_at,
@@ -457,23 +468,28 @@ def _prepare_choice(
     appeal,
     taste_s,
     price_weight_s,
-    u0,
-    s,
-    sqrt_fit_s,
-    switching_s,
-    fast_range,
+    terms,
+    selling,
+    bonus,
+    stale,
+    info,
 ):
-    """The numpy path's bookkeeping before a choice, in one call: coverage masks of brands
-    whose coverage changed; the brands on sale and their loyalty bonus (float32); whether
-    unshifted weights are safe; and, if so, ``u / s`` without loyalty for brands whose
-    quality, position or price changed, written into their ``appeal`` rows (the caller
-    takes ``np.exp`` of those rows, as the numpy path does).
+    """The numpy path's bookkeeping before a choice, in one call, into the caller's arrays:
+    coverage masks of brands whose coverage changed; the brands on sale (``selling[:k]``) and
+    their loyalty bonus in float32 (``bonus[:k]``); whether unshifted weights are safe; and, if
+    so, ``u / s`` without loyalty for brands whose quality, position or price changed, written
+    into their ``appeal`` rows and listed in ``stale`` (the caller takes ``np.exp`` of those
+    rows, as the numpy path does). ``terms``: ``u0, s, sqrt(fit / s), switching_cost / s`` and
+    the fast range. ``info`` gets ``[k, stale brands, coverage changed, bonus changed]``, where
+    the bonus changed when ``bonus[:k]`` differs from what the previous call left there (the
+    caller then takes ``np.expm1`` of it; ``info[0] = -1`` forces that).
 
-    Returns ``(selling, bonus, fast, stale, coverage_changed)``.
+    Returns whether unshifted weights are safe (``fast``; False also where nothing is on sale).
     """
+    u0, s, sqrt_fit_s, switching_s, fast_range = terms[0], terms[1], terms[2], terms[3], terms[4]
     n_brands, n_regions = coverage.shape
     n_seg = seg_start.shape[0]
-    coverage_changed = False
+    coverage_changed = 0
     at = np.empty(n_seg, dtype=np.float32)
     for b in range(n_brands):
         differs = False
@@ -486,20 +502,30 @@ def _prepare_choice(
             covered_count[b] = cover(rank, covered, b, at, seg_start, seg_size)
             for r in range(n_regions):
                 covered_for[b, r] = coverage[b, r]
-            coverage_changed = True
-    selling = np.flatnonzero(on_sale)
-    k = selling.shape[0]
-    bonus = np.empty(k, dtype=np.float32)
-    stale = np.empty(k, dtype=np.int64)
+            coverage_changed = 1
+    k = 0
+    for b in range(n_brands):
+        if on_sale[b]:
+            selling[k] = b
+            k += 1
+    bonus_changed = 1 if k != info[0] else 0
+    info[0] = k
+    info[1] = 0
+    info[2] = coverage_changed
     if k == 0:
-        return selling, bonus, False, stale[:0], coverage_changed
+        info[3] = bonus_changed
+        return False
     best = quality[selling[0]]
     top_bonus = -np.inf
     for j in range(k):
         b = selling[j]
-        bonus[j] = np.float32(switching_s * loyalty[b])
+        x = np.float32(switching_s * loyalty[b])
+        if x != bonus[j]:
+            bonus_changed = 1
+        bonus[j] = x
         best = max(best, quality[b])
-        top_bonus = max(top_bonus, float(bonus[j]))
+        top_bonus = max(top_bonus, float(x))
+    info[3] = bonus_changed
     fast = (best - u0) / s + max(top_bonus, 0.0) <= fast_range
     n_stale = 0
     if fast:
@@ -519,19 +545,204 @@ def _prepare_choice(
                 appeal_for[b, 2] = price[b]
                 stale[n_stale] = b
                 n_stale += 1
-    return selling, bonus, fast, stale[:n_stale], coverage_changed
+    info[1] = n_stale
+    return fast
 
 
-def _points_py(rng, ends):
-    """Poisson points over ``[0, ends[-1])`` as the numpy path draws them (none if empty)."""
+def _choice_chunk(
+    pcg,
+    appeal,
+    covered,
+    aware,
+    selling,
+    factor,
+    k,
+    last,
+    start,
+    stop,
+    nested,
+    weigh,
+    pick,
+    work,
+    draw,
+    picked,
+    customers,
+):
+    """One chunk of the choice: the logit weights (``weigh``, :func:`_chunk_weights`) and/or
+    the picks (``pick``, :func:`_chunk_pick`, with the chunk's uniforms drawn from ``pcg``
+    as the numpy path's ``random_raw``), adding the buyers of each brand to ``customers``.
+    With ``nested`` the caller raises row 0 of ``work`` to ``1 - lam`` between the two."""
+    rows = selling[:k]
+    if weigh:
+        chunk_weights(appeal, covered, aware, rows, factor[:k], last, start, stop, nested, work)
+    if pick:
+        counts = chunk_pick(pcg, rows, last, start, stop, nested, work, draw, picked)
+        for j in range(k):
+            customers[rows[j]] += counts[j + 1]
+
+
+def _points_py(pcg, ends):
+    """Poisson points over ``[0, ends[-1])`` as the numpy path draws them (none if empty):
+    ``rng.poisson(total)``, then ``rng.random(hits) * total``."""
     if ends.shape[0] == 0 or not ends[-1] > 0:
         return np.empty(0)
     total = ends[-1]
-    hits = rng.poisson(total)
+    hits = _poisson(pcg, total)
     at = np.empty(hits)
     for h in range(hits):
-        at[h] = rng.random() * total
+        at[h] = _next_double(pcg) * total
     return at
+
+
+# ---- numpy's PCG64, stepped where it lives --------------------------------------------------
+#
+# Handing the model's ``np.random.Generator`` to a compiled function costs about 14 us a call
+# (numba unboxes it through ctypes every time), more than the awareness month itself. Instead
+# the loops step the generator's own PCG64 state, seen as four uint64 words (:func:`pcg_words`),
+# with numpy's algorithms: the same numbers, and the generator is left exactly where numpy's
+# own draws would leave it (its buffered half-word, used only by 32-bit draws, is not touched
+# by these draws, in numpy or here).
+
+_MULTIPLIER_HI = np.uint64(0x2360ED051FC65DA4)
+_MULTIPLIER_LO = np.uint64(0x4385DF649FCCF645)
+"""PCG's default 128-bit LCG multiplier (numpy's ``PCG_DEFAULT_MULTIPLIER_128``), in halves."""
+
+
+def pcg_words(rng: Any) -> np.ndarray | None:
+    """The PCG64 state of ``rng`` as a writable view on the generator's own memory:
+    ``[state_lo, state_hi, increment_lo, increment_hi]`` (uint64), so that the loops draw from
+    it in place; None where ``rng`` is not a plain ``PCG64`` generator or the memory is laid out
+    otherwise (checked against ``bit_generator.state``), and the numpy path is to be used.
+
+    The view stays valid while the generator lives (the caller keeps it), and does not survive
+    pickling (make it again from the unpickled generator).
+    """
+    import ctypes
+
+    bitgen = getattr(rng, "bit_generator", None)
+    if type(bitgen) is not np.random.PCG64:
+        return None
+    # numpy's pcg64_state starts with a pointer to {128-bit state, 128-bit increment}
+    address = ctypes.c_void_p.from_address(bitgen.ctypes.state_address).value
+    if not address:
+        return None
+    words = np.ctypeslib.as_array((ctypes.c_uint64 * 4).from_address(address))
+    state = bitgen.state["state"]
+    low = (1 << 64) - 1
+    expected = [state["state"] & low, state["state"] >> 64, state["inc"] & low, state["inc"] >> 64]
+    if [int(w) for w in words] != expected:  # e.g. a build without native 128-bit integers
+        return None
+    return words
+
+
+def _mulhi_intrinsic():
+    """``mulhi(a, b)``: the high 64 bits of the 128-bit product of two uint64 (one machine
+    multiplication; numba has no 128-bit integers)."""
+    from llvmlite import ir
+    from numba.core import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def mulhi(typingctx, a, b):
+        if a != types.uint64 or b != types.uint64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            wide = ir.IntType(128)
+            product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+            return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+        return types.uint64(types.uint64, types.uint64), codegen
+
+    return mulhi
+
+
+def _pcg_next_py(pcg):
+    """numpy's ``PCG64`` next 64 bits (``random_raw``): one step of the 128-bit LCG, then the
+    XSL-RR output (high xor low, rotated right by the top 6 bits of the state)."""
+    lo = pcg[0]
+    hi = pcg[1]
+    step_lo = lo * _MULTIPLIER_LO
+    step_hi = _mulhi(lo, _MULTIPLIER_LO) + lo * _MULTIPLIER_HI + hi * _MULTIPLIER_LO
+    new_lo = step_lo + pcg[2]
+    carry = np.uint64(1) if new_lo < step_lo else np.uint64(0)
+    new_hi = step_hi + pcg[3] + carry
+    pcg[0] = new_lo
+    pcg[1] = new_hi
+    value = new_hi ^ new_lo
+    rot = new_hi >> np.uint64(58)
+    return (value >> rot) | (value << ((np.uint64(64) - rot) & np.uint64(63)))
+
+
+def _next_double_py(pcg):
+    """numpy's ``next_double``: a uniform on [0, 1) from the top 53 of the next 64 bits."""
+    return np.float64(_pcg_next(pcg) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+def _loggam_py(x):
+    """numpy's ``random_loggam``: log Gamma(x), for the Poisson's rejection test."""
+    a = (
+        8.333333333333333e-02,
+        -2.777777777777778e-03,
+        7.936507936507937e-04,
+        -5.952380952380952e-04,
+        8.417508417508418e-04,
+        -1.917526917526918e-03,
+        6.410256410256410e-03,
+        -2.955065359477124e-02,
+        1.796443723688307e-01,
+        -1.39243221690590e00,
+    )
+    if x == 1.0 or x == 2.0:
+        return 0.0
+    n = int(7 - x) if x < 7.0 else 0
+    x0 = x + n
+    x2 = (1.0 / x0) * (1.0 / x0)
+    lg2pi = 1.8378770664093453e00
+    gl0 = a[9]
+    for k in range(9):
+        gl0 *= x2
+        gl0 += a[8 - k]
+    gl = gl0 / x0 + 0.5 * lg2pi + (x0 - 0.5) * np.log(x0) - x0
+    if x < 7.0:
+        for _ in range(n):
+            gl = gl - np.log(x0 - 1.0)
+            x0 = x0 - 1.0
+    return gl
+
+
+def _poisson_py(pcg, lam):
+    """numpy's ``random_poisson``: multiplication of uniforms below 10, else Hormann's PTRS
+    (transformed rejection), drawing its uniforms with :func:`_next_double_py`."""
+    if not lam >= 10:  # numpy's order of tests (a NaN takes the multiplication, and gives 0)
+        if lam == 0:
+            return 0
+        enlam = np.exp(-lam)
+        x = 0
+        prod = 1.0
+        while True:
+            prod *= _next_double(pcg)
+            if prod > enlam:
+                x += 1
+            else:
+                return x
+    slam = np.sqrt(lam)
+    loglam = np.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        u = _next_double(pcg) - 0.5
+        v = _next_double(pcg)
+        us = 0.5 - np.fabs(u)
+        k = np.int64(np.floor((2 * a / us + b) * u + lam + 0.43))  # numpy: floor, then the cast
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if np.log(v) + np.log(invalpha) - np.log(a / (us * us) + b) <= -lam + k * loglam - _loggam(k + 1.0):
+            return k
 
 
 # The compiled loops, set by :func:`enable` (``Any``: numba's dispatchers are not typed).
@@ -544,6 +755,12 @@ chunk_pick: Any = None
 cover: Any = None
 appeal_exponent: Any = None
 _points: Any = None
+_mulhi: Any = None
+_pcg_next: Any = None
+_next_double: Any = None
+_loggam: Any = None
+_poisson: Any = None
+choice_chunk: Any = None
 awareness_month: Any = None
 prepare_choice: Any = None
 count_aware: Any = None

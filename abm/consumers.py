@@ -142,12 +142,32 @@ class ConsumerMarket:
         w = market.local_word_of_mouth  # the compiled month's constants, as the numpy path computes them
         forget_rate = float(-np.log1p(-min(market.awareness_decay, 1.0 - 1e-12)))
         self._awareness_terms = (market.awareness_decay > 0, forget_rate, w, (1.0 - w) / n, market.bass_q / 12.0)
-        self._choice_terms = (
-            market.no_purchase_utility,
-            s,
-            float(np.sqrt(market.fit_weight / s)),
-            market.switching_cost / s,
+        self._choice_terms = np.array(
+            [
+                market.no_purchase_utility,
+                s,
+                float(np.sqrt(market.fit_weight / s)),
+                market.switching_cost / s,
+                _FAST_RANGE,
+            ]
         )
+        self._selling = np.zeros(n_brands, dtype=np.int64)  # the compiled choice's month, kept between months
+        self._bonus = np.zeros(n_brands, dtype=np.float32)
+        self._factor = np.zeros(n_brands, dtype=np.float32)  # expm1(bonus), taken when the bonus changes
+        self._stale = np.zeros(n_brands, dtype=np.int64)
+        self._choice_info = np.array([-1, 0, 0, 0], dtype=np.int64)
+        self._pcg = kernels.pcg_words(rng)  # the loops draw from the generator's own state
+        self.compiled = self.compiled and self._pcg is not None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_pcg"] = None  # a view on the generator's memory: made again from the copy's generator
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._pcg = kernels.pcg_words(self.rng)
+        self.compiled = self.compiled and self._pcg is not None
 
     def _locate(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Region (row-major over regions_x x regions_y) and neighbourhood cell of each point."""
@@ -229,7 +249,7 @@ class ConsumerMarket:
 
     def spread_awareness(self, offer: BrandOffer) -> None:
         """Bass-like awareness growth from marketing and neighbours; forgetting off sale."""
-        if self.compiled:
+        if self.compiled and self._pcg is not None:
             self._spread_awareness_compiled(offer)
             return
         m = self.market
@@ -284,7 +304,7 @@ class ConsumerMarket:
         """``spread_awareness`` in one compiled call: the same draws and arithmetic."""
         decays, forget_rate, w, mix, q12 = self._awareness_terms
         kernels.awareness_month(
-            self.rng,
+            self._pcg,
             self._aware,
             np.asarray(offer.promoting, dtype=bool),
             np.asarray(offer.on_sale, dtype=bool),
@@ -408,7 +428,7 @@ class ConsumerMarket:
 
     def choose(self, offer: BrandOffer) -> np.ndarray:
         """Every consumer buys one brand or nothing; returns customers per brand."""
-        if self.compiled and self._choose_compiled(offer):
+        if self.compiled and self._pcg is not None and self._choose_compiled(offer):
             return self.customers
         self._update_coverage(offer.coverage)
         selling = np.flatnonzero(np.asarray(offer.on_sale, dtype=bool))
@@ -480,8 +500,8 @@ class ConsumerMarket:
     def _choose_compiled(self, offer: BrandOffer) -> bool:
         """``choose`` through the compiled loops; False (nothing drawn) where utilities span
         too wide a range for unshifted weights, which the numpy path's shifted weights take."""
-        u0, s, sqrt_fit_s, switching_s = self._choice_terms
-        selling, bonus, fast, stale, coverage_changed = kernels.prepare_choice(
+        info = self._choice_info
+        fast = kernels.prepare_choice(
             np.asarray(offer.on_sale, dtype=bool),
             np.asarray(offer.quality, dtype=float),
             np.asarray(offer.position, dtype=float),
@@ -499,15 +519,17 @@ class ConsumerMarket:
             self._appeal,
             self._taste_s,
             self._price_weight_s,
-            u0,
-            s,
-            sqrt_fit_s,
-            switching_s,
-            _FAST_RANGE,
+            self._choice_terms,
+            self._selling,
+            self._bonus,
+            self._stale,
+            info,
         )
+        k, n_stale, coverage_changed, bonus_changed = info.tolist()
         if coverage_changed:
             self.reached = self._covered_count / self.n
-        k = len(selling)
+        if bonus_changed:  # numpy's float32 expm1 of the bonuses, as the numpy path takes it
+            self._factor[:k] = np.expm1(self._bonus[:k])
         customers = np.zeros(self.n_brands, dtype=np.int64)
         if k == 0:
             self.last_choice.fill(-1)
@@ -515,33 +537,21 @@ class ConsumerMarket:
             return True
         if not fast:
             return False
-        for brand in stale:
-            np.exp(self._appeal[brand], out=self._appeal[brand])
-        factor = np.expm1(bonus)
+        for brand in self._stale[:n_stale].tolist():  # numpy's float32 exp, as the numpy path takes it
+            row = self._appeal[brand]
+            np.exp(row, out=row)
         nested = self.nest != 1.0
         lam = np.float32(1.0 - self.nest)
+        outside = self._work[0]
         for start, stop, _, _ in self._chunks:
-            width = stop - start
-            bits = self.rng.bit_generator.random_raw((width + 1) // 2).view(np.uint32)[:width]
-            kernels.chunk_weights(
-                self._appeal,
-                self._covered,
-                self._aware,
-                selling,
-                factor,
-                self.last_choice,
-                start,
-                stop,
-                nested,
-                self._work,
-            )
-            if nested:  # D^(1 - lam) by numpy's float32 power, as the numpy path takes it
-                outside = self._work[0, :width]
-                np.power(outside, lam, out=outside)
-            picks = kernels.chunk_pick(
-                selling, self.last_choice, start, stop, bits, nested, self._work, self._spare[0], self._picked
-            )
-            customers[selling] += picks[1:]
+            args = (self._pcg, self._appeal, self._covered, self._aware, self._selling, self._factor, k)
+            work = (self._work, self._spare[0], self._picked, customers)
+            if nested:  # D^(1 - lam) by numpy's float32 power between the weights and the picks
+                kernels.choice_chunk(*args, self.last_choice, start, stop, True, True, False, *work)
+                np.power(outside[: stop - start], lam, out=outside[: stop - start])
+                kernels.choice_chunk(*args, self.last_choice, start, stop, True, False, True, *work)
+            else:
+                kernels.choice_chunk(*args, self.last_choice, start, stop, False, True, True, *work)
         self._set_customers(customers)
         return True
 

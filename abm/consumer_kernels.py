@@ -72,7 +72,7 @@ def enable() -> bool:
     """Load the compiled loops (from the cache, else compile them) and use them from the next
     model on; False where they are not available."""
     global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, chunk_weights, chunk_pick, cover
-    global appeal_exponent, _mulhi, _pcg_next, _next_double, _loggam, _poisson
+    global appeal_exponent, _mulhi, _pcg_step, _pcg_next, _next_double, _loggam, _poisson
     global _points, awareness_month, prepare_choice, choice_chunk, count_aware
     if ENABLED:
         return True
@@ -84,6 +84,7 @@ def enable() -> bool:
         return njit(cache=True, nogil=True)(fn)
 
     _mulhi = _mulhi_intrinsic()
+    _pcg_step = compiled(_pcg_step_py)
     _pcg_next = compiled(_pcg_next_py)
     _next_double = compiled(_next_double_py)
     _loggam = compiled(_loggam_py)
@@ -293,13 +294,16 @@ def _chunk_pick(pcg, rows, last, start, stop, nested, work, draw, picked):
             x_row[i] = x_row[i] + prev_row[i]
     total = work[k]
     half = np.uint64(0xFFFFFFFF)
+    lo, hi, inc_lo, inc_hi = pcg[0], pcg[1], pcg[2], pcg[3]  # the state in registers meanwhile
     for i in range(0, width, 2):
-        raw = _pcg_next(pcg)
+        lo, hi, raw = _pcg_step(lo, hi, inc_lo, inc_hi)
         draw[i] = np.float32((raw & half) >> np.uint64(8)) * scale * total[i]
         picked[i] = 0
         if i + 1 < width:
             draw[i + 1] = np.float32(raw >> np.uint64(40)) * scale * total[i + 1]
             picked[i + 1] = 0
+    pcg[0] = lo
+    pcg[1] = hi
     # past[j]: consumers whose pick lies past option j; the cumulative weights never fall (the
     # weights are >= 0), so the options below a pick are 0..pick-1 and consumers on option j
     # number past[j - 1] - past[j]: the counts come with the picks, without a pass of their own
@@ -657,21 +661,26 @@ def _mulhi_intrinsic():
     return mulhi
 
 
-def _pcg_next_py(pcg):
-    """numpy's ``PCG64`` next 64 bits (``random_raw``): one step of the 128-bit LCG, then the
-    XSL-RR output (high xor low, rotated right by the top 6 bits of the state)."""
-    lo = pcg[0]
-    hi = pcg[1]
+def _pcg_step_py(lo, hi, inc_lo, inc_hi):
+    """One step of numpy's ``PCG64``: the 128-bit LCG ``state * multiplier + increment``
+    (halves ``lo``, ``hi``), then the XSL-RR output (high xor low, rotated right by the top 6
+    bits of the state). Returns ``(lo, hi, 64 random bits)``."""
     step_lo = lo * _MULTIPLIER_LO
     step_hi = _mulhi(lo, _MULTIPLIER_LO) + lo * _MULTIPLIER_HI + hi * _MULTIPLIER_LO
-    new_lo = step_lo + pcg[2]
+    new_lo = step_lo + inc_lo
     carry = np.uint64(1) if new_lo < step_lo else np.uint64(0)
-    new_hi = step_hi + pcg[3] + carry
-    pcg[0] = new_lo
-    pcg[1] = new_hi
+    new_hi = step_hi + inc_hi + carry
     value = new_hi ^ new_lo
     rot = new_hi >> np.uint64(58)
-    return (value >> rot) | (value << ((np.uint64(64) - rot) & np.uint64(63)))
+    return new_lo, new_hi, (value >> rot) | (value << ((np.uint64(64) - rot) & np.uint64(63)))
+
+
+def _pcg_next_py(pcg):
+    """numpy's ``PCG64`` next 64 bits (``random_raw``), stepping the state in ``pcg``."""
+    lo, hi, out = _pcg_step(pcg[0], pcg[1], pcg[2], pcg[3])
+    pcg[0] = lo
+    pcg[1] = hi
+    return out
 
 
 def _next_double_py(pcg):
@@ -756,6 +765,7 @@ cover: Any = None
 appeal_exponent: Any = None
 _points: Any = None
 _mulhi: Any = None
+_pcg_step: Any = None
 _pcg_next: Any = None
 _next_double: Any = None
 _loggam: Any = None

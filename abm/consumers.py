@@ -583,7 +583,7 @@ class ConsumerMarket:
 
     def _set_customers(self, customers: np.ndarray) -> None:
         self.customers = customers
-        self.no_purchase = int(self.n - customers.sum())
+        self.no_purchase = self.n - sum(customers.tolist())
 
     # ---- read-outs -------------------------------------------------------------------
 

@@ -72,7 +72,7 @@ def enable() -> bool:
     """Load the compiled loops (from the cache, else compile them) and use them from the next
     model on; False where they are not available."""
     global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, chunk_weights, chunk_pick, cover
-    global appeal_exponent, _mulhi, _pcg_step, _pcg_next, _next_double, _loggam, _poisson
+    global appeal_exponent, _unchanged, _mulhi, _pcg_step, _pcg_next, _next_double, _loggam, _poisson
     global _points, awareness_month, prepare_choice, choice_chunk, count_aware
     if ENABLED:
         return True
@@ -93,6 +93,7 @@ def enable() -> bool:
     learn_rates = compiled(_learn_rates)
     chunk_lengths = compiled(_chunk_lengths)
     place_hits = compiled(_place_hits)
+    _unchanged = compiled(_unchanged_py)
     chunk_weights = compiled(_chunk_weights)
     chunk_pick = compiled(_chunk_pick)
     cover = compiled(_cover)
@@ -198,18 +199,39 @@ def _chunk_lengths(rate, counts, g0, g1):
     return length, ends, acc
 
 
-def _place_hits(at, ends, length, rate, counts, g0, g1, rows, seg_start, seg_size, aware, eligible_value, set_to):
+def _place_hits(
+    at,
+    ends,
+    length,
+    rate,
+    counts,
+    g0,
+    g1,
+    rows,
+    seg_start,
+    seg_size,
+    aware,
+    eligible_value,
+    set_to,
+    known,
+    seg_cell_index,
+    aware_in,
+    cell_aware,
+    total,
+):
     """Turn Poisson points into consumers and set their awareness to ``set_to``.
 
     A point at ``at`` falls in the interval of one (row, segment) and, within it, on the
     ``within``-th eligible consumer of that segment (eligible: ``aware == eligible_value``),
     counted on the state before any of this chunk's points is applied, as the numpy path's
-    ``flatnonzero(eligible)[rank]`` does.
+    ``flatnonzero(eligible)[rank]`` does. Each change is also made in ``known`` and in the
+    aware counts per segment, cell and brand (see :func:`_awareness_month`).
     """
     m = ends.shape[0]
     width = g1 - g0
     hit_brand = np.empty(at.shape[0], dtype=np.int64)
     hit_consumer = np.empty(at.shape[0], dtype=np.int64)
+    hit_segment = np.empty(at.shape[0], dtype=np.int64)
     n_hits = 0
     for h in range(at.shape[0]):
         a = at[h]
@@ -233,10 +255,37 @@ def _place_hits(at, ends, length, rate, counts, g0, g1, rows, seg_start, seg_siz
                 if seen == within:
                     hit_brand[n_hits] = b
                     hit_consumer[n_hits] = i
+                    hit_segment[n_hits] = g
                     n_hits += 1
                     break
+    step = 1 if set_to else -1
     for h in range(n_hits):
-        aware[hit_brand[h], hit_consumer[h]] = set_to
+        b = hit_brand[h]
+        i = hit_consumer[h]
+        if aware[b, i] != set_to:  # a consumer hit twice changes once
+            aware[b, i] = set_to
+            known[b, i] = set_to
+            g = hit_segment[h]
+            aware_in[b, g] += step
+            cell_aware[b, seg_cell_index[g]] += step
+            total[b] += step
+
+
+def _unchanged_py(aware, known):
+    """Whether two bool arrays of one shape hold the same values (eight at a time)."""
+    a = aware.reshape(-1).view(np.uint8)
+    b = known.reshape(-1).view(np.uint8)
+    m = a.shape[0]
+    n_words = m >> 3
+    a_words = a[: n_words * 8].view(np.uint64)
+    b_words = b[: n_words * 8].view(np.uint64)
+    for w in range(n_words):
+        if a_words[w] != b_words[w]:
+            return False
+    differs = 0
+    for i in range(n_words * 8, m):  # the last few
+        differs |= a[i] ^ b[i]
+    return differs == 0
 
 
 def _chunk_weights(appeal, covered, aware, rows, loyalty_factor, last, start, stop, nested, work):
@@ -393,13 +442,20 @@ def _awareness_month(
     aware_in,
     cell_aware,
     total,
+    known,
+    counted,
 ):
     """The numpy path's ``spread_awareness`` in one call: segment counts, rates, and chunk by
     chunk the learners' then the forgetters' Poisson points drawn from ``pcg`` (the model's
     generator's own state, :func:`pcg_words`; :func:`_poisson_py` and :func:`_next_double_py`
     are numpy's algorithms, so the draws are the same) and placed on consumers."""
     n = aware.shape[1]
-    segment_counts(aware, seg_start, n, cell_first_seg, aware_in, cell_aware, total)
+    # the aware counts per segment, cell and brand: kept from the last call, which updated them
+    # with every change it made (in ``known`` too), unless ``aware`` was changed elsewhere since
+    if not (counted[0] and _unchanged(aware, known)):
+        segment_counts(aware, seg_start, n, cell_first_seg, aware_in, cell_aware, total)
+        known[...] = aware
+        counted[0] = 1
     learners = np.flatnonzero(promoting)
     forgetters = np.flatnonzero(~on_sale & (total > 0)) if decay else np.empty(0, dtype=np.int64)
     n_seg = seg_start.shape[0]
@@ -435,6 +491,11 @@ def _awareness_month(
                 aware,
                 False,
                 True,
+                known,
+                seg_cell_index,
+                aware_in,
+                cell_aware,
+                total,
             )
         if forget_at.shape[0]:
             place_hits(
@@ -451,6 +512,11 @@ def _awareness_month(
                 aware,
                 True,
                 False,
+                known,
+                seg_cell_index,
+                aware_in,
+                cell_aware,
+                total,
             )
 
 
@@ -759,6 +825,7 @@ segment_counts: Any = None
 learn_rates: Any = None
 chunk_lengths: Any = None
 place_hits: Any = None
+_unchanged: Any = None
 chunk_weights: Any = None
 chunk_pick: Any = None
 cover: Any = None

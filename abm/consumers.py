@@ -139,6 +139,8 @@ class ConsumerMarket:
         self._aware_in = np.empty((n_brands, len(self._seg_start)), dtype=np.int32)
         self._cell_aware = np.empty((n_brands, len(self._cells)), dtype=np.int64)
         self._total_aware = np.empty(n_brands, dtype=np.int64)
+        self._aware_known = np.empty_like(self._aware)  # _aware as the compiled month left it, and
+        self._counted = np.zeros(1, dtype=np.int64)  # whether the three counts above are its counts
         w = market.local_word_of_mouth  # the compiled month's constants, as the numpy path computes them
         forget_rate = float(-np.log1p(-min(market.awareness_decay, 1.0 - 1e-12)))
         self._awareness_terms = (market.awareness_decay > 0, forget_rate, w, (1.0 - w) / n, market.bass_q / 12.0)
@@ -323,6 +325,8 @@ class ConsumerMarket:
             self._aware_in,
             self._cell_aware,
             self._total_aware,
+            self._aware_known,
+            self._counted,
         )
 
     def _poisson_hits(self, eligible: np.ndarray, counts: np.ndarray, rate: np.ndarray):

@@ -147,3 +147,27 @@ def test_a_copied_market_draws_from_its_own_generator(duplicate):
         month(plain, offer, m)
         assert_same(twin, plain)
     assert c.rng.bit_generator.state != twin.rng.bit_generator.state  # the original did not move
+
+
+def test_aware_counts_kept_between_months_follow_changes_made_elsewhere():
+    """The compiled month keeps its aware counts per segment, cell and brand from the month
+    before, updated with its own changes; a change made elsewhere (the model forgets a closed
+    brand; a write through the ``aware`` view) makes it count again."""
+    fast, offer = small_market(state_with_half_word(6), True)
+    plain, _ = small_market(state_with_half_word(6), False)
+    for m in range(16):
+        if m == 5:
+            for c in (fast, plain):
+                c.aware[:, 0] = False  # through the view: no setter sees it
+        if m == 9:
+            for c in (fast, plain):
+                aware = c.aware.copy()
+                aware[::7, 2] = True
+                c.aware = aware
+        month(fast, offer, m)
+        month(plain, offer, m)
+        assert_same(fast, plain)
+        counts = [np.empty_like(a) for a in (fast._aware_in, fast._cell_aware, fast._total_aware)]
+        kernels.segment_counts(fast._aware, fast._seg_start, fast.n, fast._cell_first_seg, *counts)
+        kept = (fast._aware_in, fast._cell_aware, fast._total_aware)
+        assert all(np.array_equal(a, b) for a, b in zip(counts, kept, strict=True)), m

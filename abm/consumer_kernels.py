@@ -72,7 +72,17 @@ def enable() -> bool:
     """Load the compiled loops (from the cache, else compile them) and use them from the next
     model on; False where they are not available."""
     global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, chunk_weights, chunk_pick, cover
-    global appeal_exponent, _unchanged, _mulhi, _pcg_step, _pcg_next, _next_double, _loggam, _poisson
+    global \
+        appeal_exponent, \
+        _unchanged, \
+        _mulhi, \
+        _pcg_jump, \
+        _pcg_step, \
+        _pcg_fill, \
+        _pcg_next, \
+        _next_double, \
+        _loggam, \
+        _poisson
     global _points, awareness_month, prepare_choice, choice_chunk, count_aware
     if ENABLED:
         return True
@@ -84,7 +94,9 @@ def enable() -> bool:
         return njit(cache=True, nogil=True)(fn)
 
     _mulhi = _mulhi_intrinsic()
+    _pcg_jump = compiled(_pcg_jump_py)
     _pcg_step = compiled(_pcg_step_py)
+    _pcg_fill = compiled(_pcg_fill_py)
     _pcg_next = compiled(_pcg_next_py)
     _next_double = compiled(_next_double_py)
     _loggam = compiled(_loggam_py)
@@ -342,17 +354,12 @@ def _chunk_pick(pcg, rows, last, start, stop, nested, work, draw, picked):
         for i in range(width):
             x_row[i] = x_row[i] + prev_row[i]
     total = work[k]
-    half = np.uint64(0xFFFFFFFF)
-    lo, hi, inc_lo, inc_hi = pcg[0], pcg[1], pcg[2], pcg[3]  # the state in registers meanwhile
-    for i in range(0, width, 2):
-        lo, hi, raw = _pcg_step(lo, hi, inc_lo, inc_hi)
-        draw[i] = np.float32((raw & half) >> np.uint64(8)) * scale * total[i]
+    raw = np.empty((width + 1) // 2, dtype=np.uint64)
+    _pcg_fill(pcg, raw)
+    bits = raw.view(np.uint32)  # low half first, as numpy's view (little-endian)
+    for i in range(width):
+        draw[i] = np.float32(bits[i] >> np.uint32(8)) * scale * total[i]
         picked[i] = 0
-        if i + 1 < width:
-            draw[i + 1] = np.float32(raw >> np.uint64(40)) * scale * total[i + 1]
-            picked[i + 1] = 0
-    pcg[0] = lo
-    pcg[1] = hi
     # past[j]: consumers whose pick lies past option j; the cumulative weights never fall (the
     # weights are >= 0), so the options below a pick are 0..pick-1 and consumers on option j
     # number past[j - 1] - past[j]: the counts come with the picks, without a pass of their own
@@ -675,7 +682,7 @@ def _points_py(pcg, ends):
 
 _MULTIPLIER_HI = np.uint64(0x2360ED051FC65DA4)
 _MULTIPLIER_LO = np.uint64(0x4385DF649FCCF645)
-"""PCG's default 128-bit LCG multiplier (numpy's ``PCG_DEFAULT_MULTIPLIER_128``), in halves."""
+"""PCG's default 128-bit LCG multiplier M (numpy's ``PCG_DEFAULT_MULTIPLIER_128``), in halves."""
 
 
 def pcg_words(rng: Any) -> np.ndarray | None:
@@ -731,14 +738,30 @@ def _pcg_step_py(lo, hi, inc_lo, inc_hi):
     """One step of numpy's ``PCG64``: the 128-bit LCG ``state * multiplier + increment``
     (halves ``lo``, ``hi``), then the XSL-RR output (high xor low, rotated right by the top 6
     bits of the state). Returns ``(lo, hi, 64 random bits)``."""
-    step_lo = lo * _MULTIPLIER_LO
-    step_hi = _mulhi(lo, _MULTIPLIER_LO) + lo * _MULTIPLIER_HI + hi * _MULTIPLIER_LO
-    new_lo = step_lo + inc_lo
+    return _pcg_jump(lo, hi, _MULTIPLIER_LO, _MULTIPLIER_HI, inc_lo, inc_hi)
+
+
+def _pcg_jump_py(lo, hi, mul_lo, mul_hi, add_lo, add_hi):
+    """``state * mul + add`` modulo 2^128, in halves, and the XSL-RR output of the new state:
+    a step (numpy's multiplier and increment) or a jump of several steps at once."""
+    step_lo = lo * mul_lo
+    step_hi = _mulhi(lo, mul_lo) + lo * mul_hi + hi * mul_lo
+    new_lo = step_lo + add_lo
     carry = np.uint64(1) if new_lo < step_lo else np.uint64(0)
-    new_hi = step_hi + inc_hi + carry
+    new_hi = step_hi + add_hi + carry
     value = new_hi ^ new_lo
     rot = new_hi >> np.uint64(58)
     return new_lo, new_hi, (value >> rot) | (value << ((np.uint64(64) - rot) & np.uint64(63)))
+
+
+def _pcg_fill_py(pcg, out):
+    """``out[:] = random_raw(len(out))``, stepping the state in ``pcg`` (kept in registers
+    meanwhile)."""
+    lo, hi, inc_lo, inc_hi = pcg[0], pcg[1], pcg[2], pcg[3]
+    for i in range(out.shape[0]):
+        lo, hi, out[i] = _pcg_step(lo, hi, inc_lo, inc_hi)
+    pcg[0] = lo
+    pcg[1] = hi
 
 
 def _pcg_next_py(pcg):
@@ -832,7 +855,9 @@ cover: Any = None
 appeal_exponent: Any = None
 _points: Any = None
 _mulhi: Any = None
+_pcg_jump: Any = None
 _pcg_step: Any = None
+_pcg_fill: Any = None
 _pcg_next: Any = None
 _next_double: Any = None
 _loggam: Any = None

@@ -171,3 +171,12 @@ def test_aware_counts_kept_between_months_follow_changes_made_elsewhere():
         kernels.segment_counts(fast._aware, fast._seg_start, fast.n, fast._cell_first_seg, *counts)
         kept = (fast._aware_in, fast._cell_aware, fast._total_aware)
         assert all(np.array_equal(a, b) for a, b in zip(counts, kept, strict=True)), m
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 2500])
+def test_a_block_of_raw_draws_is_numpys(n):
+    ours, theirs = state_with_half_word(n), state_with_half_word(n)
+    out = np.empty(n, dtype=np.uint64)
+    kernels._pcg_fill(kernels.pcg_words(ours), out)
+    assert np.array_equal(out, theirs.bit_generator.random_raw(n))
+    assert ours.bit_generator.state == theirs.bit_generator.state

@@ -2,11 +2,15 @@
 ``abm.consumers``, in one pass over the population and without temporaries.
 
 The same random numbers and the same results, bit for bit: every random number still comes
-from the model's numpy generator, in the same order and the same amounts (the compiled loops
-only receive them), and the floating-point operations are the numpy path's, in its order and
-precision (float32 weights, float64 rates; ``fastmath`` is off, so no fused multiply-adds).
+from the model's numpy generator, in the same order and the same amounts (the loops step its
+PCG64 state in place, with numpy's algorithms: :func:`pcg_words`), and the floating-point
+operations are the numpy path's, in its order and precision (float32 weights, float64 rates;
+``fastmath`` is off, so no fused multiply-adds). A month takes three calls (four with the
+nested logit), their arguments arrays the model keeps, and whatever it needs from one month
+to the next (the aware counts, the loyalty factors) is kept in them.
 The transcendental functions of the choice (``exp``, ``expm1``, and the nested logit's
-``D ** (1 - lam)``) stay numpy's, called from Python between the loops: numpy computes them
+``D ** (1 - lam)``) stay numpy's, called from Python between the loops (``expm1`` only when
+the bonuses change, ``exp`` only on brands whose offer changed): numpy computes them
 with its own SIMD code (AVX-512 here), which differs from the C library's ``powf`` in the
 last bit for about a quarter of the inputs, enough to flip one consumer's choice in about
 one run of a thousand (``tests/test_fast_kernel.py`` checks 300 seeds of three presets).

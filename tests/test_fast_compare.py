@@ -3,6 +3,8 @@ between calls, the focal entrant's rows only (``keep_steps="focal"``), summary r
 without per-run frames. Each must give what the plain path gives, frame for frame."""
 
 import os
+import socket
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pandas as pd
@@ -58,6 +60,44 @@ def test_the_warm_pool_is_kept_and_runs_outside_this_process():
         pid for _, pid in executors.run_local(executors._started, [(i, i) for i in range(8)], workers=2, warm=True)
     }
     assert len(pids | again) <= 2  # the same two workers, not fresh forks
+
+
+def test_a_warm_pool_whose_worker_died_is_replaced():
+    """A worker killed during a call fails that call's tasks (BrokenProcessPool, the rest of the
+    server goes on); the next call gets a fresh pool and the serial results."""
+    serial = frames(compare("alpha-beta", MODES, replications=4, master_seed=3, **SMALL))
+    pool = executors.warm_pool(2)
+    [(index, died)] = executors.run_local(os._exit, [(0, 3)], workers=2, warm=True)
+    assert index == 0 and isinstance(died, BrokenProcessPool)
+    again = frames(compare("alpha-beta", MODES, replications=4, master_seed=3, workers=2, warm=True, **SMALL))
+    assert executors.warm_pool(2) is not pool
+    assert_same(again, serial)
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """True when the other end closed the connection (EOF within 5 s)."""
+    sock.settimeout(5)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_connection_the_parent_closes_ends_while_its_workers_live(warm):
+    """The app's charts stayed empty with the warm pool kept in the server: its forked workers held
+    the server's client connections open (a browser's idle keep-alive connection, closed by the
+    server, never saw the close and took the page's next request into the void). The workers now
+    let go of every inherited socket, so a connection the parent closes ends for the peer, while
+    the pool lives, warm or forked for one call."""
+    with socket.create_server(("127.0.0.1", 0)) as server, socket.create_connection(server.getsockname()) as browser:
+        connection, _ = server.accept()
+        runs = executors.run_local(executors._started, [(i, i) for i in range(4)], workers=2, warm=warm)
+        pids = {next(runs)[1]}  # the pool has forked (while the connection was open) and runs
+        connection.close()
+        assert _closed_by_peer(browser)
+        pids |= {pid for _, pid in runs}
+        assert os.getpid() not in pids
 
 
 @pytest.mark.parametrize("preset", ["alpha-beta", "two-entrants"])

@@ -18,8 +18,10 @@ import gc
 import itertools
 import multiprocessing
 import os
+import signal
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -109,11 +111,29 @@ def _nice(increment: int) -> None:
         os.nice(increment)
 
 
-def _worker_start(niceness: int) -> None:
-    """A local pool's worker starts: it lets go of the parent's sockets, then lowers its priority."""
+def _worker_start(niceness: int, kept: bool = False) -> None:
+    """A local pool's worker starts: it lets go of the parent's sockets, then lowers its priority.
+    A warm pool's worker (``kept``), idle between calls for the parent's lifetime, also leaves
+    Ctrl+C to the parent (which shuts the pool down; a terminal sends it to every process of the
+    group, and each idle worker printed a traceback) and ends when the parent has gone (killed,
+    the parent cannot shut it down; it would wait for work forever)."""
     _close_inherited_sockets()
     if niceness:
         _nice(niceness)
+    if kept:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_end_with, args=(os.getppid(),), name="abm-parent-watch", daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    """End this process once ``parent`` is no longer its parent (it has died)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
+
+
+PARENT_CHECK_S = 1.0
+"""How often a warm pool's worker checks that the process that started it still lives."""
 
 
 def _close_inherited_sockets() -> None:
@@ -157,11 +177,11 @@ def _pool(
                 pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _initializer() -> dict[str, Any]:
-    """The pool's worker initializer: :func:`_worker_start` where workers are forked, else the
-    niceness alone (a spawned worker inherits no sockets)."""
-    if _context().get_start_method() == "fork":
-        return {"initializer": _worker_start, "initargs": (_NICENESS[0],)}
+def _initializer(kept: bool = False) -> dict[str, Any]:
+    """The pool's worker initializer: :func:`_worker_start` where workers are forked (or the pool
+    is ``kept``), else the niceness alone (a spawned worker inherits no sockets)."""
+    if kept or _context().get_start_method() == "fork":
+        return {"initializer": _worker_start, "initargs": (_NICENESS[0], kept)}
     return {"initializer": _nice, "initargs": (_NICENESS[0],)} if _NICENESS[0] else {}
 
 
@@ -193,7 +213,7 @@ def warm_pool(workers: int) -> ProcessPoolExecutor:
             gc.collect()
             gc.freeze()
         try:
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), **_initializer())
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), **_initializer(kept=True))
             list(pool.map(_started, range(workers)))  # fork every worker now, from the frozen heap
         finally:
             if ours:

@@ -3,11 +3,16 @@ between calls, the focal entrant's rows only (``keep_steps="focal"``), summary r
 without per-run frames. Each must give what the plain path gives, frame for frame."""
 
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 import abm
@@ -72,6 +77,35 @@ def test_a_warm_pool_whose_worker_died_is_replaced():
     again = frames(compare("alpha-beta", MODES, replications=4, master_seed=3, workers=2, warm=True, **SMALL))
     assert executors.warm_pool(2) is not pool
     assert_same(again, serial)
+
+
+def test_a_warm_pools_workers_leave_ctrl_c_to_the_parent():
+    """A terminal's Ctrl+C reaches every process of the group: the idle warm workers ignore it (each
+    printed a traceback when ``abm app`` stopped) and stay; the parent shuts the pool down."""
+    pool = executors.warm_pool(2)
+    for pid in pool._processes:
+        os.kill(pid, signal.SIGINT)
+    pids = {pid for _, pid in executors.run_local(executors._started, [(i, i) for i in range(6)], workers=2, warm=True)}
+    assert executors.warm_pool(2) is pool and pids <= set(pool._processes)
+
+
+def test_a_warm_pools_workers_end_when_their_parent_is_killed():
+    """A server killed outright cannot shut its pool down: its idle workers notice and end within
+    seconds instead of waiting for work forever."""
+    code = (
+        "import os, signal\n"
+        "from abm import executors\n"
+        "print(*executors.warm_pool(2)._processes, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    out, _ = child.communicate(timeout=60)  # the workers hold the pipe until they end
+    workers = [int(pid) for pid in out.split()]
+    assert child.returncode == -signal.SIGKILL and len(workers) == 2
+    deadline = time.monotonic() + 10
+    while any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its killed parent"
+        time.sleep(0.1)
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:

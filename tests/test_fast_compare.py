@@ -175,6 +175,24 @@ def test_the_app_uses_every_core_at_a_lower_priority():
     assert jobs.WORKER_NICENESS > 0
 
 
+def test_the_apps_pool_starts_once_with_a_worker_per_core_below_the_server():
+    """``abm app`` starts the pool before it serves; every comparison then finds the same one."""
+    from abm.app import jobs
+
+    jobs.start_pool()
+    with executors.worker_niceness(jobs.WORKER_NICENESS):
+        pool = executors.warm_pool(jobs.app_workers())
+    jobs.start_pool()
+    with executors.worker_niceness(jobs.WORKER_NICENESS):
+        assert executors.warm_pool(jobs.app_workers()) is pool
+    assert len(pool._processes) == jobs.app_workers()
+    expected = [min(19, os.nice(0) + jobs.WORKER_NICENESS)] * jobs.app_workers()
+    deadline = time.monotonic() + 10  # a worker may still be in its initializer (one took both first tasks)
+    while [psutil.Process(pid).nice() for pid in pool._processes] != expected:
+        assert time.monotonic() < deadline, [psutil.Process(pid).nice() for pid in pool._processes]
+        time.sleep(0.05)
+
+
 @pytest.mark.skipif(not consumer_kernels.available(), reason="numba missing or ABM_NUMBA=0")
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 403, 5000, 5003])
 def test_segment_counts_by_words_are_the_counts(n):

@@ -124,9 +124,8 @@ def compare(
             entrant's rows only (what the share fan chart and the debriefs read; the same rows,
             cheaper); False: no steps.
         warm: run on the process's warm pool of ``workers`` processes (kept between calls, see
-            :func:`abm.executors.warm_pool`), even for one worker; the same results. For
-            scripts and notebooks: kept in the app's server, its page's charts stopped drawing
-            (cause not found), so the app forks a pool per comparison.
+            :func:`abm.executors.warm_pool`), even for one worker; the same results. The app's
+            server runs every comparison on it; so can scripts and notebooks.
         progress: called as ``progress(done, total)`` after each run.
         **overrides: flat or dotted overrides applied to the scenario first, as for ``simulate``
             (e.g. ``months=24``).

@@ -18,7 +18,10 @@ import gc
 import itertools
 import multiprocessing
 import os
+import signal
+import stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -108,18 +111,78 @@ def _nice(increment: int) -> None:
         os.nice(increment)
 
 
+def _worker_start(niceness: int, kept: bool = False) -> None:
+    """A local pool's worker starts: it lets go of the parent's sockets, then lowers its priority.
+    A warm pool's worker (``kept``), idle between calls for the parent's lifetime, also leaves
+    Ctrl+C to the parent (which shuts the pool down; a terminal sends it to every process of the
+    group, and each idle worker printed a traceback) and ends when the parent has gone (killed,
+    the parent cannot shut it down; it would wait for work forever)."""
+    _close_inherited_sockets()
+    if niceness:
+        _nice(niceness)
+    if kept:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_end_with, args=(os.getppid(),), name="abm-parent-watch", daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    """End this process once ``parent`` is no longer its parent (it has died)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
+
+
+PARENT_CHECK_S = 1.0
+"""How often a warm pool's worker checks that the process that started it still lives."""
+
+
+def _close_inherited_sockets() -> None:
+    """Close, in a forked worker, every socket it inherited from its parent.
+
+    A forked child holds a copy of each descriptor the parent had open at the fork, and a TCP
+    connection ends (FIN to the peer) only when its last copy closes. In a server (the app,
+    a Jupyter kernel) the sockets open at the fork are its clients' connections: when the
+    server later closes one (an idle keep-alive HTTP connection, a closed page's WebSocket),
+    a live worker still holds it, so the browser keeps it for its next request, which nobody
+    ever reads. In the app, with the workers kept between Compare clicks, that was the page's
+    request for the charts' script: the charts never drew. The workers talk to the parent
+    through pipes only (``multiprocessing`` queues), never sockets; closing the child's copies
+    leaves the parent's connections as they are.
+    """
+    for name in _open_descriptors():
+        with contextlib.suppress(OSError):  # closed meanwhile (the listing's own descriptor)
+            if stat.S_ISSOCK(os.fstat(name).st_mode):
+                os.close(name)
+
+
+def _open_descriptors() -> list[int]:
+    for folder in ("/proc/self/fd", "/dev/fd"):  # Linux; macOS and the BSDs
+        try:
+            return [int(n) for n in os.listdir(folder) if int(n) > 2]
+        except OSError:
+            continue
+    return []
+
+
 def _pool(
     fn: Callable[[Any], Any], tasks: Iterable[tuple[int, Any]], workers: int, limit: int
 ) -> Iterator[tuple[int, Any]]:
-    extra: dict[str, Any] = {"initializer": _nice, "initargs": (_NICENESS[0],)} if _NICENESS[0] else {}
     _load_compiled_kernels()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), **extra) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), **_initializer()) as pool:
         pending: dict[Future, int] = {}
         try:
             yield from _drain(pool, fn, tasks, pending, limit)
         finally:
             if pending:  # stopped early (cancelled, an error): drop what has not started
                 pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _initializer(kept: bool = False) -> dict[str, Any]:
+    """The pool's worker initializer: :func:`_worker_start` where workers are forked (or the pool
+    is ``kept``), else the niceness alone (a spawned worker inherits no sockets)."""
+    if kept or _context().get_start_method() == "fork":
+        return {"initializer": _worker_start, "initargs": (_NICENESS[0], kept)}
+    return {"initializer": _nice, "initargs": (_NICENESS[0],)} if _NICENESS[0] else {}
 
 
 _WARM: dict[tuple[int, int], ProcessPoolExecutor] = {}
@@ -134,8 +197,9 @@ def warm_pool(workers: int) -> ProcessPoolExecutor:
     """This process's pool of ``workers`` forked processes at the niceness of
     :func:`worker_niceness`, started on first use and kept for later calls (a server's
     Compare clicks pay the fork once). Its workers are forked at once, while the parent's
-    heap is frozen (see :func:`run_local`), with the compiled loops loaded. A pool whose
-    worker died is replaced."""
+    heap is frozen (see :func:`run_local`), with the compiled loops loaded, and close the
+    sockets they inherit (:func:`_close_inherited_sockets`: kept alive in a server, they would
+    hold its clients' connections open). A pool whose worker died is replaced."""
     key = (workers, _NICENESS[0])
     with _WARM_LOCK:
         pool = _WARM.get(key)
@@ -143,14 +207,13 @@ def warm_pool(workers: int) -> ProcessPoolExecutor:
             return pool
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
-        extra: dict[str, Any] = {"initializer": _nice, "initargs": (_NICENESS[0],)} if _NICENESS[0] else {}
         _load_compiled_kernels()
         ours = gc.get_freeze_count() == 0
         if ours:
             gc.collect()
             gc.freeze()
         try:
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), **extra)
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), **_initializer(kept=True))
             list(pool.map(_started, range(workers)))  # fork every worker now, from the frozen heap
         finally:
             if ours:
@@ -181,8 +244,10 @@ def _warm_run(
                 del _WARM[(workers, _NICENESS[0])]
         raise
     finally:
-        for future in pending:  # stopped early (cancelled, an error): drop what has not started
-            future.cancel()
+        # stopped early (cancelled, an error): drop what has not started and, as a pool shut down
+        # per call does, wait for what has (at most a batch per worker and one queued), so that
+        # the next call finds the workers free
+        wait([future for future in pending if not future.cancel()])
 
 
 def _load_compiled_kernels() -> None:

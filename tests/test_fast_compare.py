@@ -3,9 +3,16 @@ between calls, the focal entrant's rows only (``keep_steps="focal"``), summary r
 without per-run frames. Each must give what the plain path gives, frame for frame."""
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 import abm
@@ -60,6 +67,73 @@ def test_the_warm_pool_is_kept_and_runs_outside_this_process():
     assert len(pids | again) <= 2  # the same two workers, not fresh forks
 
 
+def test_a_warm_pool_whose_worker_died_is_replaced():
+    """A worker killed during a call fails that call's tasks (BrokenProcessPool, the rest of the
+    server goes on); the next call gets a fresh pool and the serial results."""
+    serial = frames(compare("alpha-beta", MODES, replications=4, master_seed=3, **SMALL))
+    pool = executors.warm_pool(2)
+    [(index, died)] = executors.run_local(os._exit, [(0, 3)], workers=2, warm=True)
+    assert index == 0 and isinstance(died, BrokenProcessPool)
+    again = frames(compare("alpha-beta", MODES, replications=4, master_seed=3, workers=2, warm=True, **SMALL))
+    assert executors.warm_pool(2) is not pool
+    assert_same(again, serial)
+
+
+def test_a_warm_pools_workers_leave_ctrl_c_to_the_parent():
+    """A terminal's Ctrl+C reaches every process of the group: the idle warm workers ignore it (each
+    printed a traceback when ``abm app`` stopped) and stay; the parent shuts the pool down."""
+    pool = executors.warm_pool(2)
+    for pid in pool._processes:
+        os.kill(pid, signal.SIGINT)
+    pids = {pid for _, pid in executors.run_local(executors._started, [(i, i) for i in range(6)], workers=2, warm=True)}
+    assert executors.warm_pool(2) is pool and pids <= set(pool._processes)
+
+
+def test_a_warm_pools_workers_end_when_their_parent_is_killed():
+    """A server killed outright cannot shut its pool down: its idle workers notice and end within
+    seconds instead of waiting for work forever."""
+    code = (
+        "import os, signal\n"
+        "from abm import executors\n"
+        "print(*executors.warm_pool(2)._processes, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    out, _ = child.communicate(timeout=60)  # the workers hold the pipe until they end
+    workers = [int(pid) for pid in out.split()]
+    assert child.returncode == -signal.SIGKILL and len(workers) == 2
+    deadline = time.monotonic() + 10
+    while any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its killed parent"
+        time.sleep(0.1)
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """True when the other end closed the connection (EOF within 5 s)."""
+    sock.settimeout(5)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_connection_the_parent_closes_ends_while_its_workers_live(warm):
+    """The app's charts stayed empty with the warm pool kept in the server: its forked workers held
+    the server's client connections open (a browser's idle keep-alive connection, closed by the
+    server, never saw the close and took the page's next request into the void). The workers now
+    let go of every inherited socket, so a connection the parent closes ends for the peer, while
+    the pool lives, warm or forked for one call."""
+    with socket.create_server(("127.0.0.1", 0)) as server, socket.create_connection(server.getsockname()) as browser:
+        connection, _ = server.accept()
+        runs = executors.run_local(executors._started, [(i, i) for i in range(4)], workers=2, warm=warm)
+        pids = {next(runs)[1]}  # the pool has forked (while the connection was open) and runs
+        connection.close()
+        assert _closed_by_peer(browser)
+        pids |= {pid for _, pid in runs}
+        assert os.getpid() not in pids
+
+
 @pytest.mark.parametrize("preset", ["alpha-beta", "two-entrants"])
 def test_focal_steps_are_the_focal_entrants_rows_of_the_full_steps(preset):
     full = compare(preset, MODES, replications=3, master_seed=2, **SMALL)
@@ -99,6 +173,24 @@ def test_the_app_uses_every_core_at_a_lower_priority():
 
     assert jobs.app_workers() == executors.available_cores()
     assert jobs.WORKER_NICENESS > 0
+
+
+def test_the_apps_pool_starts_once_with_a_worker_per_core_below_the_server():
+    """``abm app`` starts the pool before it serves; every comparison then finds the same one."""
+    from abm.app import jobs
+
+    jobs.start_pool()
+    with executors.worker_niceness(jobs.WORKER_NICENESS):
+        pool = executors.warm_pool(jobs.app_workers())
+    jobs.start_pool()
+    with executors.worker_niceness(jobs.WORKER_NICENESS):
+        assert executors.warm_pool(jobs.app_workers()) is pool
+    assert len(pool._processes) == jobs.app_workers()
+    expected = [min(19, os.nice(0) + jobs.WORKER_NICENESS)] * jobs.app_workers()
+    deadline = time.monotonic() + 10  # a worker may still be in its initializer (one took both first tasks)
+    while [psutil.Process(pid).nice() for pid in pool._processes] != expected:
+        assert time.monotonic() < deadline, [psutil.Process(pid).nice() for pid in pool._processes]
+        time.sleep(0.05)
 
 
 @pytest.mark.skipif(not consumer_kernels.available(), reason="numba missing or ABM_NUMBA=0")

@@ -19,12 +19,11 @@ import pandas as pd
 import solara
 
 from abm import presets
-from abm.app import charts, debrief, state
-from abm.app.comparison import run_comparison
+from abm.app import charts, debrief, jobs, state
+from abm.app.comparison import Cancelled
 from abm.app.play_panel import PlayPanel
 from abm.app.widgets import Chart, Message, ScrollHere
 from abm.errors import InputError
-from abm.executors import available_cores
 from abm.scenario import Scenario
 
 log = logging.getLogger("abm.app")
@@ -120,13 +119,15 @@ picked = solara.reactive(0)
 def run_lesson(name: str, seed: int) -> None:
     try:
         scenario = presets.load(name)
-        result = run_comparison(
-            scenario, {"this case": {}}, replications=REPLICATIONS, master_seed=seed, workers=available_cores()
+        result = jobs.run_compare(  # the server's queue and pool, as Compare's jobs
+            scenario, {"this case": {}}, replications=REPLICATIONS, master_seed=seed
         )
         cmp = result.comparison
         why = debrief.class_debrief(cmp.summary, cmp.events, cmp.steps, scenario)
     except InputError as exc:
         problem.value = f"This case cannot run: {exc}"
+        return
+    except Cancelled:  # the page closed
         return
     except Exception as exc:
         log.error("lesson run failed:\n%s", traceback.format_exc())

@@ -169,8 +169,7 @@ def run_comparison(
         master_seed=master_seed,
         workers=workers,
         keep_steps="focal",  # the fan chart and the debriefs read the focal entrant's rows only
-        # a pool forked per comparison: with compare's warm pool kept in the server, the page's
-        # charts stopped drawing after the first comparison (tests/test_app_browser.py)
+        warm=True,  # the server's pool, kept between clicks (abm/app/jobs.py)
         progress=on_progress,
     )
     elapsed = time.perf_counter() - started

@@ -3,10 +3,13 @@
 Every browser session of the app shares one server process. Without a budget one visitor's
 Compare of 2,000 replications on all cores would starve every other session's Step. So:
 
-- **One pool for the server.** Compare jobs run one at a time, each on a pool of
-  ``app_workers()`` processes (one per core), started at a lower CPU priority (``nice`` +10:
-  the scheduler weighs them about a tenth of the server, so every session's Step and page
-  updates take the CPU they need first).
+- **One pool for the server.** Compare jobs (and the Classroom's reveals) run one at a time on
+  the server's warm pool of ``app_workers()`` processes (one per core; forked when the server
+  starts, before it opens a connection, and kept between jobs; a pool whose worker died is
+  replaced by the next job), at a lower CPU priority (``nice`` +10: the scheduler weighs them
+  about a tenth of the server, so every session's Step and page updates take the CPU they need
+  first). The runs never execute in the server process itself, and the workers hold none of
+  its connections (``abm.executors._close_inherited_sockets``).
 - **A queue.** Jobs wait their turn in arrival order; at most ``APP_MAX_QUEUED_JOBS`` wait or
   run on the server, at most ``APP_MAX_SESSION_JOBS`` per session; more are refused at once.
 - **Per-request limits.** Replications per variant ``<= APP_MAX_REPLICATIONS``; the scenario
@@ -141,6 +144,15 @@ def app_workers() -> int:
     from abm.executors import available_cores
 
     return max(1, available_cores())
+
+
+def start_pool() -> None:
+    """Fork the server's pool now (``abm app`` does, before it serves): the first Compare finds
+    it ready, and its workers are copies of a process with no connection open yet."""
+    from abm import compare, executors, model, simulation  # noqa: F401 - the workers inherit them, imported
+
+    with executors.worker_niceness(WORKER_NICENESS):
+        executors.warm_pool(app_workers())
 
 
 def check_request(scenario: Any, replications: int) -> None:

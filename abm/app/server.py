@@ -91,6 +91,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, page: str = "app")
     from abm.app import jobs
 
     jobs.install_session_cleanup()  # a closed page cancels its Compare jobs
+    if page == "app":
+        jobs.start_pool()  # Compare's workers, forked before the server opens its socket
     import uvicorn
 
     configure_solara()

@@ -78,7 +78,7 @@ def deliver_commitment(model: MarketEntryModel, p: Partnership) -> None:
     totals feed its trust."""
     c = model.scenario.contract
     entrant = model.entrant_by_name[p.entrant]
-    z = model.rng.standard_normal(2)
+    z = model.rng.standard_normal(2).tolist()  # floats: the same values, cheaper arithmetic
     p.delivered_entrant = rules.delivered_commitment(entrant.config.commitment, c.commitment_noise, z[0])
     p.delivered_partner = rules.delivered_commitment(p.promised_partner * p.motivation, c.commitment_noise, z[1])
     p.quarter_entrant += p.delivered_entrant
@@ -96,7 +96,7 @@ def evolve(model: MarketEntryModel, p: Partnership) -> None:
     p.partner_know_how += rules.know_how_gain(
         p.partner_know_how, c.know_how_leak, pcfg.absorptive_capacity, cfg.know_how_protection, p.delivered_entrant
     )
-    draws = model.rng.random(3)
+    draws = model.rng.random(3).tolist()
     if draws[0] < rules.defection_hazard(
         p.partner_know_how, entrant.local_knowledge, pcfg.ambition, c.defection_knowledge
     ):

@@ -306,11 +306,13 @@ class Entrant(Firm):
         pace = 0.5 if self.partnership is not None else 1.0
         self.build_progress = min(1.0, self.build_progress + pace / self.config.build_months)
         own = self.own_coverage()
-        partner = np.zeros_like(own)
         if self.partnership is not None and self.partner is not None:
             partner = self.partner.network * self.partner_engagement
         elif self.acquired is not None:
             partner = self.acquired.network * (0.5 if self.integration_failed else 1.0)
+        else:  # no one else's network: (1 - own) x (1 - 0) is (1 - own), bit for bit
+            self.coverage = 1.0 - (1.0 - own)
+            return
         self.coverage = 1.0 - (1.0 - own) * (1.0 - partner)
 
     def marketing_pull(self) -> float:

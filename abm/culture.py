@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -50,6 +51,17 @@ def dimension_variances() -> dict[str, float]:
     return out
 
 
+@cache
+def _by_lower_name() -> dict[str, Country]:
+    """Each country under its code and its name in lower case (the first country wins a
+    clash, as a search in file order finds it)."""
+    out: dict[str, Country] = {}
+    for c in countries().values():
+        for k in (c.code.lower(), c.name.lower()):
+            out.setdefault(k, c)
+    return out
+
+
 def resolve_country(key: str, field: str = "country") -> Country:
     """Find a country by Hofstede code (``GER``) or name (``Germany``), case-insensitively.
 
@@ -61,10 +73,9 @@ def resolve_country(key: str, field: str = "country") -> Country:
     table = countries()
     if not isinstance(key, str):
         raise ScenarioError(field, key, "a Hofstede country code or name, e.g. USA, GER, MAL, Vietnam")
-    wanted = key.strip().lower()
-    for c in table.values():
-        if wanted in (c.code.lower(), c.name.lower()):
-            return c
+    found = _by_lower_name().get(key.strip().lower())
+    if found is not None:
+        return found
     names = [c.code for c in table.values()] + [c.name for c in table.values()]
     close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
     hint = f" (closest: {', '.join(close)})" if close else ""
@@ -79,6 +90,13 @@ def kogut_singh(home: str, host: str, dimensions: tuple[str, ...] = DIMENSIONS) 
     Raises:
         ScenarioError: for an unknown country, or two countries with no dimension in common.
     """
+    if isinstance(home, str) and isinstance(host, str) and isinstance(dimensions, tuple):
+        return _kogut_singh(home, host, dimensions)  # the same countries each run: computed once
+    return _kogut_singh.__wrapped__(home, host, dimensions)
+
+
+@functools.lru_cache(maxsize=1024)
+def _kogut_singh(home: str, host: str, dimensions: tuple[str, ...]) -> float:
     a = resolve_country(home, "home_country")
     b = resolve_country(host, "host_country")
     variances = dimension_variances()

@@ -11,6 +11,7 @@ walk-away when an outside opportunity arrives. The pure rules live in ``abm.rule
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING, Literal
 
@@ -77,7 +78,7 @@ def deliver_commitment(model: MarketEntryModel, p: Partnership) -> None:
     totals feed its trust."""
     c = model.scenario.contract
     entrant = model.entrant_by_name[p.entrant]
-    z = model.rng.standard_normal(2)
+    z = model.rng.standard_normal(2).tolist()  # floats: the same values, cheaper arithmetic
     p.delivered_entrant = rules.delivered_commitment(entrant.config.commitment, c.commitment_noise, z[0])
     p.delivered_partner = rules.delivered_commitment(p.promised_partner * p.motivation, c.commitment_noise, z[1])
     p.quarter_entrant += p.delivered_entrant
@@ -95,7 +96,7 @@ def evolve(model: MarketEntryModel, p: Partnership) -> None:
     p.partner_know_how += rules.know_how_gain(
         p.partner_know_how, c.know_how_leak, pcfg.absorptive_capacity, cfg.know_how_protection, p.delivered_entrant
     )
-    draws = model.rng.random(3)
+    draws = model.rng.random(3).tolist()
     if draws[0] < rules.defection_hazard(
         p.partner_know_how, entrant.local_knowledge, pcfg.ambition, c.defection_knowledge
     ):
@@ -148,12 +149,12 @@ def quarter_review(model: MarketEntryModel, p: Partnership) -> None:
             model.month - entrant.licence_month,
             entrant.config.target_month,
         )
-    sigma = trust_rules.reading_noise(c.reading_noise, entrant.cultural_distance, p.fit)
-    fr = trust_rules.friction(model.month - p.start_month, c.startup_friction)
-    z = model.rng.standard_normal(2)
-    obs = trust_rules.observation(np.array([d_p, d_e]), np.array([d_e, d_p]), results, z, sigma, fr)
-    new = trust_rules.update(np.array([p.trust_entrant, p.trust_partner]), obs, c.trust_gain, c.trust_loss)
-    p.trust_entrant, p.trust_partner = float(new[0]), float(new[1])
+    sigma = c.reading_noise * (1.0 + entrant.cultural_distance) * (1.5 - p.fit)  # trust_rules.reading_noise
+    fr = c.startup_friction * max(0.0, 1.0 - (model.month - p.start_month) / 12.0)  # trust_rules.friction
+    z = model.rng.standard_normal(2).tolist()
+    p.trust_entrant, p.trust_partner = trust_rules.quarter_update(
+        (p.trust_entrant, p.trust_partner), (d_e, d_p), results, z, sigma, fr, c.trust_gain, c.trust_loss
+    )
     partner_commits(model, p, results)
 
 
@@ -183,31 +184,39 @@ def commitment_values(model: MarketEntryModel, p: Partnership, results: float) -
     pcfg = partner.config
     est = estimates(model, p)
     options = commitment.levels(p.motivation)
-    level = np.array(list(options.values()))
-    effort = p.promised_partner * level
+    promised = p.promised_partner
+    effort = [promised * level for level in options.values()]
     step = 24.0 / entrant.config.build_months
     own = entrant.own_coverage(progress=min(1.0, entrant.build_progress + 0.5 * step))
     cov = (
-        np.add.reduce(1.0 - (1.0 - own)[None, :] * (1.0 - partner.network[None, :] * effort[:, None]), axis=1)
+        np.add.reduce(1.0 - (1.0 - own)[None, :] * (1.0 - partner.network[None, :] * np.array(effort)[:, None]), axis=1)
         / own.size
-    )
-    share = np.minimum(est["cap"], est["conversion"] * cov)
-    gross = est["margin"] * share
+    ).tolist()
+    cap, conversion, margin = est["cap"], est["conversion"], est["margin"]
+    share = [min(cap, conversion * c) for c in cov]  # np.minimum's pick for numbers
+    gross = [margin * s for s in share]
     # its brand's extra losses: beyond what the entrant would take from it alone
-    lost = 0.0
+    lost = [0.0] * len(share)
     if p.partner in model.partner_brands:
-        lost = np.array([brand_diversion(model, p, float(s)) for s in share]) - brand_diversion(
-            model, p, est["share_alone"]
-        )
+        alone = brand_diversion(model, p, est["share_alone"])
+        lost = [brand_diversion(model, p, s) - alone for s in share]
     if p.kind == "alliance":
-        flow = p.profit_share * gross - pcfg.service_cost * effort - lost
+        ps, service = p.profit_share, pcfg.service_cost
+        flow = [ps * g - service * e - x for g, e, x in zip(gross, effort, lost, strict=True)]
     else:
-        flow = (1.0 - p.stake) * (gross - est["fixed"]) - lost
-    seen = commitment.trust_seen(effort, p.trust_partner * entrant.config.commitment, results)
-    hazard = commitment.breakup_hazard(seen)
+        kept, fixed = 1.0 - p.stake, est["fixed"]
+        flow = [kept * (g - fixed) - x for g, x in zip(gross, lost, strict=True)]
     fallback = pcfg.outside_option * pcfg.opportunity_value
-    v = commitment.value(flow, model.scenario.mode_choice.horizon_months, pcfg.cost_of_capital, hazard, fallback)
-    return {name: (float(lv), float(x)) for (name, lv), x in zip(options.items(), np.ravel(v), strict=True)}
+    v = commitment.value_of_levels(
+        effort,
+        flow,
+        p.trust_partner * entrant.config.commitment,
+        results,
+        model.scenario.mode_choice.horizon_months,
+        pcfg.cost_of_capital,
+        fallback,
+    )
+    return {name: (float(lv), x) for (name, lv), x in zip(options.items(), v, strict=True)}
 
 
 def partner_commits(model: MarketEntryModel, p: Partnership, results: float) -> None:
@@ -301,10 +310,17 @@ def _discounting(model: MarketEntryModel, p: Partnership) -> tuple[float, float,
     """The entrant's and the partner's annuity factors over the planning horizon ``H`` and
     their going-concern factors at ``H`` (``valuation_multiple`` x 12 months, discounted):
     ``(a_e, a_p, gc_e, gc_p)``, each at its own cost of capital."""
-    H = model.scenario.mode_choice.horizon_months
-    multiple = model.scenario.contract.valuation_multiple
-    r_e = model.entrant_by_name[p.entrant].config.cost_of_capital
-    r_p = model.partner_by_name[p.partner].config.cost_of_capital
+    return _discount_factors(
+        model.scenario.mode_choice.horizon_months,
+        model.scenario.contract.valuation_multiple,
+        model.entrant_by_name[p.entrant].config.cost_of_capital,
+        model.partner_by_name[p.partner].config.cost_of_capital,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _discount_factors(H: int, multiple: float, r_e: float, r_p: float) -> tuple[float, float, float, float]:
+    """:func:`_discounting`'s factors, computed once for a horizon, multiple and two rates."""
     a_e = float(valuation.annuity_factor(H, r_e))
     a_p = float(valuation.annuity_factor(H, r_p))
     gc_e = multiple * 12 * (1.0 + r_e) ** (-H / 12)  # going concern at H

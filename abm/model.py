@@ -17,9 +17,9 @@ at each decision for an outside caller:
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
-from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import mesa
@@ -55,6 +55,18 @@ def _preset(scenario: Any) -> Scenario | None:
 def _brand_share(model: MarketEntryModel, brand: int) -> float:
     """DataCollector reporter (bound with functools.partial, so it pickles)."""
     return float(model.consumers.customers[brand]) / model.consumers.n
+
+
+@functools.lru_cache(maxsize=64)
+def _region_map(regions_x: int, regions_y: int) -> tuple[np.ndarray, np.ndarray]:
+    """The regions' centres on the unit square and their distances ``[base, region]``, scaled
+    to [0, 1]: the same for every run on a grid (read-only arrays, shared)."""
+    ix, iy = np.meshgrid(np.arange(regions_x), np.arange(regions_y))
+    centres = np.stack([(ix.ravel() + 0.5) / regions_x, (iy.ravel() + 0.5) / regions_y], axis=1)
+    d = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=2)
+    distance = d / d.max() if d.max() > 0 else d
+    centres.flags.writeable = distance.flags.writeable = False
+    return centres, distance
 
 
 _NO_PARTNERSHIP = ("none", "", np.nan, np.nan, np.nan, np.nan, np.nan)
@@ -160,11 +172,7 @@ class MarketEntryModel(mesa.Model):
     def _build_map(self) -> None:
         m = self.scenario.market
         self.n_regions = m.regions_x * m.regions_y
-        ix, iy = np.meshgrid(np.arange(m.regions_x), np.arange(m.regions_y))
-        centres = np.stack([(ix.ravel() + 0.5) / m.regions_x, (iy.ravel() + 0.5) / m.regions_y], axis=1)
-        d = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=2)
-        self.region_centres = centres
-        self.region_distance = d / d.max() if d.max() > 0 else d  # [base, region] in [0, 1]
+        self.region_centres, self.region_distance = _region_map(m.regions_x, m.regions_y)
 
     def _create_agents(self) -> None:
         s = self.scenario
@@ -203,7 +211,7 @@ class MarketEntryModel(mesa.Model):
     def _reporters(self) -> dict:
         reporters: dict[str, Any] = {"Month": "month", "No purchase": "no_purchase_share"}
         for firm in self.firms:
-            reporters[f"Share: {firm.name}"] = partial(_brand_share, brand=firm.brand)
+            reporters[f"Share: {firm.name}"] = functools.partial(_brand_share, brand=firm.brand)
         reporters["Trust"] = "focal_trust"
         reporters["Cash"] = "focal_cash"
         return reporters
@@ -411,24 +419,30 @@ class MarketEntryModel(mesa.Model):
                 marketing_pull=np.zeros(f),
                 coverage=np.zeros((f, self.n_regions)),
             )
+            self._offer_coverage: list[np.ndarray | None] = [None] * f
         market = self.scenario.market
+        pull = market.bass_p / 12.0
+        copied = self._offer_coverage  # the coverage array each row was last copied from
+        on_sale, marketing_pull, quality, price = offer.on_sale, offer.marketing_pull, offer.quality, offer.price
+        position, loyalty = offer.position, offer.loyalty
         for f in self.firms:
             b = f.brand
             sale = f.on_sale
-            offer.on_sale[b] = sale
+            on_sale[b] = sale
             if sale:
-                offer.marketing_pull[b] = (
+                marketing_pull[b] = (
                     f.marketing_pull()
                     if isinstance(f, Entrant) and f.brand_owner == f.name
-                    else (market.bass_p / 12.0) * f.marketing / market.reference_marketing
+                    else pull * f.marketing / market.reference_marketing
                 )
             else:
-                offer.marketing_pull[b] = 0.0
-            offer.quality[b] = f.quality
-            offer.price[b] = f.price
-            offer.position[b] = f.position
-            offer.loyalty[b] = f.loyalty
-            offer.coverage[b] = f.coverage
+                marketing_pull[b] = 0.0
+            quality[b] = f.quality
+            price[b] = f.price
+            position[b] = f.position
+            loyalty[b] = f.loyalty
+            if copied[b] is not f.coverage:  # firms replace their coverage arrays, never write into them
+                offer.coverage[b] = copied[b] = f.coverage
         return offer
 
     def close_brand(self, firm: Firm) -> None:

@@ -77,3 +77,37 @@ def value(
     h = np.asarray(hazard, dtype=float)
     a = survival_annuity(months, annual_rate, h)
     return np.asarray(flow) * a + fallback * h / np.maximum(1.0 - h, 1e-9) * a
+
+
+def value_of_levels(
+    delivered: list[float],
+    flows: list[float],
+    entrant_delivery: float,
+    results: float,
+    months: float,
+    annual_rate: float,
+    fallback: float,
+) -> list[float]:
+    """:func:`value` of each level, with the hazard of :func:`breakup_hazard` at
+    :func:`trust_seen`, on Python floats for the few levels of a quarter: the same operations
+    in the same order, so the same bits (IEEE arithmetic is the same on floats and float64
+    arrays; ``np.clip`` and ``np.maximum`` pick as the comparisons below do for numbers), the
+    power staying numpy's, called on all levels at once (numpy's SIMD power may differ from
+    the C library's in the last bit)."""
+    hazards = []
+    for d in delivered:
+        gap = entrant_delivery - d
+        seen = d - (0.0 if gap <= 0.0 else gap) + 0.2 * results
+        seen = seen if seen > 0.0 else 0.0
+        seen = seen if seen < 1.0 else 1.0
+        hazards.append((1.0 - seen) / 12.0)
+    v = (1.0 + annual_rate) ** (-1.0 / 12.0)
+    q = [v * (1.0 - h) for h in hazards]
+    n = float(months)
+    q_n = (np.array(q) ** n).tolist()
+    out = []
+    for flow, h, q_k, q_kn in zip(flows, hazards, q, q_n, strict=True):
+        a = q_k * (1.0 - q_kn) / (1.0 - q_k) if q_k < 1.0 else n
+        rest = 1.0 - h
+        out.append(flow * a + fallback * h / (rest if rest >= 1e-9 else 1e-9) * a)
+    return out

@@ -150,63 +150,93 @@ def _best_response_floats(demand: PerceivedDemand, share, inside_share, price, m
         demand.unit_cost,
         flags=(4, 5),
     )
-    if columns is None:
+    solved = None if columns is None else _solve_floats(demand, columns)
+    if solved is None:
         return None
+    return np.array(solved[0]), np.array(solved[1])
+
+
+def _inside_odds(inside: list[float], lam: float) -> list[float]:
+    """``D = (S / (1 - S))^(1 / lam)`` of each firm's observed brands' share (numpy's power)."""
+    return np.power(np.array([i / (1.0 - i) for i in inside]), 1.0 / lam).tolist()
+
+
+def _solve_floats(demand: PerceivedDemand, columns: list[list]) -> tuple[list[float], list[float], list[float]] | None:
+    """The secant solution of :func:`_best_response_floats` on its per-firm columns:
+    ``(new price, new marketing, D)``, or None (a division by zero, capacity binding)."""
     share_, inside_, price_, marketing_, use_p, use_m, alpha_, gamma_, cost_ = columns
     n = len(share_)
+    firms = range(n)
     lam, buyers = demand.lam, demand.buyers
-    use_m = [u and m > 0 for u, m in zip(use_m, marketing_, strict=True)]
+    nested = lam != 1.0
+    one_less = 1.0 - lam
     try:
-        d = np.power(np.array([i / (1.0 - i) for i in inside_]), 1.0 / lam).tolist()
-        own = [d[k] * share_[k] / inside_[k] for k in range(n)]
-        other = [d[k] - own[k] for k in range(n)]
-        margin_now = [price_[k] - cost_[k] for k in range(n)]
-        reach = [gamma_[k] * buyers / 1e6 / marketing_[k] if use_m[k] else 0.0 for k in range(n)]
-        keep = [0.0 if u else 1.0 for u in use_m]
+        d = _inside_odds(inside_, lam)
+        own = [d[k] * share_[k] / inside_[k] for k in firms]
+        other = [d[k] - own[k] for k in firms]
+        margin_now = [price_[k] - cost_[k] for k in firms]
+        # per firm: (alpha, gamma, own weight, others' weight, margin now, price used, marketing
+        # reach, 1 where marketing is not used)
+        firm = [
+            (
+                alpha_[k],
+                gamma_[k],
+                own[k],
+                other[k],
+                margin_now[k],
+                use_p[k],
+                gamma_[k] * buyers / 1e6 / marketing_[k] if use_m[k] and marketing_[k] > 0 else 0.0,
+                0.0 if use_m[k] and marketing_[k] > 0 else 1.0,
+            )
+            for k in firms
+        ]
 
-        firms = range(n)
-        nested = lam != 1.0
-
-        def offer(x):
+        def offer(x: list[float]) -> tuple[list[float], list[float], list[float]]:
             grow = np.exp(np.array(x)).tolist()
-            e = [own[k] * grow[k] for k in firms]
-            d_new = [other[k] + e[k] for k in firms]
+            e = [f[2] * g for f, g in zip(firm, grow, strict=True)]
+            d_new = [f[3] + e_k for f, e_k in zip(firm, e, strict=True)]
             inside_new = (np.array(d_new) ** lam).tolist() if nested else d_new
-            margin, ratio, s_new = [0.0] * n, [0.0] * n, [0.0] * n
-            for k in firms:
-                within = e[k] / d_new[k]
-                s_k = inside_new[k] / (1.0 + inside_new[k]) * within
-                slope = 1.0 - (1.0 - lam) * within - lam * s_k if nested else 1.0 - s_k
-                m_k = 1.0 / (alpha_[k] * slope) if use_p[k] else margin_now[k]
-                margin[k], ratio[k], s_new[k] = m_k, reach[k] * m_k * s_k * slope + keep[k], s_k
+            margin, ratio, s_new = [], [], []
+            for f, e_k, d_k, i_k in zip(firm, e, d_new, inside_new, strict=True):
+                within = e_k / d_k
+                s_k = i_k / (1.0 + i_k) * within
+                slope = 1.0 - one_less * within - lam * s_k if nested else 1.0 - s_k
+                m_k = 1.0 / (f[0] * slope) if f[5] else f[4]
+                margin.append(m_k)
+                ratio.append(f[6] * m_k * s_k * slope + f[7])
+                s_new.append(s_k)
             return margin, ratio, s_new
 
-        def gap(x):
+        def gap(x: list[float]) -> list[float]:
             margin, ratio, _ = offer(x)
             log_ratio = np.log(np.array(ratio)).tolist()
-            return [alpha_[k] * (margin_now[k] - margin[k]) + gamma_[k] * log_ratio[k] - x[k] for k in firms]
+            return [
+                f[0] * (f[4] - m_k) + f[1] * lr - x_k
+                for f, m_k, lr, x_k in zip(firm, margin, log_ratio, x, strict=True)
+            ]
 
         x_old = [0.0] * n
         g_old = gap(x_old)
         x = g_old
         for _ in range(50):
             g = gap(x)
-            dg = [g[k] - g_old[k] for k in range(n)]
-            if not all(v != 0.0 for v in dg):
-                g = [0.0 if dg[k] == 0.0 else g[k] for k in range(n)]
+            dg = [a - b for a, b in zip(g, g_old, strict=True)]
+            if 0.0 in dg:
+                g = [0.0 if v == 0.0 else g_k for g_k, v in zip(g, dg, strict=True)]
                 dg = [1.0 if v == 0.0 else v for v in dg]
-            step = [g[k] * (x[k] - x_old[k]) / dg[k] for k in range(n)]
+            step = [g_k * (x_k - xo) / v for g_k, x_k, xo, v in zip(g, x, x_old, dg, strict=True)]
             x_old, g_old = x, g
-            x = [x[k] - step[k] for k in range(n)]
-            if all(abs(v) < 1e-8 for v in step):
+            x = [x_k - s_k for x_k, s_k in zip(x, step, strict=True)]
+            if all(-1e-8 < v < 1e-8 for v in step):
                 break
         margin, ratio, s_new = offer(x)
     except ZeroDivisionError:
         return None
     if (np.array(s_new) > demand.max_share).any():  # capacity binds: the array form's bisection
         return None
-    p = np.array([cost_[k] + margin[k] for k in range(n)])
-    return np.maximum(p, demand.unit_cost), np.array([ratio[k] * marketing_[k] for k in range(n)])
+    p = [cost_[k] + margin[k] for k in firms]
+    new_price = [p_k if p_k >= c_k or p_k != p_k else c_k for p_k, c_k in zip(p, cost_, strict=True)]  # np.maximum
+    return new_price, [ratio[k] * marketing_[k] for k in firms], d
 
 
 def _best_response_arrays(demand: PerceivedDemand, share, inside_share, price, marketing, use_price, use_marketing):
@@ -298,6 +328,13 @@ def _revision_value_floats(demand: PerceivedDemand, share, inside_share, price, 
     )
     if columns is None:
         return None
+    gain = _gain_floats(demand, columns)
+    return None if gain is None else np.array(gain)
+
+
+def _gain_floats(demand: PerceivedDemand, columns: list[list], d: list[float] | None = None) -> list[float] | None:
+    """:func:`_revision_value_floats` on its per-firm columns (``d``: :func:`_inside_odds`
+    of the observed shares, if already known)."""
     share_, inside_, price_, marketing_, new_price_, new_marketing_, alpha_, gamma_, cost_ = columns
     firms = range(len(share_))
     lam, buyers = demand.lam, demand.buyers
@@ -306,7 +343,8 @@ def _revision_value_floats(demand: PerceivedDemand, share, inside_share, price, 
         ratio = [new_marketing_[k] / marketing_[k] if marketing_[k] > 0 else 1.0 for k in firms]
         log_ratio = np.log(np.array(ratio)).tolist()
         shift = [-alpha_[k] * (new_price_[k] - price_[k]) + gamma_[k] * log_ratio[k] for k in firms]
-        d = np.power(np.array([i / (1.0 - i) for i in inside_]), 1.0 / lam).tolist()
+        if d is None:
+            d = _inside_odds(inside_, lam)
         grow = np.exp(np.array(shift)).tolist()
         own = [d[k] * share_[k] / inside_[k] for k in firms]
         own_new = [own[k] * grow[k] for k in firms]
@@ -316,7 +354,7 @@ def _revision_value_floats(demand: PerceivedDemand, share, inside_share, price, 
         then = [(new_price_[k] - cost_[k]) * buyers * s_new[k] / 1e6 - new_marketing_[k] for k in firms]
     except ZeroDivisionError:
         return None
-    return np.array([PLANNING_MONTHS * (then[k] - now[k]) for k in firms])
+    return [PLANNING_MONTHS * (then[k] - now[k]) for k in firms]
 
 
 def is_reaction(price, marketing, new_price, new_marketing) -> np.ndarray:
@@ -338,14 +376,19 @@ def review(
     against the cost of a revision. The one rule behind the simulation's incumbents
     (``MarketEntryModel.incumbents_respond``) and the entrant's forecast of their answer
     (``abm.entry.answered_shares``)."""
-    new_price, new_marketing = best_response(
-        demand,
-        share,
-        inside_share,
-        price,
-        marketing,
-        [k in ("price", "mixed") for k in reactions],
-        [k in ("marketing", "mixed") for k in reactions],
+    use_price = [k in ("price", "mixed") for k in reactions]
+    use_marketing = [k in ("marketing", "mixed") for k in reactions]
+    alpha, gamma, cost = demand.alpha, demand.gamma, demand.unit_cost
+    columns = _per_firm(
+        share, inside_share, price, marketing, use_price, use_marketing, alpha, gamma, cost, flags=(4, 5)
     )
+    solved = None if columns is None else _solve_floats(demand, columns)
+    if solved is not None:  # on floats (best_response's and revision_value's), the observed shares read once
+        assert columns is not None
+        new_p, new_m, d = solved
+        gain = _gain_floats(demand, [*columns[:4], new_p, new_m, *columns[6:]], d)
+        if gain is not None:
+            return np.array(new_p), np.array(new_m), np.array(gain)
+    new_price, new_marketing = best_response(demand, share, inside_share, price, marketing, use_price, use_marketing)
     gain = revision_value(demand, share, inside_share, price, marketing, new_price, new_marketing)
     return new_price, new_marketing, gain

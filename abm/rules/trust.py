@@ -66,3 +66,34 @@ def repaired(trust: np.ndarray | float, towards: float, repair: float) -> np.nda
     is closed (partial repair; Ariño & de la Torre 1998)."""
     t = np.asarray(trust, dtype=float)
     return np.clip(t + repair * np.maximum(0.0, towards - t), 0.0, 1.0)
+
+
+def quarter_update(
+    trust: tuple[float, float],
+    delivered: tuple[float, float],
+    results: float,
+    noise_draws: list[float],
+    noise: float,
+    friction_now: float,
+    gain: float,
+    loss: float,
+) -> tuple[float, float]:
+    """Both sides' new trust after a quarter: side ``k`` (0 the entrant, 1 the partner)
+    reads what the other delivered (``delivered[1 - k]``) against its own (:func:`observation`)
+    and moves its belief ``trust[k]`` towards it (:func:`update`). On Python floats, the same
+    operations in the same order as the array forms, so the same bits (``np.clip`` and
+    ``np.maximum`` pick as the comparisons below do for numbers)."""
+    out = []
+    for k in (0, 1):
+        other, own = delivered[1 - k], delivered[k]
+        gap = own - other
+        o = other + noise * noise_draws[k]
+        o = o - (0.0 if gap <= 0.0 else gap)
+        o = o + 0.2 * results - friction_now
+        o = o if o > 0.0 else 0.0
+        o = o if o < 1.0 else 1.0
+        t = trust[k]
+        t = t + (gain if o >= t else loss) * (o - t)
+        t = t if t > 0.0 else 0.0
+        out.append(t if t < 1.0 else 1.0)
+    return out[0], out[1]

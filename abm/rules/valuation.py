@@ -28,7 +28,7 @@ def ramp_factor(months: float, ramp: np.ndarray | float, annual_rate: float) -> 
     """PV of a flow that grows linearly from 0 to 1 over ``ramp`` months and then stays at 1,
     for ``months`` months (a share that still has to be built):
     ``sum_{t=1..n} min(1, t/R) v^t`` with ``v = (1 + r)^(-1/12)``, in closed form."""
-    if np.ndim(ramp):
+    if not isinstance(ramp, (int, float)) and np.ndim(ramp):  # one value: no numpy call
         return np.array([ramp_factor(months, float(x), annual_rate) for x in np.ravel(ramp)]).reshape(np.shape(ramp))
     n = int(months)
     R = max(float(ramp), 1e-9)

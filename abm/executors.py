@@ -250,16 +250,29 @@ def _warm_run(
         wait([future for future in pending if not future.cancel()])
 
 
+_PRIMED = [False]
+
+
 def _load_compiled_kernels() -> None:
     """Load the model's compiled consumer loops (abm.consumer_kernels) before forking, once per
     process, so that every worker inherits them instead of loading them itself; a no-op
-    where they are switched off (``ABM_NUMBA=0``) or numba is missing."""
+    where they are switched off (``ABM_NUMBA=0``) or numba is missing.
+
+    numba loads a loop's machine code at its first call, so the parent also makes one short
+    run (500 consumers, 6 months: about 0.8 s once, mostly that loading and first-run imports),
+    which every worker would otherwise pay on its first run: with a pool forked per call, on
+    every call. The run changes no state a later run reads, so results stay the same."""
     if _context().get_start_method() != "fork":
         return
     from abm import consumer_kernels
 
-    if consumer_kernels.MODE in (*consumer_kernels.ON, "auto"):
-        consumer_kernels.enable()
+    if consumer_kernels.MODE in (*consumer_kernels.ON, "auto") and consumer_kernels.enable() and not _PRIMED[0]:
+        _PRIMED[0] = True
+        from abm.model import MarketEntryModel
+
+        model = MarketEntryModel(seed=0, consumers=500, months=6)
+        model.run()
+        model.release()
 
 
 def _drain(

@@ -59,6 +59,9 @@ def test_quick_bench_writes_every_figure_finite(tmp_path):
         assert key in result  # a number, or null with the reason in details
         if result[key] is None:
             assert result["details"][part]["reason"]
+    if result["app_compare_s"] is not None:  # the warm pool's live workers' CPU is counted
+        assert all(workers > 0 for workers, _ in result["details"]["compare"]["cpu_s_workers_and_server"])
+        assert result["details"]["compare"]["pool_start_s"] >= 0
     for name, target in result["targets"].items():  # every target with its verdict
         assert target["holds"] in (True, False, None) and target["op"] in ("<=", ">=")
         assert target["holds"] is None or target["holds"] == (

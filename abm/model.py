@@ -449,9 +449,7 @@ class MarketEntryModel(mesa.Model):
         """A venture closed down: its customers are released and its brand is forgotten;
         whoever sells under that name again starts from nothing."""
         c = self.consumers
-        aware = c.aware
-        aware[firm.brand] = False
-        c.aware = aware
+        c.aware[:, firm.brand] = False  # the brand's column of the (consumers, brands) view
         c.last_choice[c.last_choice == firm.brand] = -1
         c.customers = np.bincount(c.last_choice[c.last_choice >= 0], minlength=c.n_brands)
         c.no_purchase = int((c.last_choice < 0).sum())

@@ -349,7 +349,7 @@ def test_a_liquidated_joint_venture_does_not_run_on_as_the_entrants_business():
             p = m.partnerships[0]
             if p.exit_route == "liquidation" and invested is None:
                 invested = e.invested
-                assert e.customers == 0 and m.consumers.aware[e.brand].sum() == 0
+                assert e.customers == 0 and m.consumers.aware[:, e.brand].sum() == 0
                 assert e.adaptation == 0.0 and e.build_progress == 0.0
                 assert not e.in_market or e.licence_month is None  # its own licence must be applied for
         m.release()
@@ -501,3 +501,22 @@ def test_an_alliance_ended_at_a_review_without_trouble_is_not_logged_as_missed_o
     assert not (r.events.kind == "ended_missed_objectives").any()
     row = r.summary.iloc[0]
     assert row.partnership_end_cause == "ended_by_entrant" and bool(row.partnership_failed)
+
+
+def test_closing_a_brand_makes_every_consumer_forget_that_brand_and_only_it():
+    """``aware`` is (consumers, brands): closing brand b clears column b. It once cleared row b,
+    consumer number b's awareness of every brand, and left the closed brand known to all."""
+    m = _model(3, **{k: v for k, v in JV.items() if k != "months"})
+    for _ in range(30):
+        m.step()
+    e = m.entrants[0]
+    before = m.consumers.aware.copy()
+    assert before[:, e.brand].sum() > 0
+    m.close_brand(e)
+    after = m.consumers.aware
+    assert after[:, e.brand].sum() == 0
+    others = [b for b in range(after.shape[1]) if b != e.brand]
+    assert np.array_equal(after[:, others], before[:, others])
+    assert np.allclose(m.consumers.awareness()[others], before[:, others].mean(axis=0))
+    assert m.consumers.awareness()[e.brand] == 0.0
+    m.release()

@@ -153,3 +153,25 @@ def test_a_batch_whose_dask_future_fails_is_submitted_again_and_gives_the_same_r
         out = dict(executors.run_dask(abs, tasks, client=client, batch=4))
         assert set(out) == {0, 1, 2, 3} and all(isinstance(v, RuntimeError) for v in out.values())
         assert counter.read_text() == str(-100 + executors.DASK_SUBMISSIONS)
+
+
+def _worker_state() -> tuple[bool, bool]:
+    from abm import consumer_kernels, executors
+
+    return consumer_kernels.ENABLED, executors._PRIMED[0]
+
+
+@pytest.mark.slow
+def test_dask_workers_are_readied_for_runs_as_they_join():
+    """A worker in ``auto`` mode used to make its first 50 or so runs on the numpy path; the
+    cluster's plugin loads and primes the compiled loops on every worker as it joins."""
+    from abm import consumer_kernels
+    from abm.executors import DaskCluster
+
+    expected = consumer_kernels.available() and consumer_kernels.MODE not in consumer_kernels.OFF
+    with DaskCluster(local_workers=1) as cluster:
+        states = list(cluster.client.run(_worker_state).values())
+        assert states == [(expected, expected)]
+        cluster.cluster.scale(2)  # a worker that joins later is readied too
+        cluster.client.wait_for_workers(2, timeout=120)
+        assert list(cluster.client.run(_worker_state).values()) == [(expected, expected)] * 2

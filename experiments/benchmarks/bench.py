@@ -876,11 +876,15 @@ measured by this suite on 2026-11-23 (experiments/benchmarks/README.md): the mos
 gets there. The 16-core device machine is not lent to this task, so it stands in."""
 
 
-def measure_sobol(s: Settings, parallel: dict | None) -> dict:
+def measure_sobol(s: Settings, parallel: dict | None, workers: int) -> dict:
     """Project a 225,000-run Sobol study on 16 cores with Dask from what is measured here: a
     default run's serial CPU time as sweeps run it (summary only), the parallel efficiency (the
     lower of this machine's and the 16-core host's ceiling), and Dask's cost as the ratio of
-    local-process to Dask throughput measured side by side in ``parallel``, plus its start-up."""
+    local-process to Dask throughput on runs of the default size (120 months, 5,000 consumers)
+    in Dask tasks of the study's size (16 runs), measured side by side on a warmed cluster,
+    plus its start-up. (The ratio on the short runs
+    of ``parallel`` is in ``details`` too: Dask's cost is per run, not per month, so a ratio
+    taken on short runs would overstate it for default ones.)"""
     from abm.presets import resolve_scenario
     from abm.sweeps.runner import run_outcomes
 
@@ -903,10 +907,12 @@ def measure_sobol(s: Settings, parallel: dict | None) -> dict:
     details = parallel or {}
     measured = details.get("efficiency")
     efficiency = min(measured, CEILING_16_CORES) if measured else CEILING_16_CORES
-    dask_rate, local_rate = details.get("dask_runs_per_s"), details.get("local_runs_per_s_beside_dask")
+    dask = _dask_at_default_size(s, workers)
+    dask_rate, local_rate = dask.get("dask_runs_per_s"), dask.get("local_runs_per_s_beside_dask")
     dask_factor = max(1.0, local_rate / dask_rate) if dask_rate and local_rate else None
-    startup = details.get("dask_startup_s") or 0.0
+    startup = dask.get("dask_startup_s") or details.get("dask_startup_s") or 0.0
     seconds = runs * t_run / (cores * efficiency) * (dask_factor or 1.0) + startup
+    short_rate, short_local = details.get("dask_runs_per_s"), details.get("local_runs_per_s_beside_dask")
     return {
         "sobol_minutes_16_cores": seconds / 60,
         "details": {
@@ -920,10 +926,51 @@ def measure_sobol(s: Settings, parallel: dict | None) -> dict:
             "efficiency_measured_here": measured,
             "ceiling_16_cores": CEILING_16_CORES,
             "dask_slowdown_vs_local_processes": dask_factor,
+            "dask_at_default_size": dask,
+            "dask_slowdown_on_short_runs": short_local / short_rate if short_rate and short_local else None,
             "dask_startup_s": startup,
             "minutes_at_perfect_efficiency_no_dask": runs * t_run / cores / 60,
             "device_machine": "not lent to this task: projected, not measured on 16 cores",
         },
+    }
+
+
+def _dask_at_default_size(s: Settings, workers: int) -> dict:
+    """Runs per second of default-size runs (the alpha-beta case, 120 months, 5,000 consumers,
+    summary only) through ``abm.sweep`` on a warmed Dask LocalCluster and on local processes,
+    side by side; empty with the reason where Dask cannot start."""
+    import abm
+    from abm.executors import DaskCluster
+
+    # the study's sweep sends 16 runs per Dask task (runner.dask_batch); so does this one, at
+    # full size (40 tasks a worker, as the sweep's rule wants), while quick mode's sends one
+    runs = 640 * max(1, workers // 2) if s.mode == "full" else 40
+    spec = sweep_spec("bench-sobol-dask", runs, 120, 5_000)
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def sweep(spec: dict, **how) -> float:
+            out = Path(tmp) / f"sweep-{time.monotonic_ns()}"
+            return _timed(lambda: abm.sweep(spec, out=out, progress=False, **how))
+
+        try:
+            start = time.perf_counter()
+            with DaskCluster(local_workers=workers) as cluster:
+                startup = time.perf_counter() - start
+                address = cluster.cluster.scheduler_address
+                sweep(sweep_spec("bench-sobol-warm", 10, 120, 5_000), scheduler=address)
+                t_dask = sweep(spec, scheduler=address)
+                t_local = sweep(spec, workers=workers)
+        except Exception as exc:  # Dask missing or unable to start here
+            return {"dask_error": f"{type(exc).__name__}: {exc}"}
+    from abm.sweeps.runner import dask_batch
+
+    return {
+        "runs": runs,
+        "runs_per_dask_task": dask_batch(runs, workers),
+        "dask_startup_s": startup,
+        "dask_runs_per_s": runs / t_dask,
+        "local_runs_per_s_beside_dask": runs / t_local,
+        "dask_overhead_ms_per_run": (t_dask - t_local) * 1e3 / runs,
     }
 
 
@@ -1030,7 +1077,7 @@ def run_suite(
         ("kernel", lambda: measure_numpy_kernel(s)),
         ("scaling", lambda: measure_scaling(s)),
         ("parallel", lambda: measure_parallel(s, workers)),
-        ("sobol", lambda: measure_sobol(s, parallel)),
+        ("sobol", lambda: measure_sobol(s, parallel, workers)),
         ("memory", lambda: measure_sweep_memory(s, workers)),
         ("batch_run", lambda: measure_batch_run(s, workers)),
         ("app", lambda: measure_app(s)),

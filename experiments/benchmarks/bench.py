@@ -471,46 +471,23 @@ def sweep_spec(name: str, runs: int, months: int, consumers: int) -> dict:
 def measure_parallel(s: Settings, workers: int) -> dict:
     """Sweep throughput serial vs on ``workers`` local processes; and the per-run overhead of
     a Dask LocalCluster (started and warmed up first, so its start-up is reported apart)."""
-    import abm
-    from abm.executors import DaskCluster
-
     runs = max(s.sweep_runs, s.runs_per_worker * workers // 10 * 10)  # enough runs to fill the pool
     spec = sweep_spec("bench-throughput", runs, s.sweep_months, s.sweep_consumers)
     with tempfile.TemporaryDirectory() as tmp:
-
-        def sweep(spec: dict, **how) -> float:
-            out = Path(tmp) / f"sweep-{time.monotonic_ns()}"
-            return _timed(lambda: abm.sweep(spec, out=out, progress=False, **how))
-
-        sweep(sweep_spec("bench-warm", 10, s.sweep_months, s.sweep_consumers), workers=1)
+        _timed_sweep(tmp, sweep_spec("bench-warm", 10, s.sweep_months, s.sweep_consumers), workers=1)
         serial, parallel, efficiency = [], [], []
         for _ in range(max(1, s.repeats - 2)):
-            t1 = sweep(spec, workers=1)
-            tn = sweep(spec, workers=workers)
+            t1 = _timed_sweep(tmp, spec, workers=1)
+            tn = _timed_sweep(tmp, spec, workers=workers)
             serial.append(runs / t1)
             parallel.append(runs / tn)
             efficiency.append(t1 / tn / workers)
-        executor = _executor_efficiency(runs // 4, s.sweep_months, s.sweep_consumers, workers)
-        ceiling = _hardware_ceiling(workers, 1_000_000 if s.mode == "quick" else 3_000_000)
-        try:
-            start = time.perf_counter()
-            with DaskCluster(local_workers=workers) as cluster:
-                startup = time.perf_counter() - start
-                address = cluster.cluster.scheduler_address
-                sweep(sweep_spec("bench-warm-dask", 10, s.sweep_months, s.sweep_consumers), scheduler=address)
-                t_dask = sweep(spec, scheduler=address)
-                t_local = sweep(spec, workers=workers)
-            dask = {
-                "dask_overhead_ms_per_run": (t_dask - t_local) * 1e3 / runs,
-                "dask_startup_s": startup,
-                "dask_runs_per_s": runs / t_dask,
-                "local_runs_per_s_beside_dask": runs / t_local,
-            }
-        except Exception as exc:  # Dask missing or unable to start here
-            dask = {"dask_overhead_ms_per_run": None, "dask_error": f"{type(exc).__name__}: {exc}"}
+    executor = _executor_efficiency(runs // 4, s.sweep_months, s.sweep_consumers, workers)
+    ceiling = _hardware_ceiling(workers, 1_000_000 if s.mode == "quick" else 3_000_000)
+    dask = _dask_vs_local(spec, sweep_spec("bench-warm-dask", 10, s.sweep_months, s.sweep_consumers), workers)
     return {
         "parallel_efficiency": _median(efficiency),
-        "dask_overhead_ms_per_run": dask.pop("dask_overhead_ms_per_run"),
+        "dask_overhead_ms_per_run": dask.pop("dask_overhead_ms_per_run", None),
         "details": {
             "runs": runs,
             "months": s.sweep_months,
@@ -523,6 +500,43 @@ def measure_parallel(s: Settings, workers: int) -> dict:
             "hardware_ceiling_efficiency": ceiling,
             **dask,
         },
+    }
+
+
+def _timed_sweep(folder: str, spec: dict, **how: Any) -> float:
+    """Seconds of one ``abm.sweep`` of ``spec`` into a fresh folder under ``folder``."""
+    import abm
+
+    out = Path(folder) / f"sweep-{time.monotonic_ns()}"
+    return _timed(lambda: abm.sweep(spec, out=out, progress=False, **how))
+
+
+def _dask_vs_local(spec: dict, warm_spec: dict, workers: int) -> dict:
+    """``spec``'s sweep on a Dask LocalCluster of ``workers`` (started, then warmed with
+    ``warm_spec``, so its start-up is reported apart) and on as many local processes, side by
+    side: runs per second of each and Dask's cost per run; only the reason where Dask cannot
+    start here."""
+    from abm.executors import DaskCluster
+    from abm.sweeps.runner import dask_batch
+
+    runs = spec["replications"] * 10  # sweep_spec's 10 points
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            start = time.perf_counter()
+            with DaskCluster(local_workers=workers) as cluster:
+                startup = time.perf_counter() - start
+                address = cluster.cluster.scheduler_address
+                _timed_sweep(tmp, warm_spec, scheduler=address)
+                t_dask = _timed_sweep(tmp, spec, scheduler=address)
+                t_local = _timed_sweep(tmp, spec, workers=workers)
+        except Exception as exc:  # Dask missing or unable to start here
+            return {"dask_error": f"{type(exc).__name__}: {exc}"}
+    return {
+        "dask_overhead_ms_per_run": (t_dask - t_local) * 1e3 / runs,
+        "dask_startup_s": startup,
+        "dask_runs_per_s": runs / t_dask,
+        "local_runs_per_s_beside_dask": runs / t_local,
+        "runs_per_dask_task": dask_batch(runs, workers),
     }
 
 
@@ -938,40 +952,12 @@ def measure_sobol(s: Settings, parallel: dict | None, workers: int) -> dict:
 def _dask_at_default_size(s: Settings, workers: int) -> dict:
     """Runs per second of default-size runs (the alpha-beta case, 120 months, 5,000 consumers,
     summary only) through ``abm.sweep`` on a warmed Dask LocalCluster and on local processes,
-    side by side; empty with the reason where Dask cannot start."""
-    import abm
-    from abm.executors import DaskCluster
-
+    side by side (:func:`_dask_vs_local`)."""
     # the study's sweep sends 16 runs per Dask task (runner.dask_batch); so does this one, at
     # full size (40 tasks a worker, as the sweep's rule wants), while quick mode's sends one
     runs = 640 * max(1, workers // 2) if s.mode == "full" else 40
     spec = sweep_spec("bench-sobol-dask", runs, 120, 5_000)
-    with tempfile.TemporaryDirectory() as tmp:
-
-        def sweep(spec: dict, **how) -> float:
-            out = Path(tmp) / f"sweep-{time.monotonic_ns()}"
-            return _timed(lambda: abm.sweep(spec, out=out, progress=False, **how))
-
-        try:
-            start = time.perf_counter()
-            with DaskCluster(local_workers=workers) as cluster:
-                startup = time.perf_counter() - start
-                address = cluster.cluster.scheduler_address
-                sweep(sweep_spec("bench-sobol-warm", 10, 120, 5_000), scheduler=address)
-                t_dask = sweep(spec, scheduler=address)
-                t_local = sweep(spec, workers=workers)
-        except Exception as exc:  # Dask missing or unable to start here
-            return {"dask_error": f"{type(exc).__name__}: {exc}"}
-    from abm.sweeps.runner import dask_batch
-
-    return {
-        "runs": runs,
-        "runs_per_dask_task": dask_batch(runs, workers),
-        "dask_startup_s": startup,
-        "dask_runs_per_s": runs / t_dask,
-        "local_runs_per_s_beside_dask": runs / t_local,
-        "dask_overhead_ms_per_run": (t_dask - t_local) * 1e3 / runs,
-    }
+    return {"runs": runs, **_dask_vs_local(spec, sweep_spec("bench-sobol-warm", 10, 120, 5_000), workers)}
 
 
 # ---- the suite --------------------------------------------------------------------------------

@@ -238,10 +238,8 @@ class Entrant(Firm):
 
     def invest(self, amount: float, month: int) -> None:
         """An outflow at entry or on a partnership change; counted as investment."""
-        self.cash -= amount
+        self.pay(amount, month)
         self.invested += amount
-        self.net_cash -= amount
-        self.npv -= amount * self.model.discount(month, self.config.cost_of_capital)
 
     def pay(self, amount: float, month: int) -> None:
         """An outflow outside operations that is not an investment (a fee, a penalty)."""

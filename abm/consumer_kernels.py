@@ -5,9 +5,10 @@ The same random numbers and the same results, bit for bit: every random number s
 from the model's numpy generator, in the same order and the same amounts (the loops step its
 PCG64 state in place, with numpy's algorithms: :func:`pcg_words`), and the floating-point
 operations are the numpy path's, in its order and precision (float32 weights, float64 rates;
-``fastmath`` is off, so no fused multiply-adds). A month takes three calls (four with the
-nested logit), their arguments arrays the model keeps, and whatever it needs from one month
-to the next (the aware counts, the loyalty factors) is kept in them.
+``fastmath`` is off, so no fused multiply-adds). A month takes two calls and one per chunk of
+consumers (two per chunk with the nested logit; one chunk at the default 5,000 consumers),
+their arguments arrays the model keeps, and whatever it needs from one month to the next (the
+aware counts, the loyalty factors) is kept in them.
 The transcendental functions of the choice (``exp``, ``expm1``, and the nested logit's
 ``D ** (1 - lam)``) stay numpy's, called from Python between the loops (``expm1`` only when
 the bonuses change, ``exp`` only on brands whose offer changed): numpy computes them
@@ -76,17 +77,7 @@ def enable() -> bool:
     """Load the compiled loops (from the cache, else compile them) and use them from the next
     model on; False where they are not available."""
     global ENABLED, segment_counts, learn_rates, chunk_lengths, place_hits, chunk_weights, chunk_pick, cover
-    global \
-        appeal_exponent, \
-        _unchanged, \
-        _mulhi, \
-        _pcg_jump, \
-        _pcg_step, \
-        _pcg_fill, \
-        _pcg_next, \
-        _next_double, \
-        _loggam, \
-        _poisson
+    global appeal_exponent, _unchanged, _mulhi, _pcg_step, _pcg_fill, _pcg_next, _next_double, _loggam, _poisson
     global _points, awareness_month, prepare_choice, choice_chunk, count_aware
     if ENABLED:
         return True
@@ -98,7 +89,6 @@ def enable() -> bool:
         return njit(cache=True, nogil=True)(fn)
 
     _mulhi = _mulhi_intrinsic()
-    _pcg_jump = compiled(_pcg_jump_py)
     _pcg_step = compiled(_pcg_step_py)
     _pcg_fill = compiled(_pcg_fill_py)
     _pcg_next = compiled(_pcg_next_py)
@@ -740,19 +730,13 @@ def _mulhi_intrinsic():
 
 def _pcg_step_py(lo, hi, inc_lo, inc_hi):
     """One step of numpy's ``PCG64``: the 128-bit LCG ``state * multiplier + increment``
-    (halves ``lo``, ``hi``), then the XSL-RR output (high xor low, rotated right by the top 6
-    bits of the state). Returns ``(lo, hi, 64 random bits)``."""
-    return _pcg_jump(lo, hi, _MULTIPLIER_LO, _MULTIPLIER_HI, inc_lo, inc_hi)
-
-
-def _pcg_jump_py(lo, hi, mul_lo, mul_hi, add_lo, add_hi):
-    """``state * mul + add`` modulo 2^128, in halves, and the XSL-RR output of the new state:
-    a step (numpy's multiplier and increment) or a jump of several steps at once."""
-    step_lo = lo * mul_lo
-    step_hi = _mulhi(lo, mul_lo) + lo * mul_hi + hi * mul_lo
-    new_lo = step_lo + add_lo
+    modulo 2^128 (halves ``lo``, ``hi``), then the XSL-RR output (high xor low, rotated right
+    by the top 6 bits of the state). Returns ``(lo, hi, 64 random bits)``."""
+    step_lo = lo * _MULTIPLIER_LO
+    step_hi = _mulhi(lo, _MULTIPLIER_LO) + lo * _MULTIPLIER_HI + hi * _MULTIPLIER_LO
+    new_lo = step_lo + inc_lo
     carry = np.uint64(1) if new_lo < step_lo else np.uint64(0)
-    new_hi = step_hi + add_hi + carry
+    new_hi = step_hi + inc_hi + carry
     value = new_hi ^ new_lo
     rot = new_hi >> np.uint64(58)
     return new_lo, new_hi, (value >> rot) | (value << ((np.uint64(64) - rot) & np.uint64(63)))
@@ -859,7 +843,6 @@ cover: Any = None
 appeal_exponent: Any = None
 _points: Any = None
 _mulhi: Any = None
-_pcg_jump: Any = None
 _pcg_step: Any = None
 _pcg_fill: Any = None
 _pcg_next: Any = None

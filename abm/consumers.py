@@ -242,6 +242,14 @@ class ConsumerMarket:
         self.customers = np.bincount(self.last_choice[self.last_choice >= 0], minlength=self.n_brands)
         self.no_purchase = int((self.last_choice < 0).sum())
 
+    def forget_brand(self, brand: int) -> None:
+        """A brand closed down: no consumer knows it any more, and its customers buy nothing
+        until they choose again."""
+        self._aware[brand] = False
+        self.last_choice[self.last_choice == brand] = -1
+        self.customers = np.bincount(self.last_choice[self.last_choice >= 0], minlength=self.n_brands)
+        self.no_purchase = int((self.last_choice < 0).sum())
+
     def seed_awareness(self, brand: int, awareness: float, coverage: np.ndarray) -> None:
         """Make a share of the consumers a brand's network covers aware of it at once."""
         covered = self._covered_by(brand, coverage)

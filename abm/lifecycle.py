@@ -405,8 +405,9 @@ def _estimates(model: MarketEntryModel, p: Partnership, as_kind: str | None = No
     if kind == "alliance":
         e_pv = (1.0 - p.profit_share) * gross_pv - fixed * a_e
         e_end = (1.0 - p.profit_share) * gross_end - fixed
-        p_end = p.profit_share * gross_end - pcfg.service_cost * p.promised_partner
-        p_pv = (p.profit_share * full_pv - pcfg.service_cost * p.promised_partner * a_e) * a_p / a_e
+        p_end, p_pv = _partner_alliance_lines(
+            p.profit_share, full_pv, gross_end, pcfg.service_cost * p.promised_partner, a_e, a_p
+        )
     else:
         e_pv = p.stake * (gross_pv - fixed * a_e)
         e_end = p.stake * (gross_end - fixed)
@@ -874,11 +875,22 @@ def share_paying(model: MarketEntryModel, p: Partnership, target: float) -> floa
     service = model.partner_by_name[p.partner].config.service_cost * p.promised_partner
 
     def partner_continue(phi: float) -> float:
-        p_end = phi * gross_end - service
-        p_pv = (phi * gross_pv - service * a_e) * a_p / a_e
+        p_end, p_pv = _partner_alliance_lines(phi, gross_pv, gross_end, service, a_e, a_p)
         return float(p_pv + max(0.0, p_end) * gc_p)
 
     return bargaining.share_giving(partner_continue, target, 0.05, 0.6)
+
+
+def _partner_alliance_lines(
+    phi: float, gross_pv: float, gross_end: float, service: float, a_e: float, a_p: float
+) -> tuple[float, float]:
+    """The partner's flow at the horizon and present value of an alliance at profit share
+    ``phi``: its share of the gross margin less its service cost (discounted at its own rate,
+    ``a_p / a_e`` rescaling the entrant's annuity). One place for :func:`_estimates` and
+    :func:`share_paying`."""
+    p_end = phi * gross_end - service
+    p_pv = (phi * gross_pv - service * a_e) * a_p / a_e
+    return p_end, p_pv
 
 
 def estimates_at_share(model: MarketEntryModel, p: Partnership, share: float) -> dict[str, float]:

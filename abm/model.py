@@ -448,11 +448,7 @@ class MarketEntryModel(mesa.Model):
     def close_brand(self, firm: Firm) -> None:
         """A venture closed down: its customers are released and its brand is forgotten;
         whoever sells under that name again starts from nothing."""
-        c = self.consumers
-        c.aware[:, firm.brand] = False  # the brand's column of the (consumers, brands) view
-        c.last_choice[c.last_choice == firm.brand] = -1
-        c.customers = np.bincount(c.last_choice[c.last_choice >= 0], minlength=c.n_brands)
-        c.no_purchase = int((c.last_choice < 0).sum())
+        self.consumers.forget_brand(firm.brand)
         firm.customers, firm.market_share = 0, 0.0
         if isinstance(firm, Entrant):
             firm.build_progress = 0.0

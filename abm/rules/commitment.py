@@ -19,7 +19,9 @@ flow that survives each month with ``1 - h`` (:func:`survival_annuity`) and ``d_
 of the partner's outside option. A partner whose payoff is poor, whose outside option is good
 or who distrusts the entrant cuts; one that gains from the venture raises (reciprocity and
 forbearance: Buckley & Casson 1988; Das & Teng 1998). The forms are this model's assumptions.
-Written on numpy arrays so one call values every level.
+:func:`value` is written on numpy arrays (one call values every level);
+:func:`value_of_levels`, the one the simulation calls, is the same arithmetic on Python floats
+(bit for bit: tests/test_perf4f_floats.py).
 """
 
 from __future__ import annotations

@@ -184,6 +184,8 @@ class Entrant(Firm):
         self.build_progress = 0.0  # own distribution build, [0, 1]
         self.inherited_coverage = np.zeros(model.n_regions)
         self._own_coverage: dict[tuple[float, bytes], np.ndarray] = {}  # own_coverage's recent answers
+        self._alone_from: np.ndarray | None = None  # build_distribution's coverage alone, and what it came from
+        self._alone_coverage = np.zeros(0)
         self.mode: EntryModeSetting = config.entry_mode  # current mode; resolved at entry
         self.initial_mode: EnteredMode = "none"  # the mode it entered with
         self.partner: LocalPartner | None = None
@@ -308,8 +310,11 @@ class Entrant(Firm):
             partner = self.partner.network * self.partner_engagement
         elif self.acquired is not None:
             partner = self.acquired.network * (0.5 if self.integration_failed else 1.0)
-        else:  # no one else's network: (1 - own) x (1 - 0) is (1 - own), bit for bit
-            self.coverage = 1.0 - (1.0 - own)
+        else:  # no one else's network: (1 - own) x (1 - 0) is (1 - own), bit for bit; the same
+            # array while ``own`` is (model.brand_offer copies a coverage row only when it changes)
+            if self._alone_from is not own:
+                self._alone_from, self._alone_coverage = own, 1.0 - (1.0 - own)
+            self.coverage = self._alone_coverage
             return
         self.coverage = 1.0 - (1.0 - own) * (1.0 - partner)
 

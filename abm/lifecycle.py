@@ -149,8 +149,8 @@ def quarter_review(model: MarketEntryModel, p: Partnership) -> None:
             model.month - entrant.licence_month,
             entrant.config.target_month,
         )
-    sigma = c.reading_noise * (1.0 + entrant.cultural_distance) * (1.5 - p.fit)  # trust_rules.reading_noise
-    fr = c.startup_friction * max(0.0, 1.0 - (model.month - p.start_month) / 12.0)  # trust_rules.friction
+    sigma = float(trust_rules.reading_noise(c.reading_noise, entrant.cultural_distance, p.fit))
+    fr = float(trust_rules.friction(model.month - p.start_month, c.startup_friction))
     z = model.rng.standard_normal(2).tolist()
     p.trust_entrant, p.trust_partner = trust_rules.quarter_update(
         (p.trust_entrant, p.trust_partner), (d_e, d_p), results, z, sigma, fr, c.trust_gain, c.trust_loss

@@ -20,12 +20,18 @@ import numpy as np
 def reading_noise(base: float, cultural_distance: float, fit: float) -> np.ndarray | float:
     """Spread of one side's reading of the other's delivered commitment:
     ``sigma = base (1 + CD) (1.5 - fit)``: culturally distant firms with a poor fit read
-    each other badly (Parkhe 1991; Barkema & Vermeulen 1997)."""
+    each other badly (Parkhe 1991; Barkema & Vermeulen 1997). Numbers in, a float out (the
+    same bits as the array form)."""
+    if isinstance(cultural_distance, (int, float)) and isinstance(fit, (int, float)):
+        return base * (1.0 + cultural_distance) * (1.5 - fit)
     return base * (1.0 + np.asarray(cultural_distance)) * (1.5 - np.asarray(fit))
 
 
 def friction(months_together: np.ndarray | float, startup_friction: float) -> np.ndarray | float:
-    """Start-up friction subtracted from readings: ``f max(0, 1 - t / 12)``, gone after a year."""
+    """Start-up friction subtracted from readings: ``f max(0, 1 - t / 12)``, gone after a year.
+    A number in, a float out (the same bits as the array form)."""
+    if isinstance(months_together, (int, float)):
+        return startup_friction * max(0.0, 1.0 - months_together / 12.0)
     return startup_friction * np.maximum(0.0, 1.0 - np.asarray(months_together, dtype=float) / 12.0)
 
 

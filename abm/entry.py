@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import licensing, policies
-from abm.partnership import cultural_fit
+from abm.partnership import OPPORTUNITY_SHIFT, OPPORTUNITY_SIGMA, cultural_fit
 from abm.rules import bargaining, competition, demand, valuation
 from abm.scenario import ENTRY_MODES, Entrant, Incumbent, Partner, Scenario
 from abm.vocabulary import EntryMode, StayOut, is_entry_mode
@@ -276,7 +276,7 @@ def offer_taken(value_of_staying: float, opportunity_value: float) -> float:
         return 0.0
     if value_of_staying <= 0:
         return 1.0
-    z = (math.log(value_of_staying / opportunity_value) + 0.18) / 0.6
+    z = (math.log(value_of_staying / opportunity_value) + OPPORTUNITY_SHIFT) / OPPORTUNITY_SIGMA
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 

@@ -110,7 +110,8 @@ def evolve(model: MarketEntryModel, p: Partnership) -> None:
         return
     rate = c.opportunity_rate * pcfg.outside_option / 12.0
     if draws[1] < 1.0 - math.exp(-rate):
-        offer = pcfg.opportunity_value * math.exp(0.6 * model.rng.standard_normal() - 0.18)
+        z = model.rng.standard_normal()
+        offer = pcfg.opportunity_value * math.exp(rules.OPPORTUNITY_SIGMA * z - rules.OPPORTUNITY_SHIFT)
         if partner_considers_leaving(model, p, offer):
             return
     together = model.month - p.start_month

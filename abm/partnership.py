@@ -20,6 +20,14 @@ from typing import Literal
 
 from abm.vocabulary import JvExitRoute, PartnershipEndCause, PartnershipKind
 
+OPPORTUNITY_SIGMA = 0.6
+"""Spread of an outside opportunity's log value: ``V_o = opportunity_value exp(0.6 z - 0.18)``
+(log-normal with mean ``opportunity_value``; docs/ODD.md §7.14). An assumption."""
+
+OPPORTUNITY_SHIFT = 0.18
+"""``OPPORTUNITY_SIGMA ** 2 / 2``, written out (the draws keep their bits): the shift that makes
+the opportunity's mean ``opportunity_value``."""
+
 END_CAUSES: dict[PartnershipEndCause, str] = {
     "trust_floor": "trust fell below the floor: {kind} terminated",
     "missed_objectives": "objectives missed: {kind} terminated",
